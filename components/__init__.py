@@ -1,0 +1,1 @@
+"""Deploy side of edgelogs: Pulumi components and the stack configuration model."""

@@ -1,0 +1,36 @@
+"""Start and stop real OpenSearch nodes for tests, through scripts/opensearch-node."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "opensearch-node"
+
+
+class NodeFailed(RuntimeError):
+    pass
+
+
+def _run(args: list[str]) -> str:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        raise NodeFailed(f"opensearch-node {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def start_node(name: str, port: int, settings: dict[str, str] | None = None,
+               heap: str = "512m") -> str:
+    """Start (or reuse) the named node and return its URL; its data survives stop/start."""
+    args = ["start", "--name", name, "--port", str(port), "--heap", heap]
+    for key, value in (settings or {}).items():
+        args += ["--setting", f"{key}={value}"]
+    return _run(args).strip().splitlines()[-1]
+
+
+def stop_node(name: str, kill: bool = False) -> None:
+    """Stop the named node; kill=True sends SIGKILL, as a crash would."""
+    _run(["stop", "--name", name, *(["--kill"] if kill else [])])

@@ -22,8 +22,9 @@ def _run(args: list[str]) -> str:
     return result.stdout
 
 
-def start_node(name: str, port: int, settings: dict[str, str] | None = None,
-               heap: str = "512m") -> str:
+def start_node(
+    name: str, port: int, settings: dict[str, str] | None = None, heap: str = "512m"
+) -> str:
     """Start (or reuse) the named node and return its URL; its data survives stop/start."""
     args = ["start", "--name", name, "--port", str(port), "--heap", heap]
     for key, value in (settings or {}).items():

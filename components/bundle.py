@@ -1,9 +1,73 @@
-"""Builds the forwarder's deployment archive from lambda_src (interface; implementation pending)."""
+"""Builds the forwarder's deployment archive from lambda_src, small and byte-for-byte reproducible.
+
+The archive holds `lambda_src/forwarder/**` plus the exact pins of `lambda_src/requirements.txt`
+and their run-time dependencies, installed for the Lambda platform (arm64, the runtime's CPython).
+
+Why each rule exists:
+- `--no-deps` plus the reviewed `RUNTIME_DEPENDENCIES` below: opensearch-py 3.x declares
+  opensearch-protobufs (and through it grpcio and protobuf, about 25 MB) that the HTTP client
+  never imports; resolving normally would ship them to every region.
+- fixed timestamps, sorted entries, fixed permissions, no `__pycache__`, no install records:
+  the zip's sha256 is Lambda's CodeSha256, so any byte that changes between two builds of the
+  same inputs would redeploy every region on every `pulumi up`.
+- a cache on disk keyed by a hash of every input: a second preview installs nothing, and an
+  in-process memo makes the program build at most once per run however many regions ask.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+CACHE_DIR = REPO_ROOT / ".build"
+
+# The deploy side must create the function with exactly these, or the wheels below would not
+# match the interpreter and CPU that run them. pulumi-aws 7.51 offers python3.14 as its newest
+# Python runtime.
+PYTHON_VERSION = "3.14"
+LAMBDA_RUNTIME = f"python{PYTHON_VERSION}"
+LAMBDA_ARCHITECTURE = "arm64"
+PLATFORM = "manylinux2014_aarch64"
+
+# Run-time dependencies of the pins in lambda_src/requirements.txt, pinned so that the bundle
+# (and its hash) does not move when one of them publishes a release. Reviewed against the
+# Requires-Dist of opensearch-py 3.2.0, requests-aws4auth 1.4.0 and requests 2.34.2 (a test
+# re-checks the installed metadata so a bump of the forwarder's pins cannot leave one out).
+RUNTIME_DEPENDENCIES: tuple[str, ...] = (
+    "requests==2.34.2",  # opensearch-py's HTTP connection and requests-aws4auth
+    "urllib3==2.7.0",  # requests, opensearch-py
+    "certifi==2026.5.20",  # requests, opensearch-py (CA bundle)
+    "idna==3.13",  # requests
+    "charset-normalizer==3.4.7",  # requests (without it requests warns on every import)
+    "python-dateutil==2.9.0.post0",  # opensearch-py (helpers import it at package import)
+    "six==1.17.0",  # python-dateutil
+    "Events==0.5",  # opensearch-py (metrics)
+)
+
+# Declared but never imported by the forwarder: opensearch-py's gRPC transport only.
+EXCLUDED_DEPENDENCIES: dict[str, str] = {
+    "opensearch-protobufs": "gRPC transport of opensearch-py; the forwarder speaks HTTP only",
+}
+
+# Bumped whenever the way the archive is laid out changes, so old cache entries are not reused.
+BUILD_FORMAT = "1"
+
+# Zip metadata fixed for reproducibility: the earliest time a zip can hold, unix, rw-r--r--.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o100644 << 16
+
+Installer = Callable[[Sequence[str], Path, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -15,10 +79,176 @@ class Bundle:
     @property
     def source_code_hash(self) -> str:
         """base64 of the raw sha256, the form Lambda's CodeSha256 uses."""
-        import base64
-
         return base64.b64encode(bytes.fromhex(self.sha256)).decode()
 
 
-def build_bundle() -> Bundle:
-    raise NotImplementedError("components.bundle.build_bundle is being written")
+def read_pins(requirements: Path) -> list[str]:
+    """The requirement lines of a requirements file; each must be an exact `name==version` pin."""
+    pins: list[str] = []
+    for raw in requirements.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        if not sep or not name.strip() or not version.strip() or any(c in line for c in "<>~;[@ "):
+            raise ValueError(f"{requirements}: {raw!r} is not an exact pin (name==version)")
+        pins.append(f"{name.strip()}=={version.strip()}")
+    return pins
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def all_pins(requirements: Path) -> list[str]:
+    """The forwarder's own pins plus the reviewed run-time dependencies, sorted, no conflicts."""
+    merged: dict[str, str] = {}
+    for pin in [*read_pins(requirements), *RUNTIME_DEPENDENCIES]:
+        name, _, version = pin.partition("==")
+        key = _canonical(name)
+        if key in EXCLUDED_DEPENDENCIES:
+            raise ValueError(
+                f"{pin} is pinned but excluded from the bundle: {EXCLUDED_DEPENDENCIES[key]}"
+            )
+        if merged.get(key, version) != version:
+            raise ValueError(
+                f"{name} pinned twice with different versions: {merged[key]} and {version}"
+            )
+        merged[key] = version
+    return [f"{name}=={version}" for name, version in sorted(merged.items())]
+
+
+def _source_files(src_dir: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in (src_dir / "forwarder").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
+    )
+
+
+def input_key(src_dir: Path, pins: Sequence[str], python_version: str, platform: str) -> str:
+    """sha256 over everything the archive depends on: sources, pins, platform, layout."""
+    h = hashlib.sha256()
+
+    def feed(label: str, data: bytes) -> None:
+        # Length-prefixed so that no two different inputs can concatenate to the same stream.
+        h.update(f"{label}:{len(data)}:".encode())
+        h.update(data)
+
+    feed("format", BUILD_FORMAT.encode())
+    feed("python", python_version.encode())
+    feed("platform", platform.encode())
+    for pin in pins:
+        feed("pin", pin.encode())
+    for path in _source_files(src_dir):
+        feed("file", path.relative_to(src_dir).as_posix().encode())
+        feed("content", path.read_bytes())
+    return h.hexdigest()
+
+
+def pip_install(pins: Sequence[str], target: Path, python_version: str, platform: str) -> None:
+    """Installs the pins for the Lambda platform into `target`, wheels only, no dependency walk."""
+    cmd = [
+        sys.executable, "-m", "pip", "install",
+        "--target", str(target),
+        "--platform", platform,
+        "--only-binary=:all:",
+        "--python-version", python_version,
+        "--implementation", "cp",
+        "--no-compile",
+        # The dependency set is RUNTIME_DEPENDENCIES, reviewed; see the module docstring.
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--root-user-action=ignore",
+        "--quiet",
+        *pins,
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def _excluded(rel: str) -> bool:
+    """True for installed files that vary between builds or are never imported on Lambda."""
+    parts = rel.split("/")
+    if "__pycache__" in parts or rel.endswith((".pyc", ".pyo")):
+        return True
+    # Console-script launchers carry the build machine's interpreter path in their shebang.
+    if parts[0] == "bin":
+        return True
+    if len(parts) == 2 and parts[0].endswith(".dist-info"):
+        # RECORD lists hashes of the install (and would list any pyc); INSTALLER, REQUESTED and
+        # direct_url.json describe how this machine installed it, not what is shipped.
+        return parts[1] in {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+    return False
+
+
+def _files_under(root: Path) -> Iterable[tuple[str, Path]]:
+    for path in root.rglob("*"):
+        if path.is_file():
+            yield path.relative_to(root).as_posix(), path
+
+
+def write_zip(entries: dict[str, Path], dest: Path) -> None:
+    """Writes a zip whose bytes depend only on the entries' names and contents."""
+    with zipfile.ZipFile(dest, "w") as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.create_system = 3  # unix, so external_attr is read as a mode everywhere
+            info.external_attr = _FILE_MODE
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, entries[name].read_bytes(), compresslevel=9)
+
+
+def _bundle_of(path: Path) -> Bundle:
+    data = path.read_bytes()
+    return Bundle(path=path, sha256=hashlib.sha256(data).hexdigest(), zip_bytes=len(data))
+
+
+# (cache dir, input key) -> bundle, so one program run hashes sources but builds at most once.
+_built: dict[tuple[str, str], Bundle] = {}
+
+
+def build_bundle(
+    src_dir: Path = LAMBDA_SRC,
+    cache_dir: Path = CACHE_DIR,
+    python_version: str = PYTHON_VERSION,
+    platform: str = PLATFORM,
+    installer: Installer | None = None,
+) -> Bundle:
+    """The forwarder archive for these inputs: memoised per process, cached on disk by inputs.
+
+    `installer` is for tests; by default pip installs the pins for the Lambda platform.
+    """
+    pins = all_pins(src_dir / "requirements.txt")
+    key = input_key(src_dir, pins, python_version, platform)
+    memo_key = (str(cache_dir.resolve()), key)
+    if memo_key in _built and _built[memo_key].path.is_file():
+        return _built[memo_key]
+
+    cached = cache_dir / f"bundle-{key[:24]}.zip"
+    if not cached.is_file():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="bundle-", dir=cache_dir) as tmp:
+            site = Path(tmp) / "site"
+            site.mkdir()
+            (installer or pip_install)(pins, site, python_version, platform)
+            entries = {rel: p for rel, p in _files_under(site) if not _excluded(rel)}
+            for path in _source_files(src_dir):
+                entries[path.relative_to(src_dir).as_posix()] = path
+            partial = Path(tmp) / "bundle.zip"
+            write_zip(entries, partial)
+            # Atomic, so a concurrent build (another test worker, another preview) never sees a
+            # half-written file; both would write identical bytes anyway.
+            os.replace(partial, cached)
+    bundle = _bundle_of(cached)
+    _built[memo_key] = bundle
+    return bundle
+
+
+def unpack(bundle: Bundle, dest: Path) -> Path:
+    """Extracts the archive (for checks and for replay-free import tests); returns `dest`."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    with zipfile.ZipFile(bundle.path) as zf:
+        zf.extractall(dest)
+    return dest

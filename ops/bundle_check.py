@@ -1,0 +1,85 @@
+"""Imports the handler from an unpacked bundle the way Lambda would, and times it.
+
+The interpreter runs with `-I -S`: no user or system site-packages, so nothing installed on
+this machine can hide a dependency missing from the bundle. Only the stdlib, the bundle, and
+boto3/botocore (with their own dependencies that the Lambda runtime also ships) are visible.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+# What the Lambda Python runtime provides besides the stdlib. Their other dependencies
+# (urllib3, python-dateutil, six) are deliberately absent: the bundle must carry its own.
+RUNTIME_PROVIDED = ("boto3", "botocore", "jmespath", "s3transfer")
+
+_PROBE = """
+import json, sys, time
+sys.path[:0] = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+import {module}
+elapsed = (time.perf_counter() - t0) * 1000
+# Report where every third-party module came from, so a caller can prove the bundle served it.
+origins = {{}}
+for name, mod in list(sys.modules.items()):
+    path = getattr(mod, "__file__", None)
+    if path and "." not in name:
+        origins[name] = path
+print(json.dumps({{"ms": elapsed, "origins": origins}}))
+"""
+
+
+def runtime_shim(dest: Path) -> Path:
+    """A folder that exposes only the runtime-provided packages, as symlinks to this machine's."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_PROVIDED:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"{name} is not installed here; it stands in for Lambda's copy")
+        link = dest / name
+        if not link.exists():
+            link.symlink_to(Path(next(iter(spec.submodule_search_locations))))
+    return dest
+
+
+def import_in_clean_interpreter(
+    bundle_dir: Path, shim_dir: Path, module: str = "forwarder.handler", bytecode: bool = False
+) -> dict:
+    """Imports `module` in a fresh `-I -S` interpreter; returns {"ms": float, "origins": {...}}.
+
+    bytecode=False runs with -B and no cached .pyc, as on Lambda, whose /var/task is read-only
+    so every cold start compiles the sources it imports.
+    """
+    args = [sys.executable, "-I", "-S"]
+    if not bytecode:
+        args.append("-B")
+    # A minimal environment like Lambda's: -I already ignores PYTHON* variables.
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": "us-east-1"}
+    result = subprocess.run(
+        [*args, "-c", _PROBE.format(module=module), json.dumps([str(bundle_dir), str(shim_dir)])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise ImportError(f"importing {module} from {bundle_dir} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def cold_import_ms(
+    bundle_dir: Path, shim_dir: Path, runs: int = 5, bytecode: bool = False
+) -> float:
+    """Median over `runs` fresh interpreters (the machine is shared; one run is noise)."""
+    if bytecode:
+        import_in_clean_interpreter(bundle_dir, shim_dir, bytecode=True)  # writes the .pyc once
+    return statistics.median(
+        import_in_clean_interpreter(bundle_dir, shim_dir, bytecode=bytecode)["ms"]
+        for _ in range(runs)
+    )

@@ -1,0 +1,179 @@
+"""The forwarder bundle: reproducible, cached, small, complete, and free of what is never used."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from components import bundle as bundle_mod
+from components.bundle import (
+    EXCLUDED_DEPENDENCIES,
+    PYTHON_VERSION,
+    RUNTIME_DEPENDENCIES,
+    Bundle,
+    build_bundle,
+    input_key,
+    read_pins,
+    write_zip,
+)
+from ops.bundle_check import import_in_clean_interpreter, runtime_shim
+
+MAX_ZIP_BYTES = 2_000_000
+
+# The environment Lambda evaluates dependency markers in (python3.14 on arm64 Linux).
+LAMBDA_MARKERS = {
+    "python_version": PYTHON_VERSION,
+    "python_full_version": f"{PYTHON_VERSION}.0",
+    "platform_machine": "aarch64",
+    "platform_system": "Linux",
+    "sys_platform": "linux",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "extra": "",
+}
+
+
+def _names(b: Bundle) -> list[str]:
+    with zipfile.ZipFile(b.path) as zf:
+        return zf.namelist()
+
+
+def _fail_install(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("the installer ran although the cache holds this bundle")
+
+
+def test_two_builds_from_the_same_inputs_are_identical(bundle: Bundle, tmp_path: Path) -> None:
+    # A cache of its own, so pip really installs a second time.
+    again = build_bundle(cache_dir=tmp_path)
+    assert again.path != bundle.path
+    assert again.sha256 == bundle.sha256
+    assert again.path.read_bytes() == bundle.path.read_bytes()
+    assert hashlib.sha256(again.path.read_bytes()).hexdigest() == again.sha256
+
+
+def test_second_build_hits_the_disk_cache_and_installs_nothing(
+    bundle: Bundle, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forget this process's memo: what is left is a new program run with the .build/ cache.
+    monkeypatch.setattr(bundle_mod, "_built", {})
+    monkeypatch.setattr(bundle_mod, "pip_install", _fail_install)
+    monkeypatch.setattr(bundle_mod.subprocess, "run", _fail_install)
+    again = build_bundle(cache_dir=cache_dir)
+    assert again == bundle
+
+
+def test_one_program_run_builds_once(bundle: Bundle, cache_dir: Path) -> None:
+    assert build_bundle(cache_dir=cache_dir) is build_bundle(cache_dir=cache_dir)
+
+
+def test_zip_is_at_most_2_mb(bundle: Bundle) -> None:
+    assert bundle.zip_bytes == bundle.path.stat().st_size
+    assert bundle.zip_bytes <= MAX_ZIP_BYTES, f"{bundle.zip_bytes} bytes"
+
+
+def test_forbidden_content_is_absent(bundle: Bundle) -> None:
+    names = _names(bundle)
+    for name in names:
+        parts = name.split("/")
+        assert "__pycache__" not in parts and not name.endswith((".pyc", ".pyo")), name
+        assert parts[0] != "bin", name
+        assert parts[0].split("-")[0] not in {"opensearch_protobufs", "grpc", "grpcio", "google",
+                                              "protobuf", "boto3", "botocore"}, name  # fmt: skip
+        if parts[0].endswith(".dist-info"):
+            assert parts[-1] not in {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}, name
+
+
+def test_entries_are_sorted_with_fixed_times_and_modes(bundle: Bundle) -> None:
+    with zipfile.ZipFile(bundle.path) as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+
+
+def test_forwarder_code_is_at_the_archive_root(bundle: Bundle) -> None:
+    names = set(_names(bundle))
+    assert {"forwarder/__init__.py", "forwarder/handler.py"} <= names
+    assert not any(n.startswith(("lambda_src/", "components/", "tests/")) for n in names)
+
+
+def test_handler_imports_from_the_unpacked_bundle_alone(unpacked: Path, tmp_path: Path) -> None:
+    # -I -S: no site-packages; only the bundle, the stdlib and the runtime's boto3/botocore.
+    shim = runtime_shim(tmp_path / "runtime")
+    result = import_in_clean_interpreter(unpacked, shim)
+    origins = result["origins"]
+    for module in ("forwarder", "opensearchpy", "requests", "requests_aws4auth", "urllib3"):
+        if module in origins:
+            assert origins[module].startswith(str(unpacked)), (module, origins[module])
+    assert origins["forwarder"].startswith(str(unpacked))
+    strays = {m: p for m, p in origins.items() if "site-packages" in p and not
+              p.startswith((str(unpacked), str(shim)))}  # fmt: skip
+    assert not strays
+
+
+def test_every_declared_runtime_dependency_is_in_the_bundle(unpacked: Path) -> None:
+    installed: dict[str, str] = {}
+    requires: list[tuple[str, str]] = []
+    for meta in sorted(unpacked.glob("*.dist-info/METADATA")):
+        msg = email.message_from_bytes(meta.read_bytes())
+        installed[canonicalize_name(msg["Name"])] = msg["Version"]
+        requires += [(msg["Name"], r) for r in msg.get_all("Requires-Dist") or []]
+    for owner, line in requires:
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate(LAMBDA_MARKERS):
+            continue
+        name = canonicalize_name(req.name)
+        if name in EXCLUDED_DEPENDENCIES:
+            continue
+        assert name in installed, f"{owner} needs {line}, which the bundle lacks"
+        assert req.specifier.contains(installed[name], prereleases=True), (owner, line)
+    # And nothing reviewed in is left over once nothing needs it any more.
+    needed = {canonicalize_name(Requirement(r).name) for _, r in requires}
+    for pin in RUNTIME_DEPENDENCIES:
+        assert canonicalize_name(Requirement(pin).name) in needed, f"{pin} is needed by nothing"
+
+
+def test_requirements_must_be_exact_pins(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("# the forwarder\nopensearch-py==3.2.0  # client\n\nrequests-aws4auth==1.4.0\n")
+    assert read_pins(req) == ["opensearch-py==3.2.0", "requests-aws4auth==1.4.0"]
+    for bad in ("opensearch-py>=3", "opensearch-py", "opensearch-py==3.2.0; python_version>'3'"):
+        req.write_text(bad + "\n")
+        with pytest.raises(ValueError, match="exact pin"):
+            read_pins(req)
+
+
+def test_the_cache_key_follows_every_input(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "forwarder").mkdir(parents=True)
+    (src / "forwarder" / "handler.py").write_text("x = 1\n")
+    pins = ["opensearch-py==3.2.0"]
+    base = input_key(src, pins, "3.14", "manylinux2014_aarch64")
+    assert input_key(src, pins, "3.14", "manylinux2014_aarch64") == base
+    assert input_key(src, pins, "3.13", "manylinux2014_aarch64") != base
+    assert input_key(src, pins, "3.14", "manylinux2014_x86_64") != base
+    assert input_key(src, ["opensearch-py==3.1.0"], "3.14", "manylinux2014_aarch64") != base
+    (src / "forwarder" / "__pycache__").mkdir()
+    (src / "forwarder" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
+    assert input_key(src, pins, "3.14", "manylinux2014_aarch64") == base
+    (src / "forwarder" / "handler.py").write_text("x = 2\n")
+    assert input_key(src, pins, "3.14", "manylinux2014_aarch64") != base
+
+
+def test_zip_bytes_ignore_file_times_and_modes(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("A\n")
+    b.write_text("B\n")
+    write_zip({"pkg/b.py": b, "pkg/a.py": a}, tmp_path / "one.zip")
+    os.utime(a, (1_000_000_000, 1_000_000_000))
+    a.chmod(0o755)
+    write_zip({"pkg/a.py": a, "pkg/b.py": b}, tmp_path / "two.zip")
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()

@@ -1,0 +1,404 @@
+"""The stack configuration (namespace `edgelogs`), read once into one validated, typed object.
+
+`parse_config` is a pure function of the raw strings Pulumi hands over, so every rule can be
+tested without a Pulumi runtime; `load_config` is the thin part that reads them. Every error
+names the key and what is allowed, and all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components import aws_catalog, naming
+
+NAMESPACE = "edgelogs"
+
+# CloudFront regional edge caches (AWS publishes no authoritative list; see DESIGN.md).
+DEFAULT_REGIONS: tuple[str, ...] = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
+    "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-west-1",
+    "eu-west-2", "sa-east-1",
+)  # fmt: skip
+
+KEYS: tuple[str, ...] = (
+    "homeRegion", "regions", "edgeFunctions", "logRetentionDays", "filterPattern",
+    "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
+    "alarmEmail", "tags",
+)  # fmt: skip
+DOMAIN_KEYS: tuple[str, ...] = (
+    "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
+    "dedicatedMasterType", "dedicatedMasterCount",
+)  # fmt: skip
+
+# Lambda FunctionName (a plain name, not an ARN): letters, digits, hyphens, underscores, 1-64.
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# OpenSearch index names: lowercase, none of \ / * ? " < > | space , # : and not starting
+# with - _ + (or "." which makes hidden/system indices). The daily suffix "-YYYY.MM.DD" and
+# the forwarder's "-errors" index must still fit in 255 bytes, hence the 200 limit.
+_INDEX_ILLEGAL = set('\\/*?"<>| ,#:')
+INDEX_PREFIX_MAX = 200
+# IAM principals a resource policy can name (account root, user, role).
+_PRINCIPAL_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+)$"
+)
+# CloudFront distribution ids: uppercase letters and digits (e.g. E2QWRUHAPOMQZL).
+_DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
+MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration. A RunError so Pulumi prints the message without a traceback."""
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    engine_version: str = aws_catalog.DEFAULT_ENGINE_VERSION
+    instance_type: str = aws_catalog.DEFAULT_INSTANCE_TYPE
+    instance_count: int = 1
+    volume_size_gb: int = 10  # the gp3 minimum; plenty for a few GB of logs a day at 30 days
+    zone_awareness: bool = False
+    dedicated_master_type: str | None = None
+    dedicated_master_count: int = 0
+
+
+@dataclass(frozen=True)
+class EdgelogsConfig:
+    stack: str
+    home_region: str
+    regions: tuple[str, ...]
+    edge_functions: tuple[str, ...]
+    log_retention_days: int = 30
+    filter_pattern: str = ""
+    index_prefix: str = "lambda-edge"
+    domain: DomainSettings = field(default_factory=DomainSettings)
+    admin_principals: tuple[str, ...] = ()
+    existing_log_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    distribution_ids: tuple[str, ...] = ()
+    alarm_email: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def log_group_names(self) -> tuple[str, ...]:
+        """The log groups collected in every region, edge functions first."""
+        return tuple(naming.edge_log_group_name(f) for f in self.edge_functions) + tuple(
+            naming.distribution_log_group_name(d) for d in self.distribution_ids
+        )
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        # The user's tags win over ours, except that they cannot hide which stack made it.
+        return {"app": "edgelogs", **self.tags, "edgelogs:stack": self.stack}
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.messages.append(f"{NAMESPACE}:{key}: {message}")
+
+
+def _decode(raw: Mapping[str, str | None], key: str, errors: _Errors) -> Any:
+    """Structured values arrive as JSON text; a plain string is allowed where a string is."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _string_list(value: Any, key: str, errors: _Errors, *, allow_empty: bool) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.add(key, f"must be a list of strings, got {value!r}")
+        return ()
+    if not value and not allow_empty:
+        errors.add(key, "must not be empty")
+    dupes = sorted({v for v in value if value.count(v) > 1})
+    if dupes:
+        errors.add(key, f"duplicate entries {dupes}; list each once")
+    return tuple(value)
+
+
+def _regions(value: Any, key: str, errors: _Errors) -> tuple[str, ...]:
+    known = aws_catalog.region_partitions()
+    regions = _string_list(value, key, errors, allow_empty=False)
+    for region in regions:
+        if region not in known:
+            errors.add(
+                key,
+                f"unknown region {region!r}; allowed: regions in botocore's endpoint data "
+                f"with Lambda and CloudWatch Logs, e.g. {', '.join(DEFAULT_REGIONS[:4])} "
+                f"(all: {', '.join(sorted(known))})",
+            )
+    return regions
+
+
+def _int(value: Any, key: str, errors: _Errors) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(key, f"must be an integer, got {value!r}")
+        return None
+    return value
+
+
+def _index_prefix(value: Any, errors: _Errors) -> str:
+    key = "indexPrefix"
+    rule = (
+        f"allowed: 1-{INDEX_PREFIX_MAX} lowercase characters, none of "
+        f"\\ / * ? \" < > | space , # :, not starting with - _ + or ."
+    )
+    if not isinstance(value, str) or not value:
+        errors.add(key, f"must be a non-empty string; {rule}")
+        return ""
+    bad = sorted(set(value) & _INDEX_ILLEGAL)
+    if (
+        value != value.lower()
+        or bad
+        or value[0] in "-_+."
+        or len(value.encode()) > INDEX_PREFIX_MAX
+    ):
+        errors.add(key, f"invalid index prefix {value!r}; {rule}")
+    return value
+
+
+def _domain(value: Any, errors: _Errors) -> DomainSettings:
+    if value is None:
+        return DomainSettings()
+    if not isinstance(value, dict):
+        errors.add("domain", f"must be an object with keys {', '.join(DOMAIN_KEYS)}")
+        return DomainSettings()
+    unknown = sorted(set(value) - set(DOMAIN_KEYS))
+    if unknown:
+        errors.add("domain", f"unknown keys {unknown}; allowed: {', '.join(DOMAIN_KEYS)}")
+    d = DomainSettings()
+    engine = value.get("engineVersion", d.engine_version)
+    if engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
+        errors.add(
+            "domain.engineVersion",
+            f"unknown engine version {engine!r}; allowed: "
+            f"{', '.join(aws_catalog.OPENSEARCH_ENGINE_VERSIONS)}",
+        )
+    instance_type = value.get("instanceType", d.instance_type)
+    _instance_type("domain.instanceType", instance_type, errors)
+    count = _int(value.get("instanceCount", d.instance_count), "domain.instanceCount", errors)
+    if count is not None and not 1 <= count <= 80:
+        errors.add("domain.instanceCount", f"must be 1-80, got {count}")
+    volume = _int(value.get("volumeSizeGb", d.volume_size_gb), "domain.volumeSizeGb", errors)
+    if volume is not None and not 10 <= volume <= MAX_VOLUME_GB:
+        errors.add("domain.volumeSizeGb", f"must be 10-{MAX_VOLUME_GB} (gp3), got {volume}")
+    zone_awareness = value.get("zoneAwareness", d.zone_awareness)
+    if not isinstance(zone_awareness, bool):
+        errors.add("domain.zoneAwareness", f"must be true or false, got {zone_awareness!r}")
+    elif zone_awareness and count is not None and (count < 2 or count % 2):
+        # Two zones need the shards spread evenly: an even number of data nodes.
+        errors.add("domain.instanceCount", f"must be even and >= 2 with zoneAwareness, got {count}")
+    masters = _int(
+        value.get("dedicatedMasterCount", d.dedicated_master_count),
+        "domain.dedicatedMasterCount",
+        errors,
+    )
+    master_type = value.get("dedicatedMasterType")
+    if masters is not None and masters not in (0, 3, 5):
+        errors.add("domain.dedicatedMasterCount", f"allowed: 0 (none), 3 or 5; got {masters}")
+    if masters and master_type is None:
+        errors.add("domain.dedicatedMasterType", "is required when dedicatedMasterCount > 0")
+    if master_type is not None:
+        _instance_type("domain.dedicatedMasterType", master_type, errors)
+    return DomainSettings(
+        engine_version=engine,
+        instance_type=instance_type,
+        instance_count=count or 1,
+        volume_size_gb=volume or d.volume_size_gb,
+        zone_awareness=zone_awareness is True,
+        dedicated_master_type=master_type if masters else None,
+        dedicated_master_count=masters or 0,
+    )
+
+
+def _instance_type(key: str, value: Any, errors: _Errors) -> None:
+    if value in aws_catalog.opensearch_instance_types():
+        return
+    reason = aws_catalog.refused_instance_reason(str(value))
+    families = ", ".join(aws_catalog.instance_families())
+    errors.add(
+        key,
+        f"instance type {value!r} not allowed"
+        + (f" ({reason})" if reason else "")
+        + f"; allowed: <family>.<size>.search with family one of {families}",
+    )
+
+
+def _existing(
+    value: Any, regions: tuple[str, ...], expected: tuple[str, ...], errors: _Errors
+) -> dict[str, tuple[str, ...]]:
+    key = "existingLogGroups"
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.add(key, "must be a map of region -> list of log group names")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for region, names in value.items():
+        if region not in regions:
+            errors.add(key, f"region {region!r} is not in edgelogs:regions {list(regions)}")
+            continue
+        groups = _string_list(names, f"{key}.{region}", errors, allow_empty=True)
+        for name in groups:
+            if name not in expected:
+                errors.add(
+                    f"{key}.{region}",
+                    f"{name!r} is not a log group this stack collects; allowed: {list(expected)}",
+                )
+        out[region] = groups
+    return out
+
+
+def _tags(value: Any, errors: _Errors) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        errors.add("tags", "must be a map of string -> string")
+        return {}
+    for k, v in value.items():
+        if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
+            errors.add(
+                "tags",
+                f"invalid tag {k!r}: keys 1-128 chars not starting with 'aws:', values <= 256",
+            )
+    return dict(value)
+
+
+def parse_config(
+    raw: Mapping[str, str | None], *, stack: str, aws_region: str | None = None
+) -> EdgelogsConfig:
+    """Validate raw config strings (keys without the namespace) into an EdgelogsConfig."""
+    errors = _Errors()
+    for key in sorted(set(raw) - set(KEYS)):
+        errors.add(key, f"unknown key; allowed: {', '.join(KEYS)}")
+
+    home = _decode(raw, "homeRegion", errors) or aws_region or "us-east-1"
+    partitions = aws_catalog.region_partitions()
+    if home not in partitions:
+        errors.add(
+            "homeRegion", f"unknown region {home!r}; allowed: {', '.join(sorted(partitions))}"
+        )
+
+    regions_value = _decode(raw, "regions", errors)
+    regions = (
+        DEFAULT_REGIONS if regions_value is None else _regions(regions_value, "regions", errors)
+    )
+    mixed = {partitions.get(r) for r in (*regions, home) if r in partitions}
+    if len(mixed) > 1:
+        errors.add("regions", f"all regions and homeRegion must be in one partition, got {mixed}")
+
+    fn_value = _decode(raw, "edgeFunctions", errors)
+    if fn_value is None:
+        errors.add("edgeFunctions", "is required: a non-empty list of Lambda@Edge function names")
+        functions: tuple[str, ...] = ()
+    else:
+        functions = _string_list(fn_value, "edgeFunctions", errors, allow_empty=False)
+    for fn in functions:
+        if not _FUNCTION_NAME.match(fn):
+            errors.add(
+                "edgeFunctions",
+                f"invalid Lambda function name {fn!r}; allowed: 1-64 letters, digits, - or _ "
+                "(the plain name as created in us-east-1, not an ARN or alias)",
+            )
+
+    retention = _decode(raw, "logRetentionDays", errors)
+    retention = 30 if retention is None else _int(retention, "logRetentionDays", errors)
+    if retention is not None and retention not in aws_catalog.LOG_RETENTION_DAYS:
+        errors.add(
+            "logRetentionDays",
+            f"{retention} is not a CloudWatch Logs retention; allowed: "
+            f"{', '.join(map(str, aws_catalog.LOG_RETENTION_DAYS))}",
+        )
+
+    pattern = raw.get("filterPattern") or ""
+    if len(pattern) > FILTER_PATTERN_MAX:
+        errors.add("filterPattern", f"must be at most {FILTER_PATTERN_MAX} characters")
+
+    index_prefix = _index_prefix(raw.get("indexPrefix", "lambda-edge"), errors)
+    domain = _domain(_decode(raw, "domain", errors), errors)
+
+    principals_value = _decode(raw, "adminPrincipals", errors)
+    principals = (
+        ()
+        if principals_value is None
+        else _string_list(principals_value, "adminPrincipals", errors, allow_empty=True)
+    )
+    for arn in principals:
+        if not _PRINCIPAL_ARN.match(arn):
+            errors.add(
+                "adminPrincipals",
+                f"{arn!r} is not an IAM principal ARN; allowed: arn:<partition>:iam::<12 digits>:"
+                "root|user/<name>|role/<name> (never '*')",
+            )
+
+    dist_value = _decode(raw, "distributionIds", errors)
+    distributions = (
+        ()
+        if dist_value is None
+        else _string_list(dist_value, "distributionIds", errors, allow_empty=True)
+    )
+    for dist in distributions:
+        if not _DISTRIBUTION_ID.match(dist):
+            errors.add(
+                "distributionIds",
+                f"{dist!r} is not a CloudFront distribution id; allowed: uppercase letters "
+                "and digits, e.g. E2QWRUHAPOMQZL",
+            )
+
+    email = raw.get("alarmEmail") or None
+    if email is not None and not _EMAIL.match(email):
+        errors.add("alarmEmail", f"{email!r} is not an email address; allowed: name@example.com")
+
+    expected = tuple(naming.edge_log_group_name(f) for f in functions) + tuple(
+        naming.distribution_log_group_name(d) for d in distributions
+    )
+    existing = _existing(_decode(raw, "existingLogGroups", errors), regions, expected, errors)
+    tags = _tags(_decode(raw, "tags", errors), errors)
+
+    if errors.messages:
+        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
+    return EdgelogsConfig(
+        stack=stack,
+        home_region=home,
+        regions=regions,
+        edge_functions=functions,
+        log_retention_days=retention or 30,
+        filter_pattern=pattern,
+        index_prefix=index_prefix,
+        domain=domain,
+        admin_principals=principals,
+        existing_log_groups=existing,
+        distribution_ids=distributions,
+        alarm_email=email,
+        tags=tags,
+    )
+
+
+def _raw_namespace_keys() -> dict[str, str | None]:
+    """Every `edgelogs:*` key set on the stack, so that a misspelt key is an error."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    every = {**get_config_env(), **CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: v for k, v in every.items() if k.startswith(prefix)}
+
+
+def load_config() -> EdgelogsConfig:
+    raw = _raw_namespace_keys()
+    return parse_config(
+        raw, stack=pulumi.get_stack(), aws_region=pulumi.Config("aws").get("region")
+    )

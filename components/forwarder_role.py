@@ -1,0 +1,154 @@
+"""ForwarderRole: the one IAM role every regional forwarder runs as (IAM is global)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.identity import caller_identity
+
+TOKEN = "edgelogs:index:ForwarderRole"
+
+# The HTTP verbs the forwarder uses on the domain: bulk (POST), index template install (PUT),
+# its existence checks and version probe (HEAD/GET). No DELETE, no PATCH, no control plane.
+SEARCH_WRITE_ACTIONS: tuple[str, ...] = (
+    "es:ESHttpPost",
+    "es:ESHttpPut",
+    "es:ESHttpGet",
+    "es:ESHttpHead",
+)
+
+
+@dataclass
+class ForwarderRoleArgs:
+    role_name: pulumi.Input[str]
+    home_region: pulumi.Input[str]
+    domain_name: pulumi.Input[str]
+    regions: Sequence[str]
+    forwarder_log_group_name: pulumi.Input[str]
+    failure_queue_name: pulumi.Input[str]
+    provider: aws.Provider  # IAM is global; the home region's provider answers the invokes
+    tags: pulumi.Input[dict[str, str]]
+
+
+def assume_role_policy() -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "LambdaOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def permissions_policy(
+    *,
+    partition: str,
+    account_id: str,
+    home_region: str,
+    domain_name: str,
+    regions: Sequence[str],
+    log_group_name: str,
+    queue_name: str,
+) -> dict[str, Any]:
+    """Every ARN is exact: the names are fixed per stack, so no region or account wildcard.
+
+    The log-group ARNs end in ":*" because CreateLogStream/PutLogEvents act on the streams
+    inside the group (ARN "...:log-group:NAME:log-stream:..."); AWS has no narrower form for
+    streams Lambda names itself.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteSearchDomainIndices",
+                "Effect": "Allow",
+                "Action": list(SEARCH_WRITE_ACTIONS),
+                "Resource": [
+                    f"arn:{partition}:es:{home_region}:{account_id}:domain/{domain_name}/*"
+                ],
+            },
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [
+                    f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}:*"
+                    for region in regions
+                ],
+            },
+            {
+                "Sid": "SendToOwnFailureQueues",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [
+                    f"arn:{partition}:sqs:{region}:{account_id}:{queue_name}" for region in regions
+                ],
+            },
+        ],
+    }
+
+
+class ForwarderRole(pulumi.ComponentResource):
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    arn: pulumi.Output[str]
+    """The role's ARN, resolved only once its policy is attached, so that users of it (the
+    function, its failure destination) are created after the permissions exist."""
+
+    def __init__(
+        self, name: str, args: ForwarderRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        identity = caller_identity(self, args.provider)
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            description="edgelogs forwarder: writes Lambda@Edge logs to the search domain",
+            assume_role_policy=assume_role_policy(),
+            tags=args.tags,
+            opts=child,
+        )
+        regions = list(args.regions)
+        policy_json = pulumi.Output.all(
+            identity.partition,
+            identity.account_id,
+            args.home_region,
+            args.domain_name,
+            args.forwarder_log_group_name,
+            args.failure_queue_name,
+        ).apply(
+            lambda v: json.dumps(
+                permissions_policy(
+                    partition=v[0],
+                    account_id=v[1],
+                    home_region=v[2],
+                    domain_name=v[3],
+                    regions=regions,
+                    log_group_name=v[4],
+                    queue_name=v[5],
+                )
+            )
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name="edgelogs-forwarder",
+            role=self.role.id,
+            policy=policy_json,
+            opts=child,
+        )
+        self.arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
+        self.register_outputs({"arn": self.role.arn, "policy": self.policy.policy})

@@ -1,0 +1,58 @@
+"""Physical names derived from the stack name, so every region uses the same ones.
+
+Names are fixed (not auto-named) because the forwarder role's policy must name its own log
+groups and failure queues in every region before those exist, and because an operator
+looking for "the forwarder" in any region should find it under one name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+DOMAIN_NAME_MAX = 28  # OpenSearch Service domain names: 3-28 chars, [a-z][a-z0-9-]*
+PREFIX_MAX = 40  # leaves room for "-forwarder" (Lambda: 64) and "-failures" (SQS: 80)
+
+
+def _slug(stack: str) -> str:
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", stack.lower())).strip("-") or "stack"
+
+
+def _fit(base: str, limit: int, stack: str) -> str:
+    if len(base) <= limit:
+        return base
+    digest = hashlib.sha256(stack.encode()).hexdigest()[:6]
+    return f"{base[: limit - 7].rstrip('-')}-{digest}"
+
+
+def resource_prefix(stack: str) -> str:
+    return _fit(f"edgelogs-{_slug(stack)}", PREFIX_MAX, stack)
+
+
+def domain_name(stack: str) -> str:
+    return _fit(f"edgelogs-{_slug(stack)}", DOMAIN_NAME_MAX, stack)
+
+
+def forwarder_function_name(stack: str) -> str:
+    return f"{resource_prefix(stack)}-forwarder"
+
+
+def failure_queue_name(stack: str) -> str:
+    return f"{resource_prefix(stack)}-failures"
+
+
+def alarm_topic_name(stack: str) -> str:
+    return f"{resource_prefix(stack)}-alarms"
+
+
+def forwarder_log_group_name(stack: str) -> str:
+    return f"/aws/lambda/{forwarder_function_name(stack)}"
+
+
+def edge_log_group_name(function: str) -> str:
+    # Lambda@Edge replicas are named "us-east-1.<function>" wherever they run.
+    return f"/aws/lambda/us-east-1.{function}"
+
+
+def distribution_log_group_name(distribution_id: str) -> str:
+    return f"/aws/cloudfront/LambdaEdge/{distribution_id}"

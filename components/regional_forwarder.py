@@ -1,0 +1,221 @@
+"""RegionalForwarder: everything one region needs to ship its Lambda@Edge logs to the domain.
+
+Built with that region's explicit provider: the forwarder function and its log group, the
+permission for CloudWatch Logs to invoke it, the async invoke config with its failure queue,
+the alarms, and for each edge function / distribution the log group (created, or an existing
+one referenced) and its subscription filter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import ForwarderAlarms, ForwarderAlarmsArgs
+from components.failure_queue import FailureQueue, FailureQueueArgs
+from components.identity import caller_identity
+
+TOKEN = "edgelogs:index:RegionalForwarder"
+
+HANDLER = "forwarder.handler.lambda_handler"
+# Long enough for the forwarder's own backoff to ride out a short domain hiccup (a node
+# restart, a 429 burst) before failing the invocation over to Lambda's retries; short enough
+# that a dead domain does not pin concurrency for the full 15 minutes.
+TIMEOUT_SECONDS = 120
+# Decompressing a CloudWatch Logs batch (up to 1 MB gzip) and building the bulk bodies needs
+# well under 128 MB; 256 MB buys the proportional CPU that keeps TLS and JSON work fast.
+MEMORY_MB = 256
+# Lambda's own default, set on purpose: two retries, then the failure destination.
+MAX_RETRY_ATTEMPTS = 2
+# The longest Lambda allows (6 h): a throttled batch keeps being retried through a long
+# concurrency shortage before it goes to the queue.
+MAX_EVENT_AGE_SECONDS = 6 * 3600
+SUBSCRIPTION_FILTER_NAME = "edgelogs-forwarder"
+
+
+@dataclass
+class LogSource:
+    """A log group to collect: created here, or (existing=True) referenced by name."""
+
+    name: str
+    existing: bool = False
+
+
+@dataclass
+class RegionalForwarderArgs:
+    region: str
+    provider: aws.Provider
+    function_name: pulumi.Input[str]
+    log_group_name: pulumi.Input[str]  # the forwarder's own
+    queue_name: pulumi.Input[str]
+    topic_name: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    code: pulumi.Input[pulumi.Archive]
+    source_code_hash: pulumi.Input[str]
+    runtime: pulumi.Input[str]
+    architecture: pulumi.Input[str]
+    search_endpoint: pulumi.Input[str]
+    index_prefix: pulumi.Input[str]
+    sources: Sequence[LogSource]
+    log_retention_days: pulumi.Input[int]
+    filter_pattern: pulumi.Input[str]
+    alarm_name_prefix: str
+    alarm_email: str | None
+    tags: pulumi.Input[dict[str, str]]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+def source_arn_pattern(partition: str, region: str, account: str, names: Sequence[str]) -> str:
+    """The narrowest log-group ARN pattern covering every collected group.
+
+    One Permission serves all of a region's subscriptions, and a permission has one
+    SourceArn, so it is the longest common prefix of the group names followed by `*`.
+    """
+    prefix = names[0] if names else ""
+    for n in names[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    return f"arn:{partition}:logs:{region}:{account}:log-group:{prefix}*"
+
+
+class RegionalForwarder(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+    permission: aws.lambda_.Permission
+    invoke_config: aws.lambda_.FunctionEventInvokeConfig
+    failure_queue: FailureQueue
+    alarms: ForwarderAlarms
+    source_log_groups: dict[str, aws.cloudwatch.LogGroup]
+    subscriptions: dict[str, aws.cloudwatch.LogSubscriptionFilter]
+    log_group_names: list[str]
+
+    def __init__(
+        self, name: str, args: RegionalForwarderArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        r = args.region
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        identity = caller_identity(self, args.provider)
+
+        # Created before the function so Lambda never creates it first without retention.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{r}-forwarder-logs",
+            name=args.log_group_name,
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.failure_queue = FailureQueue(
+            f"{r}-failures",
+            FailureQueueArgs(queue_name=args.queue_name, provider=args.provider, tags=args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.function = aws.lambda_.Function(
+            f"{r}-forwarder",
+            name=args.function_name,
+            description="edgelogs: ships this region's Lambda@Edge logs to OpenSearch",
+            role=args.role_arn,
+            runtime=args.runtime,
+            architectures=[args.architecture],
+            handler=HANDLER,
+            code=args.code,
+            source_code_hash=args.source_code_hash,
+            timeout=TIMEOUT_SECONDS,
+            memory_size=MEMORY_MB,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "OPENSEARCH_ENDPOINT": args.search_endpoint,
+                    "OPENSEARCH_SERVICE": "es",
+                    "INDEX_PREFIX": args.index_prefix,
+                }
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[self.log_group]
+            ),
+        )
+        self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{r}-async",
+            function_name=self.function.name,
+            maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=self.failure_queue.arn
+                )
+            ),
+            opts=child,
+        )
+
+        names = [s.name for s in args.sources]
+        self.permission = aws.lambda_.Permission(
+            f"{r}-logs-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal=f"logs.{r}.amazonaws.com",
+            source_account=identity.account_id,
+            source_arn=pulumi.Output.all(identity.partition, identity.account_id).apply(
+                lambda v: source_arn_pattern(v[0], r, v[1], names)
+            ),
+            opts=child,
+        )
+
+        self.source_log_groups = {}
+        self.subscriptions = {}
+        for source in args.sources:
+            slug = _slug(source.name)
+            if source.existing:
+                # Adopted, not managed: `get` reads it (and fails early if it is missing)
+                # without ever changing or deleting it.
+                group = aws.cloudwatch.LogGroup.get(
+                    f"{r}-existing-{slug}", id=source.name, opts=child
+                )
+            else:
+                group = aws.cloudwatch.LogGroup(
+                    f"{r}-{slug}",
+                    name=source.name,
+                    retention_in_days=args.log_retention_days,
+                    tags=args.tags,
+                    opts=child,
+                )
+            self.source_log_groups[source.name] = group
+            self.subscriptions[source.name] = aws.cloudwatch.LogSubscriptionFilter(
+                f"{r}-{slug}-subscription",
+                name=SUBSCRIPTION_FILTER_NAME,
+                log_group=group.name,
+                destination_arn=self.function.arn,
+                filter_pattern=args.filter_pattern,
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.provider, depends_on=[self.permission]
+                ),
+            )
+        self.log_group_names = names
+
+        self.alarms = ForwarderAlarms(
+            f"{r}-alarms",
+            ForwarderAlarmsArgs(
+                name_prefix=args.alarm_name_prefix,
+                topic_name=args.topic_name,
+                function_name=self.function.name,
+                queue_name=self.failure_queue.name,
+                alarm_email=args.alarm_email,
+                provider=args.provider,
+                tags=args.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {
+                "functionArn": self.function.arn,
+                "failureQueueUrl": self.failure_queue.url,
+                "alarmTopicArn": self.alarms.topic.arn,
+                "logGroups": names,
+            }
+        )

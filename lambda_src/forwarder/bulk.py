@@ -1,0 +1,277 @@
+"""The one place that talks to the engine: index templates and bulk requests.
+
+Retry policy, at a glance
+-------------------------
+=====================================  ===============================================
+outcome                                what happens
+=====================================  ===============================================
+item 201 created                       stored
+item 409 version_conflict (create)     already present (same deterministic _id) = stored
+item 429 / 5xx                         retried (only those items)
+item 400 (mapper_parsing_exception...) rejected for its content -> errors index
+item other 4xx (401/403/404...)        not the document's fault, not retried here ->
+                                       undelivered (the invocation fails; Lambda retries)
+request 429 / 5xx / connection error   whole chunk retried
+/ timeout
+request 413 (body too large)           chunk split in two and both halves retried
+request other 4xx (403 signature...)   undelivered, no retry (retrying cannot help)
+=====================================  ===============================================
+
+Backoff between rounds: exponential with full jitter, ``uniform(0, min(CAP, BASE * 2**n))``.
+A round is only started, and a request only sent, while the time left before the deadline
+is more than the safety margin; each request's timeout is cut to fit in what is left.
+Whatever is not stored by then is reported back as undelivered, with the last reason.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+from forwarder.documents import Doc
+
+BACKOFF_BASE_S = 0.1
+BACKOFF_CAP_S = 5.0
+# Only what the loop reads: keeps a 10,000-item response small and quick to parse.
+_FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+@dataclass
+class Stats:
+    stored: int = 0  # created now
+    already_present: int = 0  # 409 on create: stored by an earlier attempt
+    retries: int = 0  # document re-sends (a document retried twice counts 2)
+    requests: int = 0
+    bytes_sent: int = 0  # uncompressed NDJSON bytes handed to the client
+    rounds: int = 0
+
+
+@dataclass
+class Outcome:
+    rejected: list[tuple[Doc, int, str]] = field(default_factory=list)  # doc, status, reason
+    undelivered: list[Doc] = field(default_factory=list)
+    reason: str = ""  # why the undelivered ones are undelivered (last error seen)
+
+
+class OutOfTime(Exception):
+    pass
+
+
+class Shipper:
+    """Sends documents until stored, rejected for content, or out of time."""
+
+    def __init__(self, client: OpenSearch, deadline: float, safety_margin_s: float,
+                 max_bytes: int, max_docs: int, request_timeout_s: float,
+                 stats: Stats | None = None, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep, rng: random.Random | None = None) -> None:
+        self.client = client
+        self.deadline = deadline
+        self.margin = safety_margin_s
+        self.max_bytes = max_bytes
+        self.max_docs = max_docs
+        self.request_timeout_s = request_timeout_s
+        self.stats = stats if stats is not None else Stats()
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+
+    # -- time -----------------------------------------------------------------------------
+
+    def _time_left(self) -> float:
+        """Seconds we may still spend on a request, after keeping the margin back."""
+        return self.deadline - self.margin - self.clock()
+
+    def _backoff(self, attempt: int) -> bool:
+        """Sleep before retry round ``attempt`` (1, 2, ...); False if there is no time."""
+        delay = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt))
+        # Worth sleeping only if a request can still follow it.
+        if self._time_left() - delay < 0.5:
+            return False
+        self.sleep(delay)
+        return True
+
+    # -- templates ------------------------------------------------------------------------
+
+    def ensure_templates(self, templates: dict[str, dict[str, Any]]) -> None:
+        """Install each template unless the same or a newer version is already there.
+
+        Idempotent and race-safe: concurrent containers PUT identical bodies. Retried like
+        bulk requests; raises the last error if out of time.
+        """
+        for name, body in templates.items():
+            self._with_retries(lambda n=name, b=body: self._ensure_one(n, b))
+
+    def _ensure_one(self, name: str, body: dict[str, Any]) -> None:
+        timeout = self._request_timeout()
+        try:
+            found = self.client.indices.get_index_template(
+                name=name, params={"request_timeout": timeout})
+            installed = found["index_templates"][0]["index_template"].get("version") or 0
+        except NotFoundError:
+            installed = 0
+        if installed < body["version"]:
+            self.client.indices.put_index_template(
+                name=name, body=body, params={"request_timeout": timeout})
+
+    def _with_retries(self, call: Callable[[], None]) -> None:
+        attempt = 0
+        while True:
+            try:
+                call()
+                return
+            except (OSConnectionError, TransportError) as exc:
+                if not _retryable_exc(exc):
+                    raise
+                attempt += 1
+                self.stats.retries += 1
+                if not self._backoff(attempt):
+                    raise
+
+    def _request_timeout(self) -> float:
+        left = self._time_left()
+        if left <= 0.1:
+            raise OutOfTime()
+        return min(self.request_timeout_s, left)
+
+    # -- bulk -----------------------------------------------------------------------------
+
+    def ship(self, docs: list[Doc]) -> Outcome:
+        outcome = Outcome()
+        pending = docs
+        attempt = 0
+        while pending:
+            self.stats.rounds += 1
+            retry: list[Doc] = []
+            queue = list(self.chunks(pending))
+            while queue:
+                chunk = queue.pop(0)
+                try:
+                    timeout = self._request_timeout()
+                except OutOfTime:
+                    outcome.reason = outcome.reason or "out of time before the request was sent"
+                    for rest in [chunk, *queue]:
+                        retry.extend(rest)
+                    queue = []
+                    break
+                self._send(chunk, timeout, retry, queue, outcome)
+            if not retry:
+                break
+            attempt += 1
+            if not self._backoff(attempt):
+                outcome.undelivered.extend(retry)
+                outcome.reason = (f"{outcome.reason}; gave up after {attempt} attempt(s) with "
+                                  f"{self._time_left() + self.margin:.1f}s of Lambda time left")
+                break
+            self.stats.retries += len(retry)
+            pending = retry
+        return outcome
+
+    def chunks(self, docs: list[Doc]) -> Iterator[list[Doc]]:
+        """Consecutive runs of docs at most max_bytes (NDJSON) and max_docs long.
+
+        A single document larger than max_bytes travels alone (the engine's own limit,
+        100 MB by default, is far above any CloudWatch event).
+        """
+        chunk: list[Doc] = []
+        size = 0
+        limit, count = self.max_bytes, self.max_docs
+        for doc in docs:
+            n = len(doc.line)  # ASCII: characters == bytes
+            if chunk and (size + n > limit or len(chunk) >= count):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(doc)
+            size += n
+        if chunk:
+            yield chunk
+
+    def _send(self, chunk: list[Doc], timeout: float, retry: list[Doc],
+              queue: list[list[Doc]], outcome: Outcome) -> None:
+        body = "".join([d.line for d in chunk]).encode("ascii")
+        self.stats.requests += 1
+        self.stats.bytes_sent += len(body)
+        try:
+            response = self.client.bulk(
+                body=body,
+                params={"filter_path": _FILTER_PATH, "request_timeout": timeout},
+                headers={"content-type": "application/x-ndjson"},
+            )
+        except (OSConnectionError, TransportError) as exc:
+            status = _status(exc)
+            if status == 413 and len(chunk) > 1:
+                half = len(chunk) // 2
+                queue[:0] = [chunk[:half], chunk[half:]]
+                return
+            outcome.reason = _describe(exc)
+            if _retryable_exc(exc):
+                retry.extend(chunk)
+            else:
+                outcome.undelivered.extend(chunk)
+            return
+        if not response.get("errors"):
+            # Every item is 201: nothing to look at item by item.
+            self.stats.stored += len(chunk)
+            return
+        items = response.get("items") or []
+        if len(items) != len(chunk):
+            outcome.reason = f"bulk response has {len(items)} items for {len(chunk)} documents"
+            retry.extend(chunk)
+            return
+        stats = self.stats
+        for doc, item in zip(chunk, items, strict=True):
+            result = next(iter(item.values()))
+            status = result.get("status", 0)
+            if 200 <= status < 300:
+                stats.stored += 1
+            elif status == 409:
+                stats.already_present += 1
+            elif status == 429 or status >= 500:
+                retry.append(doc)
+                outcome.reason = _item_reason(status, result)
+            elif status == 400:
+                outcome.rejected.append((doc, status, _item_reason(status, result)))
+            else:
+                outcome.undelivered.append(doc)
+                outcome.reason = _item_reason(status, result)
+
+
+def _status(exc: Exception) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _retryable_exc(exc: Exception) -> bool:
+    if isinstance(exc, OSConnectionError):  # includes ConnectionTimeout
+        return True
+    status = _status(exc)
+    return status is not None and (status == 429 or status >= 500)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSConnectionError):
+        return f"connection error: {exc.__class__.__name__}: {exc.error}"
+    status = _status(exc)
+    error = getattr(exc, "error", "")
+    info = getattr(exc, "info", None)
+    detail = ""
+    if isinstance(info, dict):
+        err = info.get("error")
+        detail = err.get("reason", "") if isinstance(err, dict) else str(err or "")
+    return f"HTTP {status} {error} {detail}".strip()
+
+
+def _item_reason(status: int, result: dict[str, Any]) -> str:
+    error = result.get("error")
+    if isinstance(error, dict):
+        return f"{status} {error.get('type', '')}: {error.get('reason', '')}"
+    return f"{status} {error or ''}".strip()

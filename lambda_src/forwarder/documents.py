@@ -1,0 +1,273 @@
+"""Build bulk-ready documents from a decoded payload: the forwarder's CPU hot path.
+
+Each document becomes one ``Doc`` whose ``line`` is the ready NDJSON text of its bulk
+``create`` action and source. Fields shared by the whole batch (account, region, log group
+...) are serialised once per batch and spliced in, so each event costs one ``json.dumps``
+of only its own fields. ``json.dumps`` keeps its default ``ensure_ascii=True``: the lines
+are pure ASCII, so ``len(line)`` is its size in bytes and encoding can never fail (not even
+on lone surrogates from ``\\ud800`` escapes in a message).
+
+Field names are dotted ECS-style keys in ``_source`` (``"cloud.region": ...``); OpenSearch
+maps them exactly like nested objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from forwarder import lines
+from forwarder.decode import Payload
+
+_dumps = json.dumps
+_parse = lines.parse
+_gmtime = time.gmtime
+_strftime = time.strftime
+
+# Lambda log groups: /aws/lambda/us-east-1.<function> for Lambda@Edge replicas.
+_LAMBDA_GROUP = re.compile(r"/aws/lambda/(?:us-east-1\.)?(.+)")
+_EDGE_ERRORS_GROUP = re.compile(r"/aws/cloudfront/LambdaEdge/(.+)")
+# Lambda log streams: YYYY/MM/DD/[<version>]<instance id>
+_STREAM = re.compile(r"(\d{4})/(\d\d)/(\d\d)/\[([^\]]*)\]")
+# Timestamps CloudWatch can carry: from 1970 to the end of year 9999, in ms.
+_MAX_TS = 253_402_300_800_000
+
+TAG_TIMESTAMP_MISSING = "timestamp_missing"
+TAG_ID_MISSING = "id_missing"
+TAG_MESSAGE_NOT_STRING = "message_not_string"
+
+
+@dataclass(slots=True)
+class Doc:
+    index: str
+    doc_id: str
+    line: str  # '{"create":...}\n{...source...}\n', ASCII
+    event: Any  # the raw log event, kept for the errors index
+
+
+@dataclass(slots=True)
+class Batch:
+    docs: list[Doc] = field(default_factory=list)
+    # Events that are not even objects: they go straight to the errors index.
+    bad_events: list[tuple[Any, str]] = field(default_factory=list)
+    tags: dict[str, int] = field(default_factory=dict)  # tag -> number of events
+
+
+def iso_ms(epoch_ms: int) -> str:
+    sec, ms = divmod(epoch_ms, 1000)
+    return f"{_strftime('%Y-%m-%dT%H:%M:%S', _gmtime(sec))}.{ms:03d}Z"
+
+
+def day_of(epoch_ms: int) -> str:
+    return _strftime("%Y.%m.%d", _gmtime(epoch_ms // 1000))
+
+
+def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    m = _LAMBDA_GROUP.fullmatch(log_group)
+    if m:
+        out["faas.name"] = m[1]
+    else:
+        m = _EDGE_ERRORS_GROUP.fullmatch(log_group)
+        if m:
+            out["aws.cloudfront.distribution_id"] = m[1]
+    m = _STREAM.match(log_stream)
+    if m and m[4]:
+        out["faas.version"] = m[4]
+    return out
+
+
+def id_base(owner: str, region: str, log_group: str) -> Any:
+    """A hasher primed with (account, region, log group); copy it and add the event id.
+
+    The id is unique per (account, region, log group, event id) and the same every time
+    the event is sent: retries, replays and backfills create nothing new.
+    """
+    return hashlib.blake2b(
+        b"\0".join((owner.encode(), region.encode(), log_group.encode(), b"")),
+        digest_size=20,
+    )
+
+
+def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) -> Batch:
+    batch = Batch()
+    docs = batch.docs
+    ingested = iso_ms(ingested_ms)
+    shared: dict[str, Any] = {
+        "event.ingested": ingested,
+        "cloud.provider": "aws",
+        "cloud.region": region,
+        "cloud.account.id": payload.owner,
+        "log.group": payload.log_group,
+        "log.stream": payload.log_stream,
+    }
+    faas = faas_fields(payload.log_group, payload.log_stream)
+    version = faas.pop("faas.version", None)
+    shared.update(faas)
+    # '{"a":1,"b":2}' -> '{"a":1,"b":2,' : every source line starts with the shared fields.
+    head = _dumps(shared)[:-1] + ","
+    base = id_base(payload.owner, region, payload.log_group)
+    action_head = '{"create":{"_index":"' + index_prefix + "-"
+    seconds: dict[int, tuple[str, str]] = {}  # epoch second -> (ISO prefix, index day)
+    fallback_day = _stream_day(payload.log_stream) or day_of(ingested_ms)
+    tag_counts = batch.tags
+
+    for event in payload.events:
+        if type(event) is not dict:
+            batch.bad_events.append((event, f"log event is a {type(event).__name__}, "
+                                            "not an object"))
+            continue
+        tags: list[str] | None = None
+        message = event.get("message")
+        if type(message) is not str:
+            message = "" if message is None else _dumps(message, default=repr)
+            tags = [TAG_MESSAGE_NOT_STRING]
+        ts = event.get("timestamp")
+        if type(ts) is int and 0 <= ts < _MAX_TS:
+            sec = ts // 1000
+            known = seconds.get(sec)
+            if known is None:
+                t = _gmtime(sec)
+                known = seconds[sec] = (_strftime("%Y-%m-%dT%H:%M:%S.", t),
+                                        _strftime("%Y.%m.%d", t))
+            stamp = f"{known[0]}{ts % 1000:03d}Z"
+            day = known[1]
+        else:
+            # No usable event time: stored at ingestion time, tagged, in the index of the
+            # stream's day (Lambda streams are named YYYY/MM/DD/...) so a retry on a later
+            # day still finds the same index and _id.
+            stamp = ingested
+            day = fallback_day
+            tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
+        event_id = event.get("id")
+        if type(event_id) is not str or not event_id:
+            # Deterministic stand-in: the same line sent again gets the same id.
+            event_id = "sha1:" + hashlib.sha1(
+                _dumps([ts, message]).encode(), usedforsecurity=False
+            ).hexdigest()
+            tags = (tags or []) + [TAG_ID_MISSING]
+        h = base.copy()
+        h.update(event_id.encode("utf-8", "surrogatepass"))
+        doc_id = h.hexdigest()
+
+        source: dict[str, Any] = {"@timestamp": stamp, "event.id": event_id, "message": message}
+        parsed = _parse(message)
+        if parsed is not None:
+            if "tags" in parsed:
+                tags = (tags or []) + parsed.pop("tags")
+            source.update(parsed)
+        if version is not None and "faas.version" not in source:
+            source["faas.version"] = version
+        if tags is not None:
+            source["tags"] = tags
+            for tag in tags:
+                tag_counts[tag] = tag_counts.get(tag, 0) + 1
+        docs.append(Doc(
+            index_prefix + "-" + day,
+            doc_id,
+            action_head + day + '","_id":"' + doc_id + '"}}\n' + head + _dumps(source)[1:] + "\n",
+            event,
+        ))
+    return batch
+
+
+def _stream_day(log_stream: str) -> str | None:
+    m = _STREAM.match(log_stream)
+    if not m:
+        return None
+    return f"{m[1]}.{m[2]}.{m[3]}"
+
+
+# ---------------------------------------------------------------------------------------
+# The errors index: <prefix>-errors-YYYY.MM.DD. Its template maps the searchable fields and
+# is `dynamic: false`, so the raw material (raw.*) is kept in _source but never indexed and
+# can never be rejected for its content.
+
+
+def rejected_doc(doc: Doc, index_prefix: str, reason: str, status: int,
+                 payload: Payload, region: str, ingested_ms: int) -> Doc:
+    """The errors-index record of a document the engine rejected for its content."""
+    day = doc.index[len(index_prefix) + 1:]
+    source = {
+        "@timestamp": iso_ms(ingested_ms),
+        "event.ingested": iso_ms(ingested_ms),
+        "error.type": "rejected_document",
+        "error.message": reason,
+        "error.status": status,
+        "cloud.provider": "aws",
+        "cloud.region": region,
+        "cloud.account.id": payload.owner,
+        "log.group": payload.log_group,
+        "log.stream": payload.log_stream,
+        "target.index": doc.index,
+        "target.id": doc.doc_id,
+        "raw.event": _dumps(doc.event, default=repr),
+    }
+    return _error_doc(f"{index_prefix}-errors-{day}", doc.doc_id, source, doc.event)
+
+
+def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
+                  ingested_ms: int) -> Doc:
+    raw = _dumps(event, default=repr)
+    source = {
+        "@timestamp": iso_ms(ingested_ms),
+        "event.ingested": iso_ms(ingested_ms),
+        "error.type": "bad_log_event",
+        "error.message": reason,
+        "cloud.provider": "aws",
+        "cloud.region": region,
+        "cloud.account.id": payload.owner,
+        "log.group": payload.log_group,
+        "log.stream": payload.log_stream,
+        "raw.event": raw,
+    }
+    h = id_base(payload.owner, region, payload.log_group)
+    h.update(b"bad-event\0" + raw.encode("utf-8", "surrogatepass"))
+    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", h.hexdigest(), source,
+                      event)
+
+
+def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
+                    ingested_ms: int, payload: Payload | None = None) -> Doc:
+    """The errors-index record keeping a payload that could not be (fully) decoded.
+
+    ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
+    raw bytes (base64-encoded here), or, when the event had no data at all, the event.
+    """
+    source: dict[str, Any] = {
+        "@timestamp": iso_ms(ingested_ms),
+        "event.ingested": iso_ms(ingested_ms),
+        "error.type": error_type,
+        "error.message": reason,
+        "cloud.provider": "aws",
+        "cloud.region": region,
+    }
+    if payload is not None:
+        source["cloud.account.id"] = payload.owner
+        source["log.group"] = payload.log_group
+        source["log.stream"] = payload.log_stream
+    if isinstance(raw, bytes):
+        kept = base64.b64encode(raw).decode("ascii")
+        source["raw.data_base64"] = kept
+    elif isinstance(raw, str):
+        kept = raw
+        source["raw.data_base64"] = kept
+    else:
+        kept = _dumps(raw, default=repr)
+        source["raw.event"] = kept
+    doc_id = hashlib.blake2b(
+        f"{region}\0{error_type}\0".encode() + kept.encode("utf-8", "surrogatepass"),
+        digest_size=20,
+    ).hexdigest()
+    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", doc_id, source, raw)
+
+
+def _error_doc(index: str, doc_id: str, source: dict[str, Any], event: Any) -> Doc:
+    line = ('{"create":{"_index":"' + index + '","_id":"' + doc_id + '"}}\n'
+            + _dumps(source, default=repr) + "\n")
+    return Doc(index, doc_id, line, event)

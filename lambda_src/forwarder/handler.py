@@ -1,0 +1,212 @@
+"""Lambda entry point and the invocation flow shared with the replay tool.
+
+``lambda_handler`` only builds settings and the client (once per container) and works out
+the deadline; everything else is ``process``, which the operator's replay tool calls with
+its own settings, client and deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import TransportError
+
+from forwarder import documents, template
+from forwarder.bulk import OutOfTime, Shipper, Stats
+from forwarder.client import make_client
+from forwarder.decode import Payload, decode_event, raw_data
+from forwarder.errors import DecodeError, DeliveryError
+from forwarder.settings import Settings
+
+
+@dataclass
+class Summary:
+    events_in: int = 0
+    stored: int = 0  # documents created by this invocation (log + errors index)
+    already_present: int = 0  # found already stored (same _id): retries, replays
+    errors_indexed: int = 0  # records sent to the errors index (rejected, bad, undecodable)
+    undelivered: int = 0
+    retries: int = 0
+    requests: int = 0
+    bytes_sent: int = 0
+    ms: int = 0
+    outcome: str = "ok"  # ok | control_message | no_events | undecodable_kept | failed
+    reason: str = ""
+    tags: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Templates already checked in this container, by (endpoint, prefix): one GET per template
+# per container, not per invocation.
+_templates_ready: set[tuple[str, str]] = set()
+
+
+def process(event: Any, settings: Settings, client: Any, deadline: float,
+            log_fields: dict[str, Any] | None = None) -> Summary:
+    """Store one subscription event's log lines; return counts or raise DeliveryError.
+
+    ``deadline`` is a ``time.monotonic()`` value; ``settings.safety_margin_s`` before it
+    nothing new is sent. Emits exactly one structured JSON log line.
+    """
+    started = time.monotonic()
+    summary = Summary()
+    log_stats, error_stats = Stats(), Stats()
+    extra = dict(log_fields or {})
+    try:
+        _process(event, settings, client, deadline, summary, log_stats, error_stats, extra)
+    except DeliveryError as exc:
+        summary.outcome = "failed"
+        summary.undelivered = exc.undelivered
+        summary.reason = exc.reason
+        raise
+    finally:
+        summary.stored = log_stats.stored
+        summary.already_present = log_stats.already_present
+        summary.errors_indexed = error_stats.stored + error_stats.already_present
+        summary.retries = log_stats.retries + error_stats.retries
+        summary.requests = log_stats.requests + error_stats.requests
+        summary.bytes_sent = log_stats.bytes_sent + error_stats.bytes_sent
+        summary.ms = round((time.monotonic() - started) * 1000)
+        _log(summary, settings, extra)
+    return summary
+
+
+def _process(event: Any, settings: Settings, client: Any, deadline: float,
+             summary: Summary, log_stats: Stats, error_stats: Stats,
+             extra: dict[str, Any]) -> None:
+    ingested_ms = time.time_ns() // 1_000_000
+
+    def shipper_for(stats: Stats) -> Shipper:
+        return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,
+                       settings.bulk_max_docs, settings.request_timeout_s, stats)
+
+    shipper = shipper_for(log_stats)
+    errors_shipper = shipper_for(error_stats)
+    prefix, region = settings.index_prefix, settings.region
+
+    try:
+        payload = decode_event(event)
+    except DecodeError as exc:
+        # Undecodable: keep the raw data in the errors index. Retrying cannot fix it, so
+        # the invocation succeeds once (and only if) that record is stored.
+        try:
+            raw: Any = raw_data(event)
+        except DecodeError:
+            raw = event
+        record = documents.raw_payload_doc("undecodable_payload", exc.reason, raw, prefix,
+                                           region, ingested_ms)
+        summary.reason = exc.reason
+        _ensure_templates(shipper, settings, pending=1)
+        _ship_errors(errors_shipper, [record], summary)
+        summary.outcome = "undecodable_kept"
+        return
+
+    extra.setdefault("log_group", payload.log_group)
+    if payload.message_type == "CONTROL_MESSAGE":
+        # CloudWatch Logs' connectivity check when the subscription is created.
+        summary.outcome = "control_message"
+        return
+
+    summary.events_in = len(payload.events)
+    batch = documents.build(payload, region, prefix, ingested_ms)
+    summary.tags = batch.tags
+    error_docs = [documents.bad_event_doc(ev, why, prefix, payload, region, ingested_ms)
+                  for ev, why in batch.bad_events]
+    if payload.utf8_error:
+        # The events were stored with U+FFFD for the bad bytes; keep the original bytes.
+        error_docs.append(documents.raw_payload_doc(
+            "invalid_utf8", payload.utf8_error, raw_data(event), prefix, region,
+            ingested_ms, payload))
+        summary.reason = payload.utf8_error
+    if not batch.docs and not error_docs:
+        summary.outcome = "no_events"
+        return
+
+    _ensure_templates(shipper, settings, pending=summary.events_in)
+    outcome = shipper.ship(batch.docs)
+    error_docs += [documents.rejected_doc(doc, prefix, why, status, payload, region,
+                                          ingested_ms)
+                   for doc, status, why in outcome.rejected]
+    undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
+    undelivered = len(outcome.undelivered) + undelivered_errors
+    if undelivered:
+        reason = outcome.reason or summary.reason
+        raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)")
+
+
+def _ensure_templates(shipper: Shipper, settings: Settings, pending: int) -> None:
+    key = (settings.endpoint, settings.index_prefix)
+    if key in _templates_ready:
+        return
+    try:
+        shipper.ensure_templates(template.templates(settings.index_prefix))
+    except OutOfTime:
+        raise DeliveryError(pending, "out of time installing the index templates") from None
+    except (OSConnectionError, TransportError) as exc:
+        raise DeliveryError(pending, f"index templates could not be installed: {exc}") from None
+    _templates_ready.add(key)
+
+
+def _ship_errors(shipper: Shipper, docs: list[documents.Doc], summary: Summary,
+                 raise_: bool = True) -> int:
+    """Ship errors-index records; return how many could not be stored."""
+    if not docs:
+        return 0
+    outcome = shipper.ship(docs)
+    # The errors template indexes nothing a record's content can break, so a rejection
+    # here is unexpected: count it as undelivered rather than loop.
+    failed = len(outcome.undelivered) + len(outcome.rejected)
+    if failed:
+        why = outcome.reason or outcome.rejected[0][2]
+        if raise_:
+            raise DeliveryError(failed, f"{summary.reason}; and the record could not be kept "
+                                        f"in the errors index: {why}")
+        summary.reason = f"errors index: {why}"
+    return failed
+
+
+def _log(summary: Summary, settings: Settings, extra: dict[str, Any]) -> None:
+    line = {
+        "msg": "edgelogs forwarder invocation",
+        "region": settings.region,
+        **extra,
+        **summary.as_dict(),
+    }
+    # One line of JSON on stdout: CloudWatch Logs stores it as one event, and Logs
+    # Insights / metric filters can read every field.
+    sys.stdout.write(json.dumps(line, default=str) + "\n")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# Lambda
+
+_container: tuple[Settings, Any] | None = None
+
+
+def _settings_and_client() -> tuple[Settings, Any]:
+    global _container
+    if _container is None:
+        settings = Settings.from_env(os.environ)
+        _container = (settings, make_client(settings))
+    return _container
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    settings, client = _settings_and_client()
+    summary = process(event, settings, client, deadline, {
+        "aws_request_id": getattr(context, "aws_request_id", None),
+    })
+    return summary.as_dict()
+
+
+__all__ = ["Payload", "Summary", "lambda_handler", "process"]

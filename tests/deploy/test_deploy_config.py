@@ -1,0 +1,207 @@
+"""The config model: defaults, the catalogs it checks against, and every kind of bad value.
+
+Invalid configurations go through the whole program (config set with set_all_config, the
+program run under mocks), so what is tested is what `pulumi up` would do: stop before
+creating anything, with a message naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from components import aws_catalog
+from components.config import DEFAULT_REGIONS, ConfigError, parse_config
+from tests.deploy.harness import RecordingMocks
+
+FN = ["site-auth"]
+
+
+def test_defaults_from_one_required_key() -> None:
+    cfg = parse_config({"edgeFunctions": '["site-auth", "img_resize"]'}, stack="dev")
+    assert cfg.home_region == "us-east-1"
+    assert cfg.regions == DEFAULT_REGIONS and len(cfg.regions) == 13
+    assert cfg.edge_functions == ("site-auth", "img_resize")
+    assert cfg.log_retention_days == 30
+    assert cfg.filter_pattern == ""
+    assert cfg.index_prefix == "lambda-edge"
+    assert cfg.domain.engine_version == "OpenSearch_2.19"
+    assert cfg.domain.instance_type == "t3.small.search"
+    assert (cfg.domain.instance_count, cfg.domain.volume_size_gb) == (1, 10)
+    assert cfg.admin_principals == () and cfg.distribution_ids == ()
+    assert cfg.existing_log_groups == {} and cfg.alarm_email is None
+    assert cfg.all_tags == {"app": "edgelogs", "edgelogs:stack": "dev"}
+
+
+def test_home_region_defaults_to_aws_region() -> None:
+    cfg = parse_config({"edgeFunctions": '["a"]'}, stack="dev", aws_region="eu-west-1")
+    assert cfg.home_region == "eu-west-1"
+    explicit = parse_config(
+        {"edgeFunctions": '["a"]', "homeRegion": "ap-south-1"}, stack="dev", aws_region="eu-west-1"
+    )
+    assert explicit.home_region == "ap-south-1"
+
+
+def test_every_default_region_is_in_botocore() -> None:
+    known = aws_catalog.region_partitions()
+    assert all(known[r] == "aws" for r in DEFAULT_REGIONS)
+
+
+def test_retention_list_matches_botocore_documentation() -> None:
+    assert aws_catalog.retention_days_in_botocore_docs() == aws_catalog.LOG_RETENTION_DAYS
+
+
+def test_instance_types_come_from_botocore_plus_reviewed_families() -> None:
+    types = aws_catalog.opensearch_instance_types()
+    assert "t3.small.search" in types and "r6g.large.search" in types  # botocore enum
+    assert "r7g.large.search" in types and "or2.xlarge.search" in types  # reviewed additions
+    assert not any(t.startswith(("t2.", "ultrawarm1.")) for t in types)
+
+
+def test_tls_policies_offered_are_tls12_or_newer() -> None:
+    policies = aws_catalog.tls_security_policies()
+    assert "Policy-Min-TLS-1-2-PFS-2023-10" in policies
+    assert all("TLS-1-0" not in p for p in policies)
+
+
+def test_full_custom_config_parses() -> None:
+    cfg = parse_config(
+        {
+            "homeRegion": "eu-central-1",
+            "regions": '["eu-west-1", "us-east-1"]',
+            "edgeFunctions": '["auth", "rewrite"]',
+            "logRetentionDays": "90",
+            "filterPattern": "?ERROR ?REPORT",
+            "indexPrefix": "edge.logs",
+            "domain": '{"instanceType": "r7g.large.search", "instanceCount": 2, '
+            '"zoneAwareness": true, "volumeSizeGb": 100, "engineVersion": "OpenSearch_2.17", '
+            '"dedicatedMasterType": "m6g.large.search", "dedicatedMasterCount": 3}',
+            "adminPrincipals": '["arn:aws:iam::111122223333:role/ops"]',
+            "existingLogGroups": '{"eu-west-1": ["/aws/lambda/us-east-1.auth"]}',
+            "distributionIds": '["E2QWRUHAPOMQZL"]',
+            "alarmEmail": "ops@example.com",
+            "tags": '{"team": "edge"}',
+        },
+        stack="prod",
+    )
+    assert cfg.domain.zone_awareness and cfg.domain.dedicated_master_count == 3
+    assert cfg.existing_log_groups == {"eu-west-1": ("/aws/lambda/us-east-1.auth",)}
+    assert cfg.log_group_names() == (
+        "/aws/lambda/us-east-1.auth",
+        "/aws/lambda/us-east-1.rewrite",
+        "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL",
+    )
+    assert cfg.all_tags == {"app": "edgelogs", "team": "edge", "edgelogs:stack": "prod"}
+
+
+# (case id, config, key named in the error, a fragment of what is allowed)
+INVALID: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown-region", {"edgeFunctions": FN, "regions": ["us-east-1", "mars-north-1"]},
+     "edgelogs:regions", "botocore"),
+    ("duplicate-region", {"edgeFunctions": FN, "regions": ["us-east-1", "us-east-1"]},
+     "edgelogs:regions", "list each once"),
+    ("empty-regions", {"edgeFunctions": FN, "regions": []}, "edgelogs:regions", "not be empty"),
+    ("regions-not-a-list", {"edgeFunctions": FN, "regions": "us-east-1"},
+     "edgelogs:regions", "list of strings"),
+    ("unknown-home-region", {"edgeFunctions": FN, "homeRegion": "us-east-9"},
+     "edgelogs:homeRegion", "us-east-1"),
+    ("mixed-partitions", {"edgeFunctions": FN, "regions": ["us-east-1", "cn-north-1"]},
+     "edgelogs:regions", "one partition"),
+    ("missing-edge-functions", {}, "edgelogs:edgeFunctions", "non-empty list"),
+    ("empty-edge-functions", {"edgeFunctions": []}, "edgelogs:edgeFunctions", "not be empty"),
+    ("duplicate-edge-function", {"edgeFunctions": ["a", "a"]},
+     "edgelogs:edgeFunctions", "list each once"),
+    ("edge-function-with-space", {"edgeFunctions": ["site auth"]},
+     "edgelogs:edgeFunctions", "1-64 letters, digits, - or _"),
+    ("edge-function-arn", {"edgeFunctions": ["arn:aws:lambda:us-east-1:1:function:x"]},
+     "edgelogs:edgeFunctions", "not an ARN"),
+    ("edge-function-too-long", {"edgeFunctions": ["f" * 65]},
+     "edgelogs:edgeFunctions", "1-64"),
+    ("retention-not-offered", {"edgeFunctions": FN, "logRetentionDays": 31},
+     "edgelogs:logRetentionDays", "1, 3, 5, 7, 14, 30"),
+    ("retention-not-int", {"edgeFunctions": FN, "logRetentionDays": "month"},
+     "edgelogs:logRetentionDays", "integer"),
+    ("index-prefix-uppercase", {"edgeFunctions": FN, "indexPrefix": "Edge"},
+     "edgelogs:indexPrefix", "lowercase"),
+    ("index-prefix-leading-underscore", {"edgeFunctions": FN, "indexPrefix": "_edge"},
+     "edgelogs:indexPrefix", "not starting with - _ +"),
+    ("index-prefix-illegal-char", {"edgeFunctions": FN, "indexPrefix": "edge*logs"},
+     "edgelogs:indexPrefix", "none of"),
+    ("index-prefix-too-long", {"edgeFunctions": FN, "indexPrefix": "e" * 201},
+     "edgelogs:indexPrefix", "1-200"),
+    ("existing-region-not-collected",
+     {"edgeFunctions": FN, "regions": ["us-east-1"],
+      "existingLogGroups": {"eu-west-1": ["/aws/lambda/us-east-1.site-auth"]}},
+     "edgelogs:existingLogGroups", "not in edgelogs:regions"),
+    ("existing-group-not-ours",
+     {"edgeFunctions": FN, "regions": ["us-east-1"],
+      "existingLogGroups": {"us-east-1": ["/aws/lambda/other"]}},
+     "edgelogs:existingLogGroups.us-east-1", "/aws/lambda/us-east-1.site-auth"),
+    ("unknown-instance-type", {"edgeFunctions": FN, "domain": {"instanceType": "x9.huge.search"}},
+     "edgelogs:domain.instanceType", "family one of"),
+    ("t2-cannot-encrypt", {"edgeFunctions": FN, "domain": {"instanceType": "t2.small.search"}},
+     "edgelogs:domain.instanceType", "encrypt data at rest"),
+    ("unknown-engine-version", {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_2.4"}},
+     "edgelogs:domain.engineVersion", "OpenSearch_2.19"),
+    ("elasticsearch-engine",
+     {"edgeFunctions": FN, "domain": {"engineVersion": "Elasticsearch_7.10"}},
+     "edgelogs:domain.engineVersion", "OpenSearch_1.0"),
+    ("unknown-domain-key", {"edgeFunctions": FN, "domain": {"instanceTyp": "t3.small.search"}},
+     "edgelogs:domain", "instanceType"),
+    ("zone-awareness-odd-count",
+     {"edgeFunctions": FN, "domain": {"zoneAwareness": True, "instanceCount": 3}},
+     "edgelogs:domain.instanceCount", "even"),
+    ("volume-too-small", {"edgeFunctions": FN, "domain": {"volumeSizeGb": 5}},
+     "edgelogs:domain.volumeSizeGb", "10-"),
+    ("masters-without-type", {"edgeFunctions": FN, "domain": {"dedicatedMasterCount": 3}},
+     "edgelogs:domain.dedicatedMasterType", "required"),
+    ("masters-count-two",
+     {"edgeFunctions": FN,
+      "domain": {"dedicatedMasterCount": 2, "dedicatedMasterType": "m6g.large.search"}},
+     "edgelogs:domain.dedicatedMasterCount", "3 or 5"),
+    ("anonymous-admin", {"edgeFunctions": FN, "adminPrincipals": ["*"]},
+     "edgelogs:adminPrincipals", "never '*'"),
+    ("admin-not-iam-arn", {"edgeFunctions": FN, "adminPrincipals": ["arn:aws:s3:::bucket"]},
+     "edgelogs:adminPrincipals", "role/<name>"),
+    ("bad-distribution-id", {"edgeFunctions": FN, "distributionIds": ["e2-lower"]},
+     "edgelogs:distributionIds", "uppercase letters"),
+    ("bad-alarm-email", {"edgeFunctions": FN, "alarmEmail": "ops-at-example"},
+     "edgelogs:alarmEmail", "name@example.com"),
+    ("aws-tag-prefix", {"edgeFunctions": FN, "tags": {"aws:owner": "me"}},
+     "edgelogs:tags", "not starting with 'aws:'"),
+    ("filter-pattern-too-long", {"edgeFunctions": FN, "filterPattern": "x" * 1025},
+     "edgelogs:filterPattern", "1024"),
+    ("misspelt-key", {"edgeFunctions": FN, "region": ["us-east-1"]},
+     "edgelogs:region", "allowed: homeRegion, regions"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "allowed"),
+    [pytest.param(c, k, a, id=i) for i, c, k, a in INVALID],
+)
+def test_invalid_config_stops_the_program(run, config, key, allowed) -> None:
+    with pytest.raises(ConfigError) as info:
+        run(config)
+    message = str(info.value)
+    assert re.search(rf"^\s*{re.escape(key)}: ", message, re.M), message
+    assert allowed in message, message
+
+
+def test_invalid_config_creates_nothing(run) -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError):
+        run({"edgeFunctions": FN, "logRetentionDays": 31}, mocks=mocks)
+    assert mocks.resources == [] and mocks.invokes == []
+
+
+def test_all_problems_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {"edgeFunctions": '["bad name"]', "logRetentionDays": "2", "indexPrefix": "UP"},
+            stack="dev",
+        )
+    lines = [ln for ln in str(info.value).splitlines() if ln.strip().startswith("edgelogs:")]
+    assert len(lines) == 3

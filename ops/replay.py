@@ -1,0 +1,268 @@
+"""Drains a region's failure queue back into OpenSearch through the forwarder's own code.
+
+Lambda sends a batch that failed every asynchronous attempt to the region's SQS failure queue
+as an invocation record: `requestPayload` is the original CloudWatch Logs event. Replay hands
+that event to `forwarder.handler.process`, the same code path the Lambda runs, and deletes the
+message only once all its events are stored. Ids are deterministic, so replaying a batch that
+was partly stored (or replaying twice) never stores an event twice.
+
+A message that fails again simply is not deleted: it becomes visible after the visibility
+timeout and a later replay picks it up. A malformed record is reported and left in place for a
+human to look at (the queue keeps messages 14 days).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
+if str(LAMBDA_SRC) not in sys.path:
+    # The forwarder is deployed as a top-level package; import it exactly as Lambda does.
+    sys.path.insert(0, str(LAMBDA_SRC))
+
+from forwarder.client import make_client  # noqa: E402
+from forwarder.errors import DeliveryError  # noqa: E402
+from forwarder.handler import process  # noqa: E402
+from forwarder.settings import Settings  # noqa: E402
+
+# SQS hands out at most 10 messages per receive.
+_BATCH = 10
+
+
+class MalformedRecord(ValueError):
+    """The message is not a Lambda invocation record carrying a CloudWatch Logs event."""
+
+
+@dataclass
+class ReplayReport:
+    received: int = 0  # distinct messages looked at
+    replayed: int = 0  # stored and deleted
+    failed: int = 0  # left in the queue: storing failed, retry later
+    malformed: int = 0  # left in the queue: needs a human
+    events: int = 0  # log events in the replayed messages
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.malformed == 0
+
+    def line(self, region: str) -> str:
+        return (
+            f"replay: region={region} received={self.received} replayed={self.replayed} "
+            f"events={self.events} failed={self.failed} malformed={self.malformed}"
+        )
+
+
+def _region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" else None
+
+
+def event_of(body: str, region: str) -> dict[str, Any]:
+    """The CloudWatch Logs event inside a failure-queue message, or MalformedRecord.
+
+    Accepts Lambda's on-failure destination record and, for queues used as a dead-letter
+    queue, the bare event. A record written by another region's forwarder is refused: the
+    region is part of every document's id and of `cloud.region`, so replaying it here would
+    store its events a second time under the wrong region.
+    """
+    try:
+        record = json.loads(body)
+    except ValueError as exc:
+        raise MalformedRecord(f"body is not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise MalformedRecord(f"body is a JSON {type(record).__name__}, not an object")
+    if "awslogs" in record:
+        event = record
+    else:
+        if "requestPayload" not in record:
+            raise MalformedRecord("no 'requestPayload': not a Lambda invocation record")
+        event = record["requestPayload"]
+        context = record.get("requestContext")
+        arn = context.get("functionArn") if isinstance(context, dict) else None
+        if isinstance(arn, str):
+            origin = _region_of_arn(arn)
+            if origin and origin != region:
+                raise MalformedRecord(
+                    f"record of a forwarder in {origin} ({arn}); replay it with --region {origin}"
+                )
+    if not isinstance(event, dict):
+        raise MalformedRecord(f"'requestPayload' is a {type(event).__name__}, not an object")
+    awslogs = event.get("awslogs")
+    if not isinstance(awslogs, dict) or not isinstance(awslogs.get("data"), str):
+        raise MalformedRecord("'requestPayload' has no 'awslogs.data' string")
+    return event
+
+
+def _events_in(summary: Any) -> int:
+    for name in ("events_in", "events", "received"):
+        value = getattr(summary, name, None)
+        if value is None and isinstance(summary, Mapping):
+            value = summary.get(name)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def replay_queue(
+    sqs: Any,
+    queue_url: str,
+    settings: Settings,
+    client: Any,
+    *,
+    max_messages: int | None = None,
+    seconds_per_message: float = 60.0,
+    visibility_timeout: int | None = None,
+    log: Callable[[str], None] = print,
+) -> ReplayReport:
+    """Replays every message visible now (each at most once per run) and returns the tally.
+
+    Each message gets `seconds_per_message` of retries inside the forwarder (its deadline);
+    while it is being replayed it stays invisible to other consumers for
+    `visibility_timeout` seconds (default: a little more than that budget).
+    """
+    report = ReplayReport()
+    seen: set[str] = set()
+    hide = visibility_timeout or int(seconds_per_message) + 30
+    while max_messages is None or report.received < max_messages:
+        want = _BATCH if max_messages is None else min(_BATCH, max_messages - report.received)
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=want,
+            VisibilityTimeout=hide,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+        ).get("Messages", [])
+        fresh = [m for m in messages if m["MessageId"] not in seen]
+        if not fresh:
+            # Empty, or only messages that already failed in this run came back (their
+            # visibility timeout is shorter than the run): either way the queue is drained.
+            break
+        for message in fresh:
+            seen.add(message["MessageId"])
+            report.received += 1
+            _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log)
+    return report
+
+
+def _replay_one(
+    sqs: Any,
+    queue_url: str,
+    message: dict[str, Any],
+    settings: Settings,
+    client: Any,
+    seconds: float,
+    report: ReplayReport,
+    log: Callable[[str], None],
+) -> None:
+    mid = message["MessageId"]
+    try:
+        event = event_of(message.get("Body", ""), settings.region)
+    except MalformedRecord as exc:
+        report.malformed += 1
+        problem = f"malformed message {mid} left in the queue: {exc}"
+        report.problems.append(problem)
+        log(problem)
+        return
+    try:
+        summary = process(event, settings, client, time.monotonic() + seconds)
+    except DeliveryError as exc:
+        report.failed += 1
+        problem = f"message {mid} not fully stored, left for a later replay: {exc}"
+        report.problems.append(problem)
+        log(problem)
+        return
+    except Exception as exc:  # any failure must leave the message in place, not stop the run
+        report.failed += 1
+        problem = f"message {mid} failed, left for a later replay: {type(exc).__name__}: {exc}"
+        report.problems.append(problem)
+        log(problem)
+        return
+    # Only now: everything in it is stored (or was already), so the record has done its job.
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    report.replayed += 1
+    report.events += _events_in(summary)
+
+
+def queue_url_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> str:
+    """The region's failure queue URL from the stack outputs, or a SystemExit that says why."""
+    if shutil.which("pulumi") is None:
+        raise SystemExit(
+            "replay: --queue-url is required (the pulumi CLI is not installed, so it cannot be "
+            "read from the stack output failureQueueUrls)"
+        )
+    result = runner(
+        ["pulumi", "stack", "output", "failureQueueUrls", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(
+            "replay: could not read stack output failureQueueUrls "
+            f"({result.stderr.strip() or 'pulumi failed'}); pass --queue-url"
+        )
+    try:
+        urls = json.loads(result.stdout)
+    except ValueError:
+        raise SystemExit(
+            "replay: stack output failureQueueUrls is not JSON; pass --queue-url"
+        ) from None
+    if not isinstance(urls, dict) or not isinstance(urls.get(region), str):
+        known = ", ".join(sorted(urls)) if isinstance(urls, dict) else "none"
+        raise SystemExit(f"replay: no failure queue for {region} in the stack (regions: {known})")
+    return urls[region]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="replay",
+        description="Replay a region's forwarder failure queue into OpenSearch.",
+    )
+    parser.add_argument("--region", required=True, help="the forwarder's region (the queue's)")
+    parser.add_argument("--queue-url", help="default: the stack output failureQueueUrls[region]")
+    parser.add_argument("--endpoint", required=True, help="OpenSearch endpoint, https://host")
+    parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
+    parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
+    parser.add_argument(
+        "--seconds-per-message", type=float, default=60.0, help="retry budget of one message"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, sqs: Any = None) -> int:
+    args = parse_args(argv)
+    # The same validation as the Lambda's environment: a typo fails here, not half-way.
+    settings = Settings.from_env(
+        {
+            "OPENSEARCH_ENDPOINT": args.endpoint,
+            "OPENSEARCH_SERVICE": args.service,
+            "INDEX_PREFIX": args.index_prefix,
+            "AWS_REGION": args.region,
+        }
+    )
+    queue_url = args.queue_url or queue_url_from_stack(args.region)
+    if sqs is None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=args.region)
+    report = replay_queue(
+        sqs,
+        queue_url,
+        settings,
+        make_client(settings),
+        max_messages=args.max_messages,
+        seconds_per_message=args.seconds_per_message,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print(report.line(args.region))
+    return 0 if report.ok else 1

@@ -1,0 +1,164 @@
+"""Replay of a failure queue (moto's SQS) into the real OpenSearch node, through the forwarder."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from forwarder.client import make_client
+from forwarder.handler import process
+from forwarder.settings import Settings
+from moto import mock_aws
+
+from ops import replay
+from ops.replay import replay_queue
+from tests.support.cwl import BatchFactory, decode, encode, failure_record
+from tests.support.store import marker_set, stored
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)
+
+
+@pytest.fixture
+def queue(sqs: Any) -> str:
+    return sqs.create_queue(QueueName="edgelogs-forwarder-failures")["QueueUrl"]
+
+
+def _settings(url: str, prefix: str, region: str = REGION) -> Settings:
+    return Settings.from_env(
+        {"OPENSEARCH_ENDPOINT": url, "INDEX_PREFIX": prefix, "AWS_REGION": region}
+    )
+
+
+def _depth(sqs: Any, queue_url: str) -> int:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _send_failures(sqs: Any, queue_url: str, events: list[dict], region: str = REGION) -> None:
+    for event in events:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(failure_record(event, region)))
+
+
+def test_replay_stores_every_event_once_and_empties_the_queue(
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+) -> None:
+    factory = BatchFactory()
+    payloads = [factory.batch(REGION, fn, 60) for fn in ("viewer-auth", "origin-rewrite", "x")]
+    events = [encode(p) for p in payloads]
+    settings = _settings(opensearch_url, index_prefix)
+    client = make_client(settings)
+    # One batch had been partly stored before the invocation failed: replay must not double it.
+    process(events[0], settings, client, time.monotonic() + 30)
+    _send_failures(sqs, queue, events)
+
+    report = replay_queue(sqs, queue, settings, client, log=lambda _: None)
+
+    assert (report.received, report.replayed, report.failed, report.malformed) == (3, 3, 0, 0)
+    assert report.events == 180
+    assert _depth(sqs, queue) == 0
+    ids, markers = stored(opensearch_url, f"{index_prefix}-*")
+    assert set(markers) == marker_set(payloads)
+    assert sum(ids.values()) == len(ids) == 180
+    assert max(markers.values()) == 1
+
+    # The same records replayed again (a second operator, an old copy): nothing new is stored.
+    _send_failures(sqs, queue, events)
+    assert replay_queue(sqs, queue, settings, client, log=lambda _: None).replayed == 3
+    ids_again, _ = stored(opensearch_url, f"{index_prefix}-*")
+    assert ids_again == ids
+
+
+def test_malformed_records_are_reported_and_left_in_the_queue(
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+) -> None:
+    factory = BatchFactory()
+    good = encode(factory.batch(REGION, "viewer-auth", 10))
+    bad = {
+        "not json": "{oops",
+        "a list": "[1, 2]",
+        "no payload": json.dumps({"version": "1.0", "requestContext": {}}),
+        "no awslogs": json.dumps(failure_record({"hello": "world"}, REGION)),
+        "other region": json.dumps(failure_record(good, "us-west-2")),
+    }
+    for body in bad.values():
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    _send_failures(sqs, queue, [good])
+    lines: list[str] = []
+    settings = _settings(opensearch_url, index_prefix)
+
+    report = replay_queue(sqs, queue, settings, make_client(settings), log=lines.append)
+
+    assert (report.replayed, report.malformed, report.failed) == (1, 5, 0)
+    assert not report.ok
+    assert _depth(sqs, queue) == 5
+    text = "\n".join(lines)
+    assert "not JSON" in text and "not an object" in text and "requestPayload" in text
+    assert "awslogs.data" in text and "--region us-west-2" in text
+    ids, _ = stored(opensearch_url, f"{index_prefix}-*")
+    assert len(ids) == 10
+
+
+def test_a_message_that_fails_stays_and_is_replayed_later(
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+) -> None:
+    factory = BatchFactory()
+    payload = factory.batch(REGION, "viewer-auth", 25)
+    _send_failures(sqs, queue, [encode(payload)])
+    down = _settings(f"http://127.0.0.1:{_closed_port()}", index_prefix)
+
+    report = replay_queue(
+        sqs, queue, down, make_client(down), seconds_per_message=1.0, visibility_timeout=1,
+        log=lambda _: None,
+    )  # fmt: skip
+
+    assert (report.received, report.replayed, report.failed) == (1, 0, 1)
+    assert _depth(sqs, queue) == 1
+    time.sleep(1.2)  # the visibility timeout runs out: the message is back for the next replay
+    up = _settings(opensearch_url, index_prefix)
+    report = replay_queue(sqs, queue, up, make_client(up), log=lambda _: None)
+    assert (report.received, report.replayed, report.failed) == (1, 1, 0)
+    assert _depth(sqs, queue) == 0
+    _, markers = stored(opensearch_url, f"{index_prefix}-*")
+    assert set(markers) == marker_set([payload])
+
+
+def test_command_line_replays_a_queue(
+    queue: str, opensearch_url: str, index_prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payloads = [BatchFactory().batch(REGION, "viewer-auth", 15)]
+    client = boto3.client("sqs", region_name=REGION)
+    _send_failures(client, queue, [encode(p) for p in payloads])
+
+    code = replay.main(
+        ["--region", REGION, "--queue-url", queue, "--endpoint", opensearch_url,
+         "--index-prefix", index_prefix]
+    )  # fmt: skip
+
+    assert code == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == (f"replay: region={REGION} received=1 replayed=1 events=15 failed=0 malformed=0")
+    _, markers = stored(opensearch_url, f"{index_prefix}-*")
+    assert set(markers) == marker_set(payloads)
+    assert decode(encode(payloads[0])) == payloads[0]

@@ -126,10 +126,31 @@ class RecordingMocks(pulumi.runtime.Mocks):
         raise AssertionError(f"unexpected invoke {args.token}")
 
 
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping each registration's dependencies (URNs)."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.dependencies: dict[tuple[str, str], list[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
+        self.dependencies[(request.type, request.name)] = list(request.dependencies)
+        return super().RegisterResource(request)
+
+
 @dataclass
 class ProgramRun:
     mocks: RecordingMocks
     outputs: dict[str, Any]
+    dependencies: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def depends_on(self, typ: str, name: str) -> set[tuple[str, str]]:
+        """(type, name) of everything the resource was registered as depending on."""
+        out = set()
+        for urn in self.dependencies.get((typ, name), []):
+            _, _, qualified, dep_name = urn.split("::", 3)
+            out.add((qualified.split("$")[-1], dep_name))
+        return out
 
     @property
     def resources(self) -> list[Registered]:
@@ -185,7 +206,7 @@ def run_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = mocks if mocks is not None else RecordingMocks()
-    monitor = MockMonitor(mocks)
+    monitor = RecordingMonitor(mocks)
     outputs: dict[str, Any] = {}
     try:
         settings.ROOT.set(None)  # a fresh root stack for this run
@@ -209,7 +230,7 @@ def run_program(
         asyncio.set_event_loop(None)
         loop.close()
     _attach_parents(mocks.resources, monitor.get_registered_resources())
-    return ProgramRun(mocks, outputs)
+    return ProgramRun(mocks, outputs, monitor.dependencies)
 
 
 def _attach_parents(resources: list[Registered], by_urn: Mapping[str, Any]) -> None:

@@ -1,0 +1,73 @@
+"""What the program must register, as plain data the tests compare against."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+# Every resource type the program may register, split by whether AWS lets it carry tags.
+# A new type must be added to one of the two sets, so the tag test cannot silently miss it.
+TAGGABLE = {
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:iam/role:Role",
+    "aws:lambda/function:Function",
+    "aws:opensearch/domain:Domain",
+    "aws:sns/topic:Topic",
+    "aws:sqs/queue:Queue",
+}
+NOT_TAGGABLE = {
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    "aws:lambda/permission:Permission",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "pulumi:providers:aws",  # carries default_tags instead
+    "edgelogs:index:SearchDomain",
+    "edgelogs:index:ForwarderRole",
+    "edgelogs:index:RegionalForwarder",
+    "edgelogs:index:FailureQueue",
+    "edgelogs:index:ForwarderAlarms",
+}
+GLOBAL_TYPES = {
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:opensearch/domain:Domain",
+}
+
+
+def expected_counts(
+    *,
+    regions: int,
+    sources: int,
+    existing: int = 0,
+    email: bool = False,
+    home_outside_regions: bool = False,
+) -> Counter[str]:
+    """Resources created (not read) for a stack of this shape.
+
+    sources: log groups collected per region (edge functions + distribution ids);
+    existing: how many of those, summed over regions, are referenced instead of created.
+    """
+    return Counter(
+        {
+            "pulumi:providers:aws": regions + (1 if home_outside_regions else 0),
+            "edgelogs:index:SearchDomain": 1,
+            "edgelogs:index:ForwarderRole": 1,
+            "aws:opensearch/domain:Domain": 1,
+            "aws:iam/role:Role": 1,
+            "aws:iam/rolePolicy:RolePolicy": 1,
+            "edgelogs:index:RegionalForwarder": regions,
+            "edgelogs:index:FailureQueue": regions,
+            "edgelogs:index:ForwarderAlarms": regions,
+            "aws:lambda/function:Function": regions,
+            "aws:lambda/permission:Permission": regions,
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": regions,
+            "aws:sqs/queue:Queue": regions,
+            "aws:sns/topic:Topic": regions,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 3 * regions,
+            # the forwarder's own group + every collected group not adopted
+            "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
+            "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,
+            **({"aws:sns/topicSubscription:TopicSubscription": regions} if email else {}),
+        }
+    )

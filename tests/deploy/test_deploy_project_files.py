@@ -1,0 +1,69 @@
+"""Pulumi.yaml declares exactly the config keys the program reads, and the example stack works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import DEFAULT_REGIONS, KEYS, parse_config
+from tests.deploy.expected import expected_counts
+from tests.deploy.harness import REPO
+
+PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+DEV = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+
+
+def _as_pulumi_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_project_identity() -> None:
+    assert PROJECT["name"] == "edgelogs"
+    assert PROJECT["runtime"]["name"] == "python"
+
+
+def test_project_declares_exactly_the_program_keys() -> None:
+    assert set(PROJECT["config"]) == set(KEYS)
+    for key, decl in PROJECT["config"].items():
+        assert decl.get("description"), key
+        # Pulumi only types these; an untyped key must carry a default or it becomes required
+        assert decl.get("type") in (None, "string", "integer", "boolean", "array"), key
+        if decl.get("type") == "array":
+            assert decl["items"] == {"type": "string"}, key
+    required = [k for k, d in PROJECT["config"].items() if "default" not in d]
+    assert required == ["edgeFunctions"]
+
+
+def test_project_defaults_mean_the_same_as_the_programs() -> None:
+    defaults = {k: _as_pulumi_string(d["default"]) for k, d in PROJECT["config"].items()
+                if "default" in d}  # fmt: skip
+    assert json.loads(defaults["regions"]) == list(DEFAULT_REGIONS)
+    from_yaml = parse_config({**defaults, "edgeFunctions": '["a"]'}, stack="s", aws_region=None)
+    from_code = parse_config({"edgeFunctions": '["a"]'}, stack="s", aws_region=None)
+    assert from_yaml == from_code
+
+
+def test_example_stack_is_valid_and_deploys_under_mocks(run) -> None:
+    config = {k: v for k, v in DEV["config"].items()}
+    edgelogs = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("edgelogs:")}
+    cfg = parse_config(
+        {k: _as_pulumi_string(v) for k, v in edgelogs.items()},
+        stack="dev",
+        aws_region=config.get("aws:region"),
+    )
+    assert len(cfg.regions) == 7 and cfg.alarm_email == "oncall@example.com"
+    result = run(config)
+    assert result.counts() == expected_counts(regions=7, sources=3, existing=1, email=True)
+
+
+def test_no_registry_hosts_in_deploy_files() -> None:
+    files = [REPO / "Pulumi.yaml", REPO / "Pulumi.dev.yaml", REPO / "__main__.py"]
+    files += sorted((REPO / "components").glob("*.py"))
+    files += sorted(Path(__file__).parent.glob("*.py"))
+    needles = ("pypi" + ".org", "files." + "pythonhosted", "registry." + "npmjs")
+    for f in files:
+        text = f.read_text()
+        assert not any(n in text for n in needles), f

@@ -1,0 +1,132 @@
+"""Small pure pieces of the deploy side, and one component built on its own under mocks."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from pulumi.runtime import settings
+
+from components import naming
+from components.forwarder_role import permissions_policy
+from components.regional_forwarder import (
+    LogSource,
+    RegionalForwarder,
+    RegionalForwarderArgs,
+    source_arn_pattern,
+)
+from components.search_domain import access_policy
+from tests.deploy.harness import RecordingMocks, fake_bundle
+
+
+@pytest.mark.parametrize(
+    ("stack", "domain"),
+    [
+        ("dev", "edgelogs-dev"),
+        ("Prod_EU", "edgelogs-prod-eu"),
+        ("a-very-long-stack-name-indeed", None),
+        ("---", "edgelogs-stack"),
+    ],
+)
+def test_domain_names_follow_opensearch_rules(stack: str, domain: str | None) -> None:
+    name = naming.domain_name(stack)
+    if domain is not None:
+        assert name == domain
+    assert 3 <= len(name) <= 28 and name[0].isalpha()
+    assert all(c.islower() or c.isdigit() or c == "-" for c in name)
+
+
+def test_long_stack_names_stay_unique_and_bounded() -> None:
+    a, b = "x" * 60 + "-one", "x" * 60 + "-two"
+    assert naming.resource_prefix(a) != naming.resource_prefix(b)
+    assert naming.domain_name(a) != naming.domain_name(b)
+    assert len(naming.forwarder_function_name(a)) <= 64
+    assert len(naming.failure_queue_name(a)) <= 80
+
+
+def test_log_group_names() -> None:
+    assert naming.edge_log_group_name("auth") == "/aws/lambda/us-east-1.auth"
+    assert naming.distribution_log_group_name("E1") == "/aws/cloudfront/LambdaEdge/E1"
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["/aws/lambda/us-east-1.auth"], "log-group:/aws/lambda/us-east-1.auth*"),
+        (
+            ["/aws/lambda/us-east-1.a1", "/aws/lambda/us-east-1.b"],
+            "log-group:/aws/lambda/us-east-1.*",
+        ),
+        (["/aws/lambda/us-east-1.a", "/aws/cloudfront/LambdaEdge/E1"], "log-group:/aws/*"),
+    ],
+)
+def test_permission_source_arn_is_the_narrowest_prefix(names: list[str], expected: str) -> None:
+    assert source_arn_pattern("aws", "eu-west-1", "123456789012", names) == (
+        f"arn:aws:logs:eu-west-1:123456789012:{expected}"
+    )
+
+
+def test_role_policy_follows_partition_and_account() -> None:
+    policy = permissions_policy(
+        partition="aws-cn",
+        account_id="999988887777",
+        home_region="cn-north-1",
+        domain_name="edgelogs-x",
+        regions=["cn-north-1", "cn-northwest-1"],
+        log_group_name="/aws/lambda/f",
+        queue_name="q",
+    )
+    resources = [r for s in policy["Statement"] for r in s["Resource"]]
+    assert all(r.startswith("arn:aws-cn:") and ":999988887777:" in r for r in resources)
+    assert len(resources) == 1 + 2 + 2
+
+
+def test_access_policy_without_admins_names_only_the_role() -> None:
+    policy = access_policy(domain_arn="arn:aws:es:r:1:domain/d", forwarder_role_arn="R",
+                           admin_principals=[])  # fmt: skip
+    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "R"}]
+
+
+def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> None:
+    """The component needs no __main__ and no bundle builder: any archive will do."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = RecordingMocks()
+    built: dict[str, RegionalForwarder] = {}
+    try:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project="edgelogs", stack="unit", preview=False)
+        archive = pulumi.FileArchive(str(fake_bundle(tmp_path).path))
+
+        @pulumi.runtime.test
+        def program() -> pulumi.Output[str]:
+            provider = aws.Provider("aws-sa-east-1", region="sa-east-1")
+            built["f"] = RegionalForwarder(
+                "sa-east-1",
+                RegionalForwarderArgs(
+                    region="sa-east-1", provider=provider, function_name="fwd",
+                    log_group_name="/aws/lambda/fwd", queue_name="q", topic_name="t",
+                    role_arn="arn:aws:iam::123456789012:role/fwd", code=archive,
+                    source_code_hash="aGFzaA==", runtime="python3.14", architecture="arm64",
+                    search_endpoint="https://search.example", index_prefix="p",
+                    sources=[LogSource("/aws/lambda/us-east-1.a", existing=True)],
+                    log_retention_days=7, filter_pattern="", alarm_name_prefix="x",
+                    alarm_email=None, tags={"k": "v"},
+                ),
+            )  # fmt: skip
+            return built["f"].function.arn
+
+        program()
+    finally:
+        settings.ROOT.set(None)
+        asyncio.set_event_loop(None)
+        loop.close()
+    regional = [r for r in mocks.resources if r.typ.startswith("aws:")]
+    assert {r.region for r in regional} == {"sa-east-1"}
+    assert [r.typ for r in regional if r.read] == ["aws:cloudwatch/logGroup:LogGroup"]
+    (fn,) = [r for r in regional if r.typ == "aws:lambda/function:Function"]
+    assert fn.inputs["code"].path == str(tmp_path / "forwarder.zip")
+    assert built["f"].log_group_names == ["/aws/lambda/us-east-1.a"]

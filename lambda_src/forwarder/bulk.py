@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
-
-from forwarder.documents import Doc
 
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
@@ -58,8 +58,9 @@ class Stats:
 
 @dataclass
 class Outcome:
-    rejected: list[tuple[Doc, int, str]] = field(default_factory=list)  # doc, status, reason
-    undelivered: list[Doc] = field(default_factory=list)
+    # Positions in the list given to ship(), never the lines themselves.
+    rejected: list[tuple[int, int, str]] = field(default_factory=list)  # pos, status, reason
+    undelivered: list[int] = field(default_factory=list)
     reason: str = ""  # why the undelivered ones are undelivered (last error seen)
 
 
@@ -145,14 +146,15 @@ class Shipper:
 
     # -- bulk -----------------------------------------------------------------------------
 
-    def ship(self, docs: list[Doc]) -> Outcome:
+    def ship(self, lines: list[str]) -> Outcome:
+        """Store bulk entries (``documents.Batch.lines``); report what could not be."""
         outcome = Outcome()
-        pending = docs
+        pending = list(range(len(lines)))
         attempt = 0
         while pending:
             self.stats.rounds += 1
-            retry: list[Doc] = []
-            queue = list(self.chunks(pending))
+            retry: list[int] = []
+            queue = list(self.chunks(lines, pending))
             while queue:
                 chunk = queue.pop(0)
                 try:
@@ -163,7 +165,7 @@ class Shipper:
                         retry.extend(rest)
                     queue = []
                     break
-                self._send(chunk, timeout, retry, queue, outcome)
+                self._send(lines, chunk, timeout, retry, queue, outcome)
             if not retry:
                 break
             attempt += 1
@@ -174,30 +176,34 @@ class Shipper:
                 break
             self.stats.retries += len(retry)
             pending = retry
+        outcome.undelivered.sort()
         return outcome
 
-    def chunks(self, docs: list[Doc]) -> Iterator[list[Doc]]:
-        """Consecutive runs of docs at most max_bytes (NDJSON) and max_docs long.
+    def chunks(self, lines: list[str], positions: list[int]) -> Iterator[list[int]]:
+        """Consecutive runs of positions whose entries total at most max_bytes (NDJSON)
+        and max_docs entries.
 
-        A single document larger than max_bytes travels alone (the engine's own limit,
-        100 MB by default, is far above any CloudWatch event).
+        A single entry larger than max_bytes travels alone (the engine's own limit, 100 MB
+        by default, is far above any CloudWatch event). Sizes are summed and the cut
+        points found by bisection, so no Python code runs per entry.
         """
-        chunk: list[Doc] = []
-        size = 0
-        limit, count = self.max_bytes, self.max_docs
-        for doc in docs:
-            n = len(doc.line)  # ASCII: characters == bytes
-            if chunk and (size + n > limit or len(chunk) >= count):
-                yield chunk
-                chunk, size = [], 0
-            chunk.append(doc)
-            size += n
-        if chunk:
-            yield chunk
+        ends = list(accumulate(map(len, map(lines.__getitem__, positions))))  # ASCII: bytes
+        n = len(positions)
+        start, before = 0, 0
+        while start < n:
+            end = bisect_right(ends, before + self.max_bytes, start + 1, n)
+            end = min(max(end, start + 1), start + self.max_docs)
+            yield positions[start:end]
+            before = ends[end - 1]
+            start = end
 
-    def _send(self, chunk: list[Doc], timeout: float, retry: list[Doc],
-              queue: list[list[Doc]], outcome: Outcome) -> None:
-        body = "".join([d.line for d in chunk]).encode("ascii")
+    def _send(self, lines: list[str], chunk: list[int], timeout: float, retry: list[int],
+              queue: list[list[int]], outcome: Outcome) -> None:
+        first, last = chunk[0], chunk[-1]
+        if last - first + 1 == len(chunk):  # contiguous: always so in the first round
+            body = "".join(lines[first:last + 1]).encode("ascii")
+        else:
+            body = "".join([lines[pos] for pos in chunk]).encode("ascii")
         self.stats.requests += 1
         self.stats.bytes_sent += len(body)
         try:
@@ -228,7 +234,7 @@ class Shipper:
             retry.extend(chunk)
             return
         stats = self.stats
-        for doc, item in zip(chunk, items, strict=True):
+        for pos, item in zip(chunk, items, strict=True):
             result = next(iter(item.values()))
             status = result.get("status", 0)
             if 200 <= status < 300:
@@ -236,12 +242,12 @@ class Shipper:
             elif status == 409:
                 stats.already_present += 1
             elif status == 429 or status >= 500:
-                retry.append(doc)
+                retry.append(pos)
                 outcome.reason = _item_reason(status, result)
             elif status == 400:
-                outcome.rejected.append((doc, status, _item_reason(status, result)))
+                outcome.rejected.append((pos, status, _item_reason(status, result)))
             else:
-                outcome.undelivered.append(doc)
+                outcome.undelivered.append(pos)
                 outcome.reason = _item_reason(status, result)
 
 

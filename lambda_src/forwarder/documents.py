@@ -1,7 +1,7 @@
 """Build bulk-ready documents from a decoded payload: the forwarder's CPU hot path.
 
-Each document becomes one ``Doc`` whose ``line`` is the ready NDJSON text of its bulk
-``create`` action and source. Fields shared by the whole batch (account, region, log group
+Each document becomes one string, the ready NDJSON text of its bulk ``create`` action and
+source. Fields shared by the whole batch (account, region, log group
 ...) are serialised once per batch and spliced in, so each event costs one ``json.dumps``
 of only its own fields. ``json.dumps`` keeps its default ``ensure_ascii=True``: the lines
 are pure ASCII, so ``len(line)`` is its size in bytes and encoding can never fail (not even
@@ -25,7 +25,9 @@ from forwarder import lines
 from forwarder.decode import Payload
 
 _dumps = json.dumps
-_parse = lines.parse
+_encode = lines.encode  # compact json.dumps without its per-call overhead
+_esc = json.encoder.encode_basestring_ascii  # a str as a quoted ASCII JSON string
+_fields = lines.fields
 _gmtime = time.gmtime
 _strftime = time.strftime
 
@@ -43,16 +45,11 @@ TAG_MESSAGE_NOT_STRING = "message_not_string"
 
 
 @dataclass(slots=True)
-class Doc:
-    index: str
-    doc_id: str
-    line: str  # '{"create":...}\n{...source...}\n', ASCII
-    event: Any  # the raw log event, kept for the errors index
-
-
-@dataclass(slots=True)
 class Batch:
-    docs: list[Doc] = field(default_factory=list)
+    # One bulk entry per document: '{"create":{...}}\n{...source...}\n', pure ASCII.
+    # Plain strings rather than objects: a 10,000-event batch allocates nothing else.
+    lines: list[str] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)  # the log event of each line
     # Events that are not even objects: they go straight to the errors index.
     bad_events: list[tuple[Any, str]] = field(default_factory=list)
     tags: dict[str, int] = field(default_factory=dict)  # tag -> number of events
@@ -65,6 +62,12 @@ def iso_ms(epoch_ms: int) -> str:
 
 def day_of(epoch_ms: int) -> str:
     return _strftime("%Y.%m.%d", _gmtime(epoch_ms // 1000))
+
+
+def target(line: str) -> tuple[str, str]:
+    """(index, _id) of a bulk entry, read back from its action line (error path only)."""
+    action = json.loads(line[: line.index("\n")])["create"]
+    return action["_index"], action["_id"]
 
 
 def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
@@ -82,22 +85,37 @@ def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
     return out
 
 
-def id_base(owner: str, region: str, log_group: str) -> Any:
-    """A hasher primed with (account, region, log group); copy it and add the event id.
-
-    The id is unique per (account, region, log group, event id) and the same every time
-    the event is sent: retries, replays and backfills create nothing new.
-    """
+def group_key(owner: str, region: str, log_group: str) -> str:
+    """20 hex digits naming (account, region, log group): the first half of every _id."""
     return hashlib.blake2b(
-        b"\0".join((owner.encode(), region.encode(), log_group.encode(), b"")),
-        digest_size=20,
-    )
+        b"\0".join((owner.encode(), region.encode(), log_group.encode("utf-8", "surrogatepass"))),
+        digest_size=10,
+    ).hexdigest()
+
+
+def event_key(event_id: str) -> str:
+    """The second half of an _id: CloudWatch's own (decimal, 56-digit) event id as is;
+    anything else hashed, so the _id stays short, ASCII and safe in the action line."""
+    if event_id.isascii() and event_id.isdigit() and len(event_id) <= 100:
+        return event_id
+    return "h" + hashlib.blake2b(event_id.encode("utf-8", "surrogatepass"),
+                                 digest_size=20).hexdigest()
+
+
+def doc_id(owner: str, region: str, log_group: str, event_id: str) -> str:
+    """Unique per (account, region, log group, event id) and the same every time the event
+    is sent: retries, replays and backfills create nothing new."""
+    return f"{group_key(owner, region, log_group)}-{event_key(event_id)}"
+
+
+_MS = [f"{i:03d}Z" for i in range(1000)]
 
 
 def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) -> Batch:
     batch = Batch()
-    docs = batch.docs
+    lines_ = batch.lines
     ingested = iso_ms(ingested_ms)
+    # Member order in _source: shared fields, @timestamp, event.id, message, line fields.
     shared: dict[str, Any] = {
         "event.ingested": ingested,
         "cloud.provider": "aws",
@@ -110,12 +128,21 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
     version = faas.pop("faas.version", None)
     shared.update(faas)
     # '{"a":1,"b":2}' -> '{"a":1,"b":2,' : every source line starts with the shared fields.
-    head = _dumps(shared)[:-1] + ","
-    base = id_base(payload.owner, region, payload.log_group)
+    head = _encode(shared)[:-1] + ","
+    # The stream's version, unless the line names its own (a START line, first member).
+    version_member = lines.VERSION_MEMBER + _esc(version) if version else ""
+    key = group_key(payload.owner, region, payload.log_group)
     action_head = '{"create":{"_index":"' + index_prefix + "-"
-    seconds: dict[int, tuple[str, str]] = {}  # epoch second -> (ISO prefix, index day)
+    id_head = '","_id":"' + key + "-"
+    # epoch second -> (index day, action line up to the event key, ISO time up to the ms)
+    seconds: dict[int, tuple[str, str, str]] = {}
+    # From the end of the action line to the start of @timestamp's value.
+    mid = '"}}\n' + head + '"@timestamp":"'
     fallback_day = _stream_day(payload.log_stream) or day_of(ingested_ms)
     tag_counts = batch.tags
+    ms_text = _MS
+    max_ts = _MAX_TS
+    starts_with_version = lines.VERSION_MEMBER
 
     for event in payload.events:
         if type(event) is not dict:
@@ -128,51 +155,52 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
             message = "" if message is None else _dumps(message, default=repr)
             tags = [TAG_MESSAGE_NOT_STRING]
         ts = event.get("timestamp")
-        if type(ts) is int and 0 <= ts < _MAX_TS:
+        if type(ts) is int and 0 <= ts < max_ts:
             sec = ts // 1000
             known = seconds.get(sec)
             if known is None:
                 t = _gmtime(sec)
-                known = seconds[sec] = (_strftime("%Y-%m-%dT%H:%M:%S.", t),
-                                        _strftime("%Y.%m.%d", t))
-            stamp = f"{known[0]}{ts % 1000:03d}Z"
-            day = known[1]
+                day = _strftime("%Y.%m.%d", t)
+                known = seconds[sec] = (day, action_head + day + id_head,
+                                        _strftime("%Y-%m-%dT%H:%M:%S.", t))
+            day, action, stamp = known
+            stamp += ms_text[ts - sec * 1000]
         else:
             # No usable event time: stored at ingestion time, tagged, in the index of the
             # stream's day (Lambda streams are named YYYY/MM/DD/...) so a retry on a later
             # day still finds the same index and _id.
             stamp = ingested
             day = fallback_day
+            action = action_head + day + id_head
             tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
         event_id = event.get("id")
         if type(event_id) is not str or not event_id:
             # Deterministic stand-in: the same line sent again gets the same id.
             event_id = "sha1:" + hashlib.sha1(
-                _dumps([ts, message]).encode(), usedforsecurity=False
+                _dumps([ts, message]).encode("utf-8", "surrogatepass"), usedforsecurity=False
             ).hexdigest()
             tags = (tags or []) + [TAG_ID_MISSING]
-        h = base.copy()
-        h.update(event_id.encode("utf-8", "surrogatepass"))
-        doc_id = h.hexdigest()
+        if len(event_id) <= 100 and event_id.isdigit() and event_id.isascii():
+            # CloudWatch's own id: digits, safe as is in JSON and in the _id.
+            ekey = id_text = event_id
+        else:
+            ekey = event_key(event_id)
+            id_text = _esc(event_id)[1:-1]
 
-        source: dict[str, Any] = {"@timestamp": stamp, "event.id": event_id, "message": message}
-        parsed = _parse(message)
-        if parsed is not None:
-            if "tags" in parsed:
-                tags = (tags or []) + parsed.pop("tags")
-            source.update(parsed)
-        if version is not None and "faas.version" not in source:
-            source["faas.version"] = version
+        text, line_tags = _fields(message)
+        if line_tags is not None:
+            tags = (tags or []) + line_tags
+        if version_member and not text.startswith(starts_with_version):
+            text += version_member
         if tags is not None:
-            source["tags"] = tags
+            text += ',"tags":' + _encode(tags)
             for tag in tags:
                 tag_counts[tag] = tag_counts.get(tag, 0) + 1
-        docs.append(Doc(
-            index_prefix + "-" + day,
-            doc_id,
-            action_head + day + '","_id":"' + doc_id + '"}}\n' + head + _dumps(source)[1:] + "\n",
-            event,
-        ))
+        lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
+                      f'"message":{_esc(message)}{text}}}\n')
+    # The event of each line, for the errors index; usually simply the payload's list.
+    batch.events = (payload.events if not batch.bad_events
+                    else [e for e in payload.events if type(e) is dict])
     return batch
 
 
@@ -189,10 +217,11 @@ def _stream_day(log_stream: str) -> str | None:
 # can never be rejected for its content.
 
 
-def rejected_doc(doc: Doc, index_prefix: str, reason: str, status: int,
-                 payload: Payload, region: str, ingested_ms: int) -> Doc:
+def rejected_doc(line: str, event: Any, index_prefix: str, reason: str, status: int,
+                 payload: Payload, region: str, ingested_ms: int) -> tuple[str, Any]:
     """The errors-index record of a document the engine rejected for its content."""
-    day = doc.index[len(index_prefix) + 1:]
+    index, id_ = target(line)
+    day = index[len(index_prefix) + 1:]
     source = {
         "@timestamp": iso_ms(ingested_ms),
         "event.ingested": iso_ms(ingested_ms),
@@ -204,15 +233,15 @@ def rejected_doc(doc: Doc, index_prefix: str, reason: str, status: int,
         "cloud.account.id": payload.owner,
         "log.group": payload.log_group,
         "log.stream": payload.log_stream,
-        "target.index": doc.index,
-        "target.id": doc.doc_id,
-        "raw.event": _dumps(doc.event, default=repr),
+        "target.index": index,
+        "target.id": id_,
+        "raw.event": _dumps(event, default=repr),
     }
-    return _error_doc(f"{index_prefix}-errors-{day}", doc.doc_id, source, doc.event)
+    return _error_doc(f"{index_prefix}-errors-{day}", id_, source, event)
 
 
 def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
-                  ingested_ms: int) -> Doc:
+                  ingested_ms: int) -> tuple[str, Any]:
     raw = _dumps(event, default=repr)
     source = {
         "@timestamp": iso_ms(ingested_ms),
@@ -226,14 +255,12 @@ def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, 
         "log.stream": payload.log_stream,
         "raw.event": raw,
     }
-    h = id_base(payload.owner, region, payload.log_group)
-    h.update(b"bad-event\0" + raw.encode("utf-8", "surrogatepass"))
-    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", h.hexdigest(), source,
-                      event)
+    id_ = doc_id(payload.owner, region, payload.log_group, "bad-event\0" + raw)
+    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", id_, source, event)
 
 
 def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
-                    ingested_ms: int, payload: Payload | None = None) -> Doc:
+                    ingested_ms: int, payload: Payload | None = None) -> tuple[str, Any]:
     """The errors-index record keeping a payload that could not be (fully) decoded.
 
     ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
@@ -267,7 +294,8 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
     return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", doc_id, source, raw)
 
 
-def _error_doc(index: str, doc_id: str, source: dict[str, Any], event: Any) -> Doc:
-    line = ('{"create":{"_index":"' + index + '","_id":"' + doc_id + '"}}\n'
+def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> tuple[str, Any]:
+    """(bulk entry, event) of an errors-index record."""
+    line = ('{"create":{"_index":"' + index + '","_id":"' + id_ + '"}}\n'
             + _dumps(source, default=repr) + "\n")
-    return Doc(index, doc_id, line, event)
+    return line, event

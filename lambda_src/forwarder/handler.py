@@ -126,15 +126,15 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
             "invalid_utf8", payload.utf8_error, raw_data(event), prefix, region,
             ingested_ms, payload))
         summary.reason = payload.utf8_error
-    if not batch.docs and not error_docs:
+    if not batch.lines and not error_docs:
         summary.outcome = "no_events"
         return
 
     _ensure_templates(shipper, settings, pending=summary.events_in)
-    outcome = shipper.ship(batch.docs)
-    error_docs += [documents.rejected_doc(doc, prefix, why, status, payload, region,
-                                          ingested_ms)
-                   for doc, status, why in outcome.rejected]
+    outcome = shipper.ship(batch.lines)
+    error_docs += [documents.rejected_doc(batch.lines[pos], batch.events[pos], prefix, why,
+                                          status, payload, region, ingested_ms)
+                   for pos, status, why in outcome.rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + undelivered_errors
     if undelivered:
@@ -155,12 +155,12 @@ def _ensure_templates(shipper: Shipper, settings: Settings, pending: int) -> Non
     _templates_ready.add(key)
 
 
-def _ship_errors(shipper: Shipper, docs: list[documents.Doc], summary: Summary,
+def _ship_errors(shipper: Shipper, docs: list[tuple[str, Any]], summary: Summary,
                  raise_: bool = True) -> int:
-    """Ship errors-index records; return how many could not be stored."""
+    """Ship errors-index records ((entry, event) pairs); return how many were not stored."""
     if not docs:
         return 0
-    outcome = shipper.ship(docs)
+    outcome = shipper.ship([line for line, _ in docs])
     # The errors template indexes nothing a record's content can break, so a rejection
     # here is unexpected: count it as undelivered rather than loop.
     failed = len(outcome.undelivered) + len(outcome.rejected)

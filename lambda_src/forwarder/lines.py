@@ -1,8 +1,11 @@
 """Recognise what a Lambda log line is and pull out its searchable facts.
 
-``parse(message)`` returns a dict of document fields (dotted ECS-style names) or None for a
-plain line. It dispatches on the first character so a plain line costs one dict lookup,
-and every pattern is compiled once at import.
+The hot path, ``fields(message)``, returns the extra document members already serialised
+as JSON text (``',"log.level":"INFO",...'``, or ``""`` for a plain line) plus any tags, so
+building a document allocates no per-event dict for the common text lines. ``parse`` is
+the same result as a dict, for tests and tools. Dispatch is on the first character, every
+pattern is compiled once, every string that comes from the line goes through the C JSON
+string encoder, and numbers are only taken in valid-JSON form.
 
 Formats understood:
 - platform text lines: ``START``, ``END``, ``REPORT`` (numbers incl. ``Init Duration``),
@@ -30,15 +33,17 @@ JSON_MAX_STRING = 2048
 JSON_MAX_KEY = 256
 JSON_MAX_DEPTH = 20
 TRUNCATED_TAG = "json_truncated"
+UNENCODABLE_TAG = "json_unencodable"
 
 _LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"))
 
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: (\S+)")
 _REPORT = re.compile(
-    r"REPORT RequestId: (\S+)\s+Duration: (\d{1,12}(?:\.\d{1,6})?) ms\s+"
-    r"Billed Duration: (\d{1,12}) ms\s+Memory Size: (\d{1,9}) MB\s+"
-    r"Max Memory Used: (\d{1,9}) MB(?:\s+Init Duration: (\d{1,12}(?:\.\d{1,6})?) ms)?"
+    r"REPORT RequestId: (\S+)\s+Duration: ((?:0|[1-9]\d{0,11})(?:\.\d{1,6})?) ms\s+"
+    r"Billed Duration: (0|[1-9]\d{0,11}) ms\s+Memory Size: (0|[1-9]\d{0,8}) MB\s+"
+    r"Max Memory Used: (0|[1-9]\d{0,8}) MB"
+    r"(?:\s+Init Duration: ((?:0|[1-9]\d{0,11})(?:\.\d{1,6})?) ms)?"
 )
 _XRAY = re.compile(r"XRAY TraceId: (\S+)\s+SegmentId: (\S+)(?:\s+Sampled: (\w+))?")
 _INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
@@ -55,91 +60,128 @@ def _no_constants(name: str) -> Any:
 
 
 # One decoder, built once: still the C scanner, but NaN/Infinity count as "not JSON".
-_loads = json.JSONDecoder(parse_constant=_no_constants).decode
+# Its scan_once is called directly to skip decode()'s Python-level whitespace handling.
+_scan_once = json.JSONDecoder(parse_constant=_no_constants).scan_once
+# Quote + escape a str as an ASCII JSON string (C); and encode any JSON value compactly.
+_esc = json.encoder.encode_basestring_ascii
+
+
+def _make_encoder() -> Any:
+    """json.dumps minus its per-call Python overhead: the C encoder, built once.
+
+    Same output as ``json.dumps(obj, separators=(",", ":"), allow_nan=False)``; falls back
+    to exactly that where the C accelerator is missing.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return lambda obj: json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    encoder = c_make_encoder(None, None, _esc, None, ":", ",", False, False, False)
+    return lambda obj: "".join(encoder(obj, 0))
+
+
+encode = _make_encoder()
+_encode = encode
+
+
+Fields = tuple[str, list[str] | None]
+_PLAIN: Fields = ("", None)
+# A START line's version comes first so documents.build can see it with one startswith.
+VERSION_MEMBER = ',"faas.version":'
 
 
 def parse(message: str) -> dict[str, Any] | None:
-    if not message:
+    """The fields ``message`` yields as a dict, or None for a plain line."""
+    text, tags = fields(message)
+    if not text and not tags:
         return None
+    out: dict[str, Any] = json.loads("{" + text[1:] + "}") if text else {}
+    if tags:
+        out["tags"] = tags
+    return out
+
+
+def fields(message: str) -> Fields:
+    """(JSON members to append to the document, tags) for one message."""
+    if not message:
+        return _PLAIN
     first = message[0]
     if first == "{":
         return _json_line(message)
     if first.isdigit():
-        return _tab_line(_TAB_TS_FIRST.match(message), level_group=3, request_group=2)
+        return _tab_line(message, _TAB_TS_FIRST.match(message), 3, 2)
     if first == "[":
-        return _tab_line(_TAB_LEVEL_FIRST.match(message), level_group=1, request_group=3)
-    if first == "S" and message.startswith("START "):
-        m = _START.match(message)
+        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 3)
+    if first == "S":
+        m = _START.match(message)  # anchored: fails on the first differing character
         if m:
-            out: dict[str, Any] = {"aws.lambda.line_type": "start",
-                                   "aws.lambda.request_id": m[1]}
-            if m[2]:
-                out["faas.version"] = m[2]
-            return out
-    elif first == "E" and message.startswith("END "):
-        m = _END.match(message)
+            text = ',"aws.lambda.line_type":"start","aws.lambda.request_id":' + _esc(m[1])
+            return (VERSION_MEMBER + _esc(m[2]) + text if m[2] else text), None
+    elif first == "E":
+        m = _END.match(message)  # anchored: fails on the first differing character
         if m:
-            return {"aws.lambda.line_type": "end", "aws.lambda.request_id": m[1]}
-    elif first == "R" and message.startswith("REPORT "):
-        m = _REPORT.match(message)
+            return ',"aws.lambda.line_type":"end","aws.lambda.request_id":' + _esc(m[1]), None
+    elif first == "R":
+        m = _REPORT.match(message)  # anchored: fails on the first differing character
         if m:
-            out = {
-                "aws.lambda.line_type": "report",
-                "aws.lambda.request_id": m[1],
-                "aws.lambda.duration_ms": float(m[2]),
-                "aws.lambda.billed_duration_ms": int(m[3]),
-                "aws.lambda.memory_size_mb": int(m[4]),
-                "aws.lambda.max_memory_used_mb": int(m[5]),
-            }
+            text = (f',"aws.lambda.line_type":"report","aws.lambda.request_id":{_esc(m[1])}'
+                    f',"aws.lambda.duration_ms":{m[2]},"aws.lambda.billed_duration_ms":{m[3]}'
+                    f',"aws.lambda.memory_size_mb":{m[4]}'
+                    f',"aws.lambda.max_memory_used_mb":{m[5]}')
             if m[6]:
-                out["aws.lambda.init_duration_ms"] = float(m[6])
-            return out
-    elif first == "X" and message.startswith("XRAY "):
-        m = _XRAY.match(message)
+                text += ',"aws.lambda.init_duration_ms":' + m[6]
+            return text, None
+    elif first == "X":
+        m = _XRAY.match(message)  # anchored: fails on the first differing character
         if m:
-            out = {"aws.lambda.line_type": "xray", "trace.id": m[1], "aws.xray.segment_id": m[2]}
+            text = (',"aws.lambda.line_type":"xray","trace.id":' + _esc(m[1])
+                    + ',"aws.xray.segment_id":' + _esc(m[2]))
             if m[3]:
-                out["aws.xray.sampled"] = m[3].lower() == "true"
-            return out
-    elif first == "I" and message.startswith("INIT_START "):
-        m = _INIT_START.match(message)
+                text += ',"aws.xray.sampled":' + ("true" if m[3].lower() == "true" else "false")
+            return text, None
+    elif first == "I":
+        m = _INIT_START.match(message)  # anchored: fails on the first differing character
         if m:
-            return {"aws.lambda.line_type": "init_start", "aws.lambda.runtime_version": m[1]}
-    return None
+            return (',"aws.lambda.line_type":"init_start","aws.lambda.runtime_version":'
+                    + _esc(m[1])), None
+    return _PLAIN
 
 
-def _tab_line(
-    m: re.Match[str] | None, level_group: int, request_group: int
-) -> dict[str, Any] | None:
+def _tab_line(message: str, m: re.Match[str] | None, level_group: int,
+              request_group: int) -> Fields:
     if m is None:
-        return None
+        return _PLAIN
     level = m[level_group]
     if level not in _LEVELS:
-        return None
-    out: dict[str, Any] = {"aws.lambda.line_type": "function", "log.level": level}
+        return _PLAIN
+    # level is [A-Z]+ and one of _LEVELS: safe to write without escaping.
+    text = ',"aws.lambda.line_type":"function","log.level":"' + level + '"'
     request_id = m[request_group]
     if request_id and request_id != "undefined":
-        out["aws.lambda.request_id"] = request_id
-    rest = m[4]
-    if rest[:1] == "{":
+        text += ',"aws.lambda.request_id":' + _esc(request_id)
+    if message.startswith("{", m.start(4)):  # look before copying the rest
+        rest = m[4]
         obj = _json_object(rest)
         if obj is not None:
-            _put_json(out, obj, rest)
-    return out
+            json_text, tags = _json_member(obj, rest)
+            return text + json_text, tags
+    return text, None
 
 
-def _json_line(message: str) -> dict[str, Any] | None:
+def _json_line(message: str) -> Fields:
     obj = _json_object(message)
     if obj is None:
-        return None
+        return _PLAIN
     out: dict[str, Any] = {}
     record_type = obj.get("type")
     if isinstance(record_type, str) and record_type.startswith("platform.") and "time" in obj:
         # Lambda's JSON log format, platform record.
-        out["aws.lambda.line_type"] = record_type
         record = obj.get("record")
         if isinstance(record, dict):
+            version = record.get("version")
+            if record_type == "platform.start" and isinstance(version, str):
+                out["faas.version"] = version[:256]  # first: see VERSION_MEMBER
             _platform_record(out, record_type, record)
+        out["aws.lambda.line_type"] = record_type[:64]
     else:
         level = obj.get("level")
         if isinstance(level, str) and level:
@@ -149,17 +191,14 @@ def _json_line(message: str) -> dict[str, Any] | None:
             out["aws.lambda.request_id"] = request_id[:256]
         if "timestamp" in obj and "level" in obj:
             out["aws.lambda.line_type"] = "function"
-    _put_json(out, obj, message)
-    return out
+    json_text, tags = _json_member(obj, message)
+    return ("," + _encode(out)[1:-1] if out else "") + json_text, tags
 
 
 def _platform_record(out: dict[str, Any], record_type: str, record: dict[str, Any]) -> None:
     request_id = record.get("requestId")
     if isinstance(request_id, str):
         out["aws.lambda.request_id"] = request_id[:256]
-    version = record.get("version")
-    if record_type == "platform.start" and isinstance(version, str):
-        out["faas.version"] = version[:256]
     metrics = record.get("metrics")
     if record_type == "platform.report" and isinstance(metrics, dict):
         for key, field in (
@@ -170,25 +209,37 @@ def _platform_record(out: dict[str, Any], record_type: str, record: dict[str, An
             ("initDurationMs", "aws.lambda.init_duration_ms"),
         ):
             value = metrics.get(key)
-            # bool is an int subclass; a JSON true is not a duration.
-            if isinstance(value, int | float) and not isinstance(value, bool):
+            # bool is an int subclass; a JSON true is not a duration. inf is not JSON.
+            if isinstance(value, int | float) and not isinstance(value, bool) \
+                    and abs(value) < 1e15:
                 out[field] = value
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object ``text`` holds (trailing whitespace allowed), else None."""
     try:
-        obj = _loads(text)
-    except (ValueError, RecursionError):
+        obj, end = _scan_once(text, 0)
+    except (StopIteration, ValueError, RecursionError):
         return None
-    return obj if type(obj) is dict else None
+    if type(obj) is not dict:
+        return None
+    if end != len(text) and not text[end:].isspace():
+        return None  # '{"a":1} trailing words' is text that starts with JSON, not JSON
+    return obj
 
 
-def _put_json(out: dict[str, Any], obj: dict[str, Any], text: str) -> None:
-    if len(text) <= JSON_SAFE_CHARS:
-        out["json"] = obj
-    else:
-        out["json"] = _shorten(obj, 0)
-        out["tags"] = [TRUNCATED_TAG]
+def _json_member(obj: dict[str, Any], text: str) -> Fields:
+    """',"json":{...}' for a message's JSON object, shortened if it could make a term too
+    long for Lucene; nothing (and a tag) if it cannot be written as JSON at all."""
+    tags = None
+    if len(text) > JSON_SAFE_CHARS:
+        obj = _shorten(obj, 0)
+        tags = [TRUNCATED_TAG]
+    try:
+        return ',"json":' + _encode(obj), tags
+    except (ValueError, RecursionError):
+        # 1e999 parses to inf, which JSON cannot carry: keep the text, drop the copy.
+        return "", (tags or []) + [UNENCODABLE_TAG]
 
 
 def _shorten(value: Any, depth: int) -> Any:

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Forwarder benchmark: figures, not a timed test.
+
+    OPENSEARCH_URL=http://127.0.0.1:9250 python bench/forwarder_bench.py [--events 10000]
+
+Without OPENSEARCH_URL a node is started with scripts/opensearch-node (and stopped after).
+Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
+
+1. CPU path, decode -> bulk body (base64, gunzip, JSON, line parsing, documents, NDJSON
+   bytes of every chunk), best of N runs; and the floor measured the same way: base64
+   decode + gunzip + json.loads + one minimal json.dumps per event.
+2. End to end into the node: ``forwarder.handler.process`` against indexing the same
+   documents one request per event (same client, keep-alive, same node, same template).
+3. Peak RSS of one 10,000-event invocation, in a fresh interpreter (imports included).
+
+The last line is:
+summary: cpu_events_per_s=N cpu_ratio_to_floor=X e2e_ratio_vs_per_event=Y peak_rss_mb=Z
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "lambda_src")]
+
+from forwarder import documents, template  # noqa: E402
+from forwarder.bulk import Shipper  # noqa: E402
+from forwarder.client import make_client  # noqa: E402
+from forwarder.decode import decode_event  # noqa: E402
+from forwarder.handler import process  # noqa: E402
+from forwarder.settings import Settings  # noqa: E402
+
+from tests.forwarder.payloads import encode, payload, realistic_events  # noqa: E402
+
+REGION = "eu-west-1"
+
+
+def best_of_interleaved(runs: int, *fns) -> list[float]:  # type: ignore[no-untyped-def]
+    """Best time of each function over ``runs`` rounds, running them in turn each round,
+    so a busy machine slows all of them alike and the ratio stays meaningful."""
+    best = [float("inf")] * len(fns)
+    for _ in range(runs):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def floor(event: dict) -> int:
+    raw = gzip.decompress(base64.b64decode(event["awslogs"]["data"]))
+    doc = json.loads(raw)
+    n = 0
+    for ev in doc["logEvents"]:
+        n += len(json.dumps({"@timestamp": ev["timestamp"], "message": ev["message"]}))
+    return n
+
+
+def cpu_path(event: dict, settings: Settings) -> int:
+    payload_ = decode_event(event)
+    batch = documents.build(payload_, settings.region, settings.index_prefix,
+                            time.time_ns() // 1_000_000)
+    shipper = Shipper(None, 0.0, 0.0, settings.bulk_max_bytes,  # type: ignore[arg-type]
+                      settings.bulk_max_docs, 1.0)
+    lines = batch.lines
+    n = 0
+    for chunk in shipper.chunks(lines, list(range(len(lines)))):
+        # The body exactly as bulk.Shipper._send builds it for a first-round chunk.
+        n += len("".join(lines[chunk[0]:chunk[-1] + 1]).encode("ascii"))
+    return n
+
+
+def start_node() -> tuple[str, bool]:
+    if os.environ.get("OPENSEARCH_URL"):
+        return os.environ["OPENSEARCH_URL"].rstrip("/"), False
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "start",
+                          "--name", "bench", "--port", "9290"],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1], True
+
+
+def delete(url: str, path: str) -> None:
+    req = urllib.request.Request(f"{url}/{path}", method="DELETE")
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(req, timeout=60).read()
+
+
+RSS_CHILD = """
+import json, resource, sys, time
+sys.path[:0] = [sys.argv[1]]
+from forwarder.handler import process
+from forwarder.client import make_client
+from forwarder.settings import Settings
+settings = Settings.from_env({"OPENSEARCH_ENDPOINT": sys.argv[2], "AWS_REGION": "eu-west-1",
+                              "INDEX_PREFIX": sys.argv[3]})
+with open(sys.argv[4]) as f:
+    event = json.load(f)
+summary = process(event, settings, make_client(settings), time.monotonic() + 120)
+assert summary.stored + summary.already_present == summary.events_in, summary
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    n = args.events
+
+    events = realistic_events(n, seed=42)
+    event = encode(payload(events))
+    compressed = len(event["awslogs"]["data"])
+    settings = Settings.from_env({"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9",
+                                  "AWS_REGION": REGION, "INDEX_PREFIX": "bench"})
+    print(f"batch: {n} events, awslogs.data {compressed} bytes (base64)")
+
+    # 1. CPU path against the floor, interleaved so both see the same machine state.
+    floor(event), cpu_path(event, settings)  # warm-up: imports, regex caches
+    t_floor, t_cpu = best_of_interleaved(args.runs, lambda: floor(event),
+                                         lambda: cpu_path(event, settings))
+    cpu_eps = n / t_cpu
+    ratio = t_cpu / t_floor
+    body_bytes = cpu_path(event, settings)
+    print(f"cpu: floor {t_floor * 1000:.1f} ms ({n / t_floor:,.0f} events/s), forwarder "
+          f"decode->bulk body {t_cpu * 1000:.1f} ms ({cpu_eps:,.0f} events/s), "
+          f"body {body_bytes} bytes, ratio {ratio:.2f}")
+
+    url, started = start_node()
+    try:
+        run = uuid.uuid4().hex[:8]
+        fwd_prefix, pe_prefix = f"bench-{run}-bulk", f"bench-{run}-one"
+        fwd_settings = Settings.from_env({"OPENSEARCH_ENDPOINT": url, "AWS_REGION": REGION,
+                                          "INDEX_PREFIX": fwd_prefix})
+        client = make_client(fwd_settings)
+
+        # Warm both paths the same way first: templates installed, the day's index created,
+        # connections open, the node's JIT warm (a Lambda container does this once).
+        warm = encode(payload(realistic_events(50, seed=7)))
+        process(warm, fwd_settings, client, time.monotonic() + 300)
+        for name, body in template.templates(pe_prefix).items():
+            client.indices.put_index_template(name=name, body=body)
+        for line in documents.build(decode_event(warm), REGION, pe_prefix, 0).lines:
+            index, id_ = documents.target(line)
+            client.index(index=index, id=id_, body=line.split("\n", 2)[1])
+
+        # 2a. the forwarder, end to end.
+        t0 = time.perf_counter()
+        summary = process(event, fwd_settings, client, time.monotonic() + 300)
+        t_fwd = time.perf_counter() - t0
+        assert summary.stored == n, summary
+
+        # 2b. one request per event: the same documents, same template, same client.
+        batch = documents.build(decode_event(event), REGION, pe_prefix,
+                                time.time_ns() // 1_000_000)
+        requests = [(*documents.target(line), line.split("\n", 2)[1]) for line in batch.lines]
+        t0 = time.perf_counter()
+        for index, id_, source in requests:
+            client.index(index=index, id=id_, body=source)
+        t_pe = time.perf_counter() - t0
+        e2e = t_pe / t_fwd
+        print(f"e2e: forwarder {t_fwd * 1000:.0f} ms ({summary.requests} bulk request(s), "
+              f"{n / t_fwd:,.0f} events/s), one request per event {t_pe * 1000:.0f} ms "
+              f"({n / t_pe:,.0f} events/s), ratio {e2e:.1f}")
+
+        # 3. peak RSS of one invocation in a fresh interpreter.
+        rss_prefix = f"bench-{run}-rss"
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(event, f)
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", RSS_CHILD, str(ROOT / "lambda_src"), url, rss_prefix,
+                 f.name], check=True, capture_output=True, text=True)
+        finally:
+            os.unlink(f.name)
+        rss_mb = int(out.stdout.strip().splitlines()[-1]) / 1024
+        print(f"memory: peak RSS of one {n}-event invocation {rss_mb:.1f} MB")
+        for prefix in (fwd_prefix, pe_prefix, rss_prefix):
+            delete(url, f"{prefix}*")
+            delete(url, f"_index_template/{prefix}*")
+    finally:
+        if started:
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "stop",
+                            "--name", "bench"], check=False, capture_output=True)
+
+    print(f"summary: cpu_events_per_s={cpu_eps:.0f} cpu_ratio_to_floor={ratio:.2f} "
+          f"e2e_ratio_vs_per_event={e2e:.1f} peak_rss_mb={rss_mb:.1f}")
+
+
+if __name__ == "__main__":
+    main()

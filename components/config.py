@@ -105,7 +105,7 @@ class _Errors:
         self.messages.append(f"{NAMESPACE}:{key}: {message}")
 
 
-def _decode(raw: Mapping[str, str | None], key: str, errors: _Errors) -> Any:
+def _decode(raw: Mapping[str, str | None], key: str) -> Any:
     """Structured values arrive as JSON text; a plain string is allowed where a string is."""
     value = raw.get(key)
     if value is None:
@@ -180,7 +180,7 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         errors.add("domain", f"unknown keys {unknown}; allowed: {', '.join(DOMAIN_KEYS)}")
     d = DomainSettings()
     engine = value.get("engineVersion", d.engine_version)
-    if engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
+    if not isinstance(engine, str) or engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
         errors.add(
             "domain.engineVersion",
             f"unknown engine version {engine!r}; allowed: "
@@ -224,7 +224,7 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
 
 
 def _instance_type(key: str, value: Any, errors: _Errors) -> None:
-    if value in aws_catalog.opensearch_instance_types():
+    if isinstance(value, str) and value in aws_catalog.opensearch_instance_types():
         return
     reason = aws_catalog.refused_instance_reason(str(value))
     families = ", ".join(aws_catalog.instance_families())
@@ -286,14 +286,17 @@ def parse_config(
     for key in sorted(set(raw) - set(KEYS)):
         errors.add(key, f"unknown key; allowed: {', '.join(KEYS)}")
 
-    home = _decode(raw, "homeRegion", errors) or aws_region or "us-east-1"
+    home = _decode(raw, "homeRegion") or aws_region or "us-east-1"
     partitions = aws_catalog.region_partitions()
-    if home not in partitions:
+    if not isinstance(home, str):
+        errors.add("homeRegion", f"must be a region name, got {home!r}")
+        home = "us-east-1"
+    elif home not in partitions:
         errors.add(
             "homeRegion", f"unknown region {home!r}; allowed: {', '.join(sorted(partitions))}"
         )
 
-    regions_value = _decode(raw, "regions", errors)
+    regions_value = _decode(raw, "regions")
     regions = (
         DEFAULT_REGIONS if regions_value is None else _regions(regions_value, "regions", errors)
     )
@@ -301,7 +304,7 @@ def parse_config(
     if len(mixed) > 1:
         errors.add("regions", f"all regions and homeRegion must be in one partition, got {mixed}")
 
-    fn_value = _decode(raw, "edgeFunctions", errors)
+    fn_value = _decode(raw, "edgeFunctions")
     if fn_value is None:
         errors.add("edgeFunctions", "is required: a non-empty list of Lambda@Edge function names")
         functions: tuple[str, ...] = ()
@@ -315,7 +318,7 @@ def parse_config(
                 "(the plain name as created in us-east-1, not an ARN or alias)",
             )
 
-    retention = _decode(raw, "logRetentionDays", errors)
+    retention = _decode(raw, "logRetentionDays")
     retention = 30 if retention is None else _int(retention, "logRetentionDays", errors)
     if retention is not None and retention not in aws_catalog.LOG_RETENTION_DAYS:
         errors.add(
@@ -329,9 +332,9 @@ def parse_config(
         errors.add("filterPattern", f"must be at most {FILTER_PATTERN_MAX} characters")
 
     index_prefix = _index_prefix(raw.get("indexPrefix", "lambda-edge"), errors)
-    domain = _domain(_decode(raw, "domain", errors), errors)
+    domain = _domain(_decode(raw, "domain"), errors)
 
-    principals_value = _decode(raw, "adminPrincipals", errors)
+    principals_value = _decode(raw, "adminPrincipals")
     principals = (
         ()
         if principals_value is None
@@ -345,7 +348,7 @@ def parse_config(
                 "root|user/<name>|role/<name> (never '*')",
             )
 
-    dist_value = _decode(raw, "distributionIds", errors)
+    dist_value = _decode(raw, "distributionIds")
     distributions = (
         ()
         if dist_value is None
@@ -366,8 +369,8 @@ def parse_config(
     expected = tuple(naming.edge_log_group_name(f) for f in functions) + tuple(
         naming.distribution_log_group_name(d) for d in distributions
     )
-    existing = _existing(_decode(raw, "existingLogGroups", errors), regions, expected, errors)
-    tags = _tags(_decode(raw, "tags", errors), errors)
+    existing = _existing(_decode(raw, "existingLogGroups"), regions, expected, errors)
+    tags = _tags(_decode(raw, "tags"), errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))

@@ -73,6 +73,23 @@ def import_in_clean_interpreter(
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_in_clean_interpreter(
+    bundle_dir: Path, shim_dir: Path, code: str, env: dict[str, str] | None = None
+) -> str:
+    """Runs `code` in a fresh `-I -S -B` interpreter that sees only bundle, shim and stdlib."""
+    prelude = f"import sys; sys.path[:0] = {[str(bundle_dir), str(shim_dir)]!r}\n"
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", prelude + code],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"code failed in the clean interpreter:\n{result.stderr}")
+    return result.stdout
+
+
 def cold_import_ms(
     bundle_dir: Path, shim_dir: Path, runs: int = 5, bytecode: bool = False
 ) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import hashlib
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -23,7 +24,7 @@ from components.bundle import (
     read_pins,
     write_zip,
 )
-from ops.bundle_check import import_in_clean_interpreter, runtime_shim
+from ops.bundle_check import import_in_clean_interpreter, run_in_clean_interpreter, runtime_shim
 
 MAX_ZIP_BYTES = 2_000_000
 
@@ -117,6 +118,40 @@ def test_handler_imports_from_the_unpacked_bundle_alone(unpacked: Path, tmp_path
     strays = {m: p for m, p in origins.items() if "site-packages" in p and not
               p.startswith((str(unpacked), str(shim)))}  # fmt: skip
     assert not strays
+
+
+_INVOKE = """
+import base64, gzip, json
+from forwarder.handler import lambda_handler
+
+class Context:
+    aws_request_id = "0f0e0d0c-0000-4000-8000-000000000000"
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "",
+           "logStream": "", "subscriptionFilters": [], "logEvents": []}
+data = base64.b64encode(gzip.compress(json.dumps(control).encode())).decode()
+result = lambda_handler({"awslogs": {"data": data}}, Context())
+print("RESULT " + json.dumps(result))
+"""
+
+
+def test_handler_runs_from_the_bundle_with_a_signing_client(unpacked: Path, tmp_path: Path) -> None:
+    # The Lambda's real path: settings from the environment, a SigV4 client built from the
+    # runtime's botocore credentials (requests-aws4auth is imported only here), and an
+    # invocation. A control message is acknowledged without any request, so no network.
+    env = {
+        "OPENSEARCH_ENDPOINT": "https://search-edgelogs-abc.eu-central-1.es.amazonaws.com",
+        "OPENSEARCH_SERVICE": "es",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_SESSION_TOKEN": "token",
+    }
+    out = run_in_clean_interpreter(unpacked, runtime_shim(tmp_path / "runtime"), _INVOKE, env)
+    result = json.loads(out.split("RESULT ", 1)[1])
+    assert result["outcome"] == "control_message"
 
 
 def test_every_declared_runtime_dependency_is_in_the_bundle(unpacked: Path) -> None:

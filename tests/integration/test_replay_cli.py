@@ -7,6 +7,8 @@ import subprocess
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ops import replay
 from ops.replay import MalformedRecord, event_of, queue_url_from_stack
@@ -54,3 +56,36 @@ def test_bad_endpoint_fails_before_touching_the_queue() -> None:
         replay.main(
             ["--region", "eu-west-1", "--queue-url", "q", "--endpoint", "http://example.com"]
         )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+_record_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "requestContext": st.one_of(_json, st.fixed_dictionaries({"functionArn": st.text()})),
+        "requestPayload": st.one_of(
+            _json,
+            st.fixed_dictionaries(
+                {"awslogs": st.one_of(_json, st.fixed_dictionaries({"data": _json}))}
+            ),
+        ),
+        "awslogs": _json,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), _json.map(json.dumps), _record_like.map(json.dumps)))
+def test_any_body_is_an_event_or_a_clear_malformed_record(body: str) -> None:
+    # Whatever sits in the queue, replay either gets a CloudWatch Logs event out of it or
+    # reports why not; it never crashes the run.
+    try:
+        event = event_of(body, "eu-west-1")
+    except MalformedRecord as exc:
+        assert str(exc)
+    else:
+        assert isinstance(event["awslogs"]["data"], str)

@@ -13,6 +13,9 @@ RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: two weeks to notice the alarm
 # Replay receives a message, stores its events, then deletes it; 5 minutes covers a slow
 # domain before the message becomes visible to a second replayer.
 VISIBILITY_TIMEOUT_SECONDS = 300
+# The SQS maximum (1 MiB), not the 256 KiB default: Lambda's failure record carries the whole
+# original event, and a record the queue refuses is dropped (DestinationDeliveryFailures).
+MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -37,6 +40,7 @@ class FailureQueue(pulumi.ComponentResource):
             name=args.queue_name,
             message_retention_seconds=RETENTION_SECONDS,
             visibility_timeout_seconds=VISIBILITY_TIMEOUT_SECONDS,
+            max_message_size=MAX_MESSAGE_BYTES,
             # SSE-SQS rather than a KMS key: Lambda's destination sender needs no kms:* grant
             # and it costs nothing.
             sqs_managed_sse_enabled=True,

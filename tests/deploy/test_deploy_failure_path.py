@@ -46,6 +46,7 @@ def test_failure_queue_encrypted_with_14_day_retention(stack: ProgramRun) -> Non
         assert q.inputs["name"] == "edgelogs-dev-failures"
         assert q.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
         assert q.inputs["sqsManagedSseEnabled"] is True
+        assert q.inputs["maxMessageSize"] == 1024 * 1024  # the SQS maximum
         assert "fifoQueue" not in q.inputs  # Lambda destinations cannot target FIFO queues
 
 

@@ -1,0 +1,108 @@
+"""Test doubles for the engine: a scripted bulk client, a clock that sleeps instantly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+# Decides the status of one document: (attempt number of this document, action, source)
+Rule = Callable[[int, dict[str, Any], dict[str, Any]], int]
+
+
+def parse_body(body: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    lines = body.decode("ascii").split("\n")
+    assert lines[-1] == "", "a bulk body ends with a newline"
+    lines = lines[:-1]
+    assert len(lines) % 2 == 0
+    return [(json.loads(lines[i]), json.loads(lines[i + 1])) for i in range(0, len(lines), 2)]
+
+
+class FakeIndices:
+    def __init__(self, client: FakeClient) -> None:
+        self.client = client
+
+    def get_index_template(self, name: str, params: Any = None) -> dict[str, Any]:
+        self.client.calls.append(("get_template", name))
+        if name not in self.client.templates:
+            raise NotFoundError(404, "index_template_missing_exception", {})
+        return {"index_templates": [{"name": name,
+                                     "index_template": self.client.templates[name]}]}
+
+    def put_index_template(self, name: str, body: dict[str, Any], params: Any = None) -> Any:
+        self.client.calls.append(("put_template", name))
+        if self.client.template_error is not None:
+            raise self.client.template_error
+        self.client.templates[name] = body
+        return {"acknowledged": True}
+
+
+class FakeClient:
+    """Stores documents by (index, _id) like the engine's create op does."""
+
+    def __init__(self, rule: Rule | None = None,
+                 request_errors: list[Exception | None] | None = None) -> None:
+        self.rule = rule
+        self.request_errors = list(request_errors or [])
+        self.store: dict[tuple[str, str], dict[str, Any]] = {}
+        self.attempts: dict[tuple[str, str], int] = {}
+        self.bodies: list[bytes] = []
+        self.calls: list[tuple[str, str]] = []
+        self.templates: dict[str, Any] = {}
+        self.template_error: Exception | None = None
+        self.indices = FakeIndices(self)
+
+    def bulk(self, body: bytes, params: Any = None, headers: Any = None) -> dict[str, Any]:
+        self.bodies.append(body)
+        self.calls.append(("bulk", str(len(body))))
+        if self.request_errors:
+            error = self.request_errors.pop(0)
+            if error is not None:
+                raise error
+        items = []
+        errors = False
+        for action, source in parse_body(body):
+            meta = action["create"]
+            key = (meta["_index"], meta["_id"])
+            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+            status = self.rule(attempt, meta, source) if self.rule else 201
+            if status == 201 and key in self.store:
+                status = 409
+            if status == 201:
+                self.store[key] = source
+                items.append({"create": {"status": 201}})
+                continue
+            errors = True
+            kinds = {409: "version_conflict_engine_exception",
+                     429: "es_rejected_execution_exception",
+                     400: "mapper_parsing_exception", 403: "cluster_block_exception"}
+            items.append({"create": {"status": status, "error": {
+                "type": kinds.get(status, "exception"), "reason": f"status {status}"}}})
+        return {"errors": errors, "items": items}
+
+    def stored_in(self, prefix: str) -> dict[tuple[str, str], dict[str, Any]]:
+        return {k: v for k, v in self.store.items() if k[0].startswith(prefix)}
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def conn_error() -> Exception:
+    return OSConnectionError("N/A", "Connection refused", Exception("refused"))
+
+
+def http_error(status: int, error: str = "error") -> Exception:
+    return TransportError(status, error, {"error": {"type": error, "reason": f"{status}!"}})

@@ -1,0 +1,156 @@
+"""The shipping loop against a scripted engine: what is retried, what is not, and when."""
+
+from __future__ import annotations
+
+import random
+
+from forwarder import bulk
+from forwarder.bulk import Shipper, Stats
+
+from tests.forwarder.fakes import FakeClient, FakeClock, conn_error, http_error, parse_body
+
+
+def entry(i: int, size: int = 0) -> str:
+    """A bulk entry of the same length for every i < 10000."""
+    return (f'{{"create":{{"_index":"p-2025.11.24","_id":"id{i:04d}"}}}}\n'
+            f'{{"n":{i},"pad":"{"x" * (size + 4 - len(str(i)))}"}}\n')
+
+
+def shipper(client: FakeClient, clock: FakeClock, time_left: float = 60.0,
+            max_bytes: int = 5 * 1024 * 1024, max_docs: int = 10_000) -> Shipper:
+    return Shipper(client, clock.now + time_left, 3.0, max_bytes, max_docs, 30.0, Stats(),
+                   clock=clock, sleep=clock.sleep, rng=random.Random(1))
+
+
+def test_everything_stored_in_one_request() -> None:
+    client, clock = FakeClient(), FakeClock()
+    s = shipper(client, clock)
+    out = s.ship([entry(i) for i in range(100)])
+    assert not out.undelivered and not out.rejected
+    assert (s.stats.stored, s.stats.requests, s.stats.retries) == (100, 1, 0)
+    assert len(client.store) == 100
+
+
+def test_chunks_bounded_by_bytes_and_count() -> None:
+    lines = [entry(i, 100) for i in range(50)]
+    size = len(lines[0])
+    s = shipper(FakeClient(), FakeClock(), max_bytes=size * 10 + 5, max_docs=7)
+    chunks = list(s.chunks(lines, list(range(50))))
+    assert [len(c) for c in chunks] == [7] * 7 + [1]
+    s = shipper(FakeClient(), FakeClock(), max_bytes=size * 4 + 5)
+    assert [len(c) for c in s.chunks(lines, list(range(50)))] == [4] * 12 + [2]
+    # One oversized entry travels alone.
+    s = shipper(FakeClient(), FakeClock(), max_bytes=10)
+    assert [len(c) for c in s.chunks(lines, [0, 1, 2])] == [1, 1, 1]
+
+
+def test_request_bodies_respect_the_byte_limit() -> None:
+    client, clock = FakeClient(), FakeClock()
+    lines = [entry(i, 500) for i in range(200)]
+    s = shipper(client, clock, max_bytes=20_000)
+    s.ship(lines)
+    assert all(len(body) <= 20_000 for body in client.bodies)
+    assert sum(len(parse_body(b)) for b in client.bodies) == 200 and len(client.store) == 200
+
+
+def test_conflict_counts_as_already_present() -> None:
+    client, clock = FakeClient(), FakeClock()
+    lines = [entry(i) for i in range(10)]
+    shipper(client, clock).ship(lines[:4])
+    s = shipper(client, clock)
+    out = s.ship(lines)
+    assert not out.undelivered
+    assert (s.stats.stored, s.stats.already_present) == (6, 4)
+
+
+def test_only_failed_items_are_retried_with_backoff() -> None:
+    # Every odd document is refused (429) on its first try, 503 on its second.
+    client = FakeClient(rule=lambda attempt, meta, src: (
+        {1: 429, 2: 503}.get(attempt, 201) if src["n"] % 2 else 201))
+    clock = FakeClock()
+    s = shipper(client, clock)
+    out = s.ship([entry(i) for i in range(20)])
+    assert not out.undelivered and len(client.store) == 20
+    sizes = [len(parse_body(b)) for b in client.bodies]
+    assert sizes == [20, 10, 10]
+    assert s.stats.retries == 20 and s.stats.stored == 20
+    # Full jitter: each sleep between 0 and base * 2**attempt.
+    assert len(clock.slept) == 2
+    assert 0 <= clock.slept[0] <= bulk.BACKOFF_BASE_S * 2
+    assert 0 <= clock.slept[1] <= bulk.BACKOFF_BASE_S * 4
+
+
+def test_content_rejections_are_reported_not_retried() -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: 400 if src["n"] == 3 else 201)
+    s = shipper(client, FakeClock())
+    out = s.ship([entry(i) for i in range(5)])
+    assert [(pos, status) for pos, status, _ in out.rejected] == [(3, 400)]
+    assert "mapper_parsing_exception" in out.rejected[0][2]
+    assert not out.undelivered and len(client.bodies) == 1
+
+
+def test_other_item_4xx_is_undelivered_without_retry() -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: 403 if src["n"] == 1 else 201)
+    s = shipper(client, FakeClock())
+    out = s.ship([entry(i) for i in range(3)])
+    assert out.undelivered == [1] and "cluster_block_exception" in out.reason
+    assert len(client.bodies) == 1
+
+
+def test_whole_request_failures_are_retried() -> None:
+    client = FakeClient(request_errors=[conn_error(), http_error(429), http_error(502), None])
+    clock = FakeClock()
+    s = shipper(client, clock)
+    out = s.ship([entry(i) for i in range(5)])
+    assert not out.undelivered and len(client.store) == 5
+    assert s.stats.requests == 4 and len(clock.slept) == 3
+
+
+def test_non_retryable_request_error_fails_fast() -> None:
+    client = FakeClient(request_errors=[http_error(403, "security_exception")])
+    clock = FakeClock()
+    s = shipper(client, clock)
+    out = s.ship([entry(i) for i in range(5)])
+    assert out.undelivered == [0, 1, 2, 3, 4]
+    assert "403" in out.reason and clock.slept == []
+
+
+def test_request_too_large_is_split() -> None:
+    client = FakeClient(request_errors=[http_error(413), http_error(413)])
+    s = shipper(client, FakeClock())
+    out = s.ship([entry(i) for i in range(8)])
+    assert not out.undelivered and len(client.store) == 8
+    assert [len(parse_body(b)) for b in client.bodies] == [8, 4, 2, 2, 4]
+
+
+def test_gives_up_within_the_time_left() -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: 429)
+    clock = FakeClock()
+    s = shipper(client, clock, time_left=10.0)  # 3 s of it is the safety margin
+    out = s.ship([entry(i) for i in range(4)])
+    assert out.undelivered == [0, 1, 2, 3]
+    assert "429" in out.reason and "gave up" in out.reason
+    assert clock.now <= 1000.0 + 10.0 - 3.0
+    assert len(client.bodies) > 3  # it did try, several times
+
+
+def test_no_request_once_the_margin_is_reached() -> None:
+    client = FakeClient()
+    s = shipper(client, FakeClock(), time_left=2.0)  # less than the 3 s margin
+    out = s.ship([entry(i) for i in range(4)])
+    assert out.undelivered == [0, 1, 2, 3] and client.bodies == []
+    assert "out of time" in out.reason
+
+
+def test_templates_installed_once_and_upgraded_only_when_older() -> None:
+    client = FakeClient()
+    s = shipper(client, FakeClock())
+    body = {"index_patterns": ["p-*"], "version": 2}
+    s.ensure_templates({"p": body})
+    s.ensure_templates({"p": body})
+    assert client.calls == [("get_template", "p"), ("put_template", "p"),
+                            ("get_template", "p")]
+    s.ensure_templates({"p": {**body, "version": 3}})
+    assert client.calls[-1] == ("put_template", "p") and client.templates["p"]["version"] == 3
+    s.ensure_templates({"p": {**body, "version": 1}})  # an older forwarder never downgrades
+    assert client.templates["p"]["version"] == 3

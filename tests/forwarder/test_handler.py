@@ -1,0 +1,213 @@
+"""The invocation flow with a scripted engine: outcomes, failures, the log line, Lambda glue."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+from typing import Any
+
+import pytest
+from forwarder import handler
+from forwarder.errors import DeliveryError
+from forwarder.handler import lambda_handler, process
+from forwarder.settings import Settings
+
+from tests.forwarder.fakes import FakeClient, http_error
+from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
+
+SETTINGS = Settings(endpoint="http://127.0.0.1:9200", service="es", index_prefix="le",
+                    region="eu-west-1", safety_margin_s=1.0)
+
+
+def run(event: Any, client: FakeClient, seconds: float = 30.0) -> handler.Summary:
+    return process(event, SETTINGS, client, time.monotonic() + seconds)
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_batch_stored_and_one_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    client = FakeClient()
+    summary = run(encode(payload(realistic_events(500))), client)
+    assert (summary.events_in, summary.stored, summary.undelivered) == (500, 500, 0)
+    assert summary.outcome == "ok" and summary.requests == 1
+    assert len(client.stored_in("le-2025")) == 500
+    (line,) = log_lines(capsys)
+    for key in ("events_in", "stored", "already_present", "errors_indexed", "retries",
+                "bytes_sent", "ms"):
+        assert key in line
+    assert line["stored"] == 500 and line["region"] == "eu-west-1"
+    assert line["log_group"] == "/aws/lambda/us-east-1.edge-auth"
+
+
+def test_templates_checked_once_per_container() -> None:
+    client = FakeClient()
+    run(encode(payload(realistic_events(5))), client)
+    run(encode(payload(realistic_events(5, seed=2))), client)
+    assert [c for c in client.calls if c[0] != "bulk"] == [
+        ("get_template", "le"), ("put_template", "le"),
+        ("get_template", "le-errors"), ("put_template", "le-errors")]
+
+
+def test_same_payload_twice_stores_nothing_new() -> None:
+    client = FakeClient()
+    event = encode(payload(realistic_events(50)))
+    run(event, client)
+    again = run(event, client)
+    assert (again.stored, again.already_present) == (0, 50)
+
+
+def test_control_message_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    client = FakeClient()
+    summary = run(encode({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs",
+                          "logGroup": "", "logStream": "",
+                          "logEvents": [{"id": "", "timestamp": 1,
+                                         "message": "CWL CONTROL MESSAGE: Checking health"}]}),
+                  client)
+    assert summary.outcome == "control_message" and client.calls == []
+    assert log_lines(capsys)[0]["outcome"] == "control_message"
+
+
+def test_no_events_sends_nothing() -> None:
+    client = FakeClient()
+    summary = run(encode(payload([])), client)
+    assert summary.outcome == "no_events" and client.calls == []
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    ({"awslogs": {"data": "%%%"}}, "not valid base64"),
+    ({"awslogs": {"data": base64.b64encode(b"plain").decode()}}, "not gzip"),
+    ({"awslogs": {"data": base64.b64encode(gzip.compress(bytes(range(256)) * 8)[:50]).decode()}},
+     "truncated gzip"),
+    (encode(b"not json"), "not JSON"),
+    (encode({"messageType": "DATA_MESSAGE"}), "missing key"),
+    ({"Records": []}, "no 'awslogs.data'"),
+])
+def test_undecodable_payload_is_kept_in_the_errors_index(event: Any, reason: str) -> None:
+    client = FakeClient()
+    summary = run(event, client)
+    assert summary.outcome == "undecodable_kept" and reason in summary.reason
+    assert summary.errors_indexed == 1
+    (record,) = client.stored_in("le-errors-").values()
+    assert record["error.type"] == "undecodable_payload" and reason in record["error.message"]
+    kept = record.get("raw.data_base64") or json.loads(record["raw.event"])
+    assert kept == (event["awslogs"]["data"] if "awslogs" in event else event)
+    # Sent again (Lambda retry): the same record, nothing new.
+    assert run(event, client).errors_indexed == 1 and len(client.store) == 1
+
+
+def test_undecodable_payload_fails_if_it_cannot_be_kept() -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: 503)
+    with pytest.raises(DeliveryError, match=r"not valid base64.*errors index") as info:
+        run({"awslogs": {"data": "%%%"}}, client, seconds=3.0)
+    assert info.value.undelivered == 1
+
+
+def test_invalid_utf8_stores_events_and_keeps_the_original_bytes() -> None:
+    text = json.dumps(payload([{"id": "1", "timestamp": 1_764_000_000_000,
+                                "message": "caf@"}])).encode().replace(b"caf@", b"caf\xe9")
+    event = {"awslogs": {"data": base64.b64encode(gzip.compress(text)).decode()}}
+    client = FakeClient()
+    summary = run(event, client)
+    assert summary.stored == 1 and summary.errors_indexed == 1
+    (doc,) = client.stored_in("le-2025").values()
+    assert doc["message"] == "caf\ufffd"
+    (record,) = client.stored_in("le-errors-").values()
+    assert record["error.type"] == "invalid_utf8"
+    assert gzip.decompress(base64.b64decode(record["raw.data_base64"])) == text
+
+
+def test_rejected_documents_go_to_the_errors_index() -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: (
+        400 if meta["_index"].startswith("le-2") and src.get("message") == "bad" else 201))
+    events = [{"id": "1", "timestamp": 1_764_000_000_000, "message": "good"},
+              {"id": "2", "timestamp": 1_764_000_000_000, "message": "bad"}]
+    summary = run(encode(payload(events)), client)
+    assert (summary.stored, summary.errors_indexed, summary.undelivered) == (1, 1, 0)
+    (record,) = client.stored_in("le-errors-2025.11.24").values()
+    assert record["error.type"] == "rejected_document"
+    assert "mapper_parsing_exception" in record["error.message"]
+    assert json.loads(record["raw.event"]) == events[1]
+
+
+def test_events_that_are_not_objects_go_to_the_errors_index() -> None:
+    client = FakeClient()
+    summary = run(encode(payload([{"id": "1", "timestamp": 1, "message": "ok"}, [1, 2]])),
+                  client)
+    assert (summary.stored, summary.errors_indexed) == (1, 1)
+    (record,) = client.stored_in("le-errors-").values()
+    assert record["error.type"] == "bad_log_event" and record["raw.event"] == "[1, 2]"
+
+
+def test_undelivered_raises_with_count_and_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: 429 if src["event.id"] < "5" else 201)
+    events = [{"id": str(i), "timestamp": 1_764_000_000_000, "message": "m"} for i in range(10)]
+    with pytest.raises(DeliveryError) as info:
+        run(encode(payload(events)), client, seconds=3.0)
+    assert info.value.undelivered == 5
+    assert str(info.value).startswith("5 event(s) not stored: 429 es_rejected_execution")
+    assert "of 10 events" in str(info.value)
+    line = log_lines(capsys)[-1]
+    assert line["outcome"] == "failed" and line["undelivered"] == 5 and line["stored"] == 5
+
+
+def test_template_failure_fails_the_invocation() -> None:
+    client = FakeClient()
+    client.template_error = http_error(403, "security_exception")
+    with pytest.raises(DeliveryError, match="index templates could not be installed") as info:
+        run(encode(payload(realistic_events(3))), client)
+    assert info.value.undelivered == 3 and not any(c[0] == "bulk" for c in client.calls)
+
+
+class Context:
+    aws_request_id = "req-1"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:fwd"
+
+    def __init__(self, ms: int = 30_000) -> None:
+        self.ms = ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.ms
+
+
+def test_lambda_handler_builds_client_once(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENSEARCH_ENDPOINT", "https://search-x.eu-west-1.es.amazonaws.com")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("INDEX_PREFIX", "le")
+    made: list[Settings] = []
+    client = FakeClient()
+
+    def make_client(settings: Settings, credentials: Any = None) -> FakeClient:
+        made.append(settings)
+        return client
+
+    monkeypatch.setattr(handler, "make_client", make_client)
+    first = lambda_handler(encode(payload(realistic_events(5))), Context())
+    second = lambda_handler(encode(payload(realistic_events(5, base_ms=BASE_MS + 60_000))),
+                            Context())
+    assert len(made) == 1 and made[0].region == "eu-west-1"
+    assert first["stored"] == 5 and second["stored"] == 5
+    assert log_lines(capsys)[0]["aws_request_id"] == "req-1"
+
+
+def test_lambda_handler_respects_the_remaining_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENSEARCH_ENDPOINT", "http://127.0.0.1:9200")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    client = FakeClient(rule=lambda attempt, meta, src: 429)
+    monkeypatch.setattr(handler, "make_client", lambda settings, credentials=None: client)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError):
+        lambda_handler(encode(payload(realistic_events(3))), Context(ms=4_500))
+    # 4.5 s left minus the 3 s default margin: it must stop well before the deadline.
+    assert time.monotonic() - started < 4.5 - 1.0
+
+
+def test_settings_error_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENSEARCH_ENDPOINT", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    with pytest.raises(ValueError, match="OPENSEARCH_ENDPOINT"):
+        lambda_handler(encode(payload([])), Context())

@@ -35,6 +35,13 @@ ALARMS: tuple[AlarmSpec, ...] = (
         "The forwarder was throttled: Lambda keeps retrying for up to the maximum event age, "
         "then sends the batch to the failure queue. Raise the account's concurrency limit.",
     ),
+    # The one signal of real loss: Lambda could not put a failed batch on the failure queue
+    # (queue deleted, policy changed, record too large), so the batch is gone.
+    AlarmSpec(
+        "delivery-failures", "AWS/Lambda", "DestinationDeliveryFailures", "Sum",
+        "Lambda could not send a failed batch to the failure queue: that batch is lost. "
+        "Check the queue exists and the forwarder role may send to it.",
+    ),
     AlarmSpec(
         "queue-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
         "Batches are waiting in the failure queue: fix the cause, then run scripts/replay "

@@ -64,7 +64,7 @@ def expected_counts(
             "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": regions,
             "aws:sqs/queue:Queue": regions,
             "aws:sns/topic:Topic": regions,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 3 * regions,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 4 * regions,
             # the forwarder's own group + every collected group not adopted
             "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
             "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,

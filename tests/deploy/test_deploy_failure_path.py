@@ -69,11 +69,11 @@ def test_role_may_send_to_its_own_queues_only(stack: ProgramRun) -> None:
     assert set(sqs[0]["Resource"]) == created
 
 
-def test_three_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> None:
+def test_four_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> None:
     topics = {t.region: t for t in stack.of_type(TOPIC)}
     assert sorted(topics) == sorted(DEFAULT_REGIONS)
     alarms = stack.of_type(ALARM)
-    assert len(alarms) == 3 * 13
+    assert len(alarms) == 4 * 13
     seen = set()
     for a in alarms:
         topic_arn = f"arn:aws:sns:{a.region}:{ACCOUNT}:edgelogs-dev-alarms"
@@ -99,6 +99,8 @@ def test_three_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> Non
         for row in (
             (r, "edgelogs-dev-errors", "AWS/Lambda", "Errors", "Sum", fn),
             (r, "edgelogs-dev-throttles", "AWS/Lambda", "Throttles", "Sum", fn),
+            (r, "edgelogs-dev-delivery-failures", "AWS/Lambda", "DestinationDeliveryFailures",
+             "Sum", fn),
             (r, "edgelogs-dev-queue-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
              "Maximum", queue),
         )

@@ -89,7 +89,7 @@ def test_every_regional_resource_uses_its_own_regions_provider(
         else:
             assert r.region == region_of_name(r.name, DEFAULT_REGIONS), (r.typ, r.name, r.region)
             checked += 1
-    per_region = 1 + 1 + 1 + 1 + 1 + 1 + 3 + 2 + 2  # fn, perm, async, own lg, queue, topic...
+    per_region = 1 + 1 + 1 + 1 + 1 + 1 + 4 + 2 + 2  # fn, perm, async, own lg, queue, topic...
     assert checked == 13 * per_region
 
 

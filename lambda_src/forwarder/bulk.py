@@ -115,9 +115,12 @@ class Shipper:
     def _ensure_one(self, name: str, body: dict[str, Any]) -> None:
         timeout = self._request_timeout()
         try:
+            # ignore=404: a missing template is the normal first-run answer, not a failure
+            # worth a warning in the log.
             found = self.client.indices.get_index_template(
-                name=name, params={"request_timeout": timeout})
-            installed = found["index_templates"][0]["index_template"].get("version") or 0
+                name=name, params={"request_timeout": timeout, "ignore": 404})
+            templates = found.get("index_templates") or [{}]
+            installed = templates[0].get("index_template", {}).get("version") or 0
         except NotFoundError:
             installed = 0
         if installed < body["version"]:

@@ -26,6 +26,7 @@ Whatever is not stored by then is reported back as undelivered, with the last re
 from __future__ import annotations
 
 import random
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -35,12 +36,16 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
-from opensearchpy.exceptions import NotFoundError, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
+MIN_REQUEST_S = 0.5  # less time than this left (after the margin): no new request
 # Only what the loop reads: keeps a 10,000-item response small and quick to parse.
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+_WHY = re.compile(r"\[Errno -?\d+\][^'\")]*|[Rr]ead timed out[^'\")]*|Connection refused"
+                  r"|Connection reset by peer|Connection aborted|RemoteDisconnected[^'\")]*")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -95,10 +100,12 @@ class Shipper:
     def _backoff(self, attempt: int) -> bool:
         """Sleep before retry round ``attempt`` (1, 2, ...); False if there is no time."""
         delay = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt))
-        # Worth sleeping only if a request can still follow it.
-        if self._time_left() - delay < 0.5:
+        # Worth sleeping only if a request can still follow it; near the end the pause is
+        # shortened so the last attempt still happens.
+        left = self._time_left() - MIN_REQUEST_S
+        if left <= 0:
             return False
-        self.sleep(delay)
+        self.sleep(min(delay, left))
         return True
 
     # -- templates ------------------------------------------------------------------------
@@ -143,7 +150,7 @@ class Shipper:
 
     def _request_timeout(self) -> float:
         left = self._time_left()
-        if left <= 0.1:
+        if left < MIN_REQUEST_S:
             raise OutOfTime()
         return min(self.request_timeout_s, left)
 
@@ -268,7 +275,12 @@ def _retryable_exc(exc: Exception) -> bool:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, OSConnectionError):
-        return f"connection error: {exc.__class__.__name__}: {exc.error}"
+        # urllib3's text is long (pool, URL with query); keep the part that says why.
+        text = f"{exc.info} {exc.error}"
+        m = _WHY.search(text)
+        why = m.group(0) if m else text[:200]
+        kind = "timed out" if isinstance(exc, ConnectionTimeout) else "connection error"
+        return f"{kind}: {why}"
     status = _status(exc)
     error = getattr(exc, "error", "")
     info = getattr(exc, "info", None)

@@ -154,3 +154,18 @@ def test_templates_installed_once_and_upgraded_only_when_older() -> None:
     assert client.calls[-1] == ("put_template", "p") and client.templates["p"]["version"] == 3
     s.ensure_templates({"p": {**body, "version": 1}})  # an older forwarder never downgrades
     assert client.templates["p"]["version"] == 3
+
+
+def test_connection_errors_are_described_briefly() -> None:
+    from opensearchpy.exceptions import ConnectionError as OSConnectionError
+    from opensearchpy.exceptions import ConnectionTimeout
+
+    refused = OSConnectionError("N/A", "x", Exception(
+        "HTTPConnectionPool(host='127.0.0.1', port=9272): Max retries exceeded with url: "
+        "/_bulk?filter_path=a (Caused by NewConnectionError(\"<conn>: Failed to establish a "
+        "new connection: [Errno 111] Connection refused\"))"))
+    assert bulk._describe(refused) == "connection error: [Errno 111] Connection refused"
+    slow = ConnectionTimeout("TIMEOUT", "HTTPConnectionPool(...): Read timed out. (read "
+                             "timeout=3.0)", Exception("x"))
+    assert bulk._describe(slow).startswith("timed out: Read timed out")
+    assert bulk._describe(http_error(403, "security_exception")).startswith("HTTP 403")

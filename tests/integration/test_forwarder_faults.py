@@ -1,0 +1,129 @@
+"""The forwarder against a node under stress: a real 429 storm, and the node killed mid-batch.
+
+Each test runs its own node (tests/integration/node.py), so the shared one is never hurt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from forwarder.errors import DeliveryError
+from forwarder.handler import Summary, process
+
+from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
+from tests.integration.forwarder_support import all_docs, call, client_for, count, settings
+from tests.integration.node import start_node, stop_node
+
+STORM_NODE, STORM_PORT = "fwd-storm", 9271
+KILL_NODE, KILL_PORT = "fwd-kill", 9272
+
+
+@pytest.fixture
+def storm_url() -> Iterator[str]:
+    # One write thread and a queue of one: a handful of concurrent bulk requests is enough
+    # to make the node answer 429 (es_rejected_execution_exception) for real.
+    url = start_node(STORM_NODE, STORM_PORT, {"thread_pool.write.size": "1",
+                                              "thread_pool.write.queue_size": "1"})
+    try:
+        yield url
+    finally:
+        stop_node(STORM_NODE)
+
+
+@pytest.fixture
+def kill_url() -> Iterator[str]:
+    url = start_node(KILL_NODE, KILL_PORT)
+    try:
+        yield url
+    finally:
+        stop_node(KILL_NODE)
+
+
+def test_a_real_429_storm_ends_with_everything_stored_once(storm_url: str) -> None:
+    prefix = "storm"
+    invocations = 8
+    per_invocation = 1500
+    # Small bulks: many concurrent requests, each one competing for the single write slot.
+    s = settings(storm_url, prefix, BULK_MAX_BYTES=str(64 * 1024))
+    client = client_for(s)
+    process(encode(payload(realistic_events(1, seed=99, base_ms=BASE_MS - 10**7))), s,
+            client, time.monotonic() + 60)  # templates in place before the storm
+    events = [encode(payload(realistic_events(per_invocation, seed=i,
+                                              base_ms=BASE_MS + i * 10**7)))
+              for i in range(invocations)]
+    summaries: list[Summary] = []
+    failures: list[BaseException] = []
+
+    def invoke(event: dict[str, Any]) -> None:
+        try:
+            summaries.append(process(event, s, client_for(s), time.monotonic() + 120))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=invoke, args=(e,)) for e in events]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not failures, failures
+    assert sum(x.stored + x.already_present for x in summaries) == invocations * per_invocation
+    retries = sum(x.retries for x in summaries)
+    assert retries > 0, "the node never pushed back: the storm did not happen"
+    rejected = call(storm_url, "GET", "_nodes/stats/thread_pool")
+    (node,) = rejected["nodes"].values()
+    assert node["thread_pool"]["write"]["rejected"] > 0
+    # Stored once: as many documents as events, every event id once.
+    assert count(storm_url, f"{prefix}-2*") == invocations * per_invocation + 1
+    print(f"429 storm: {invocations} concurrent invocations, {retries} document retries, "
+          f"{node['thread_pool']['write']['rejected']} rejections on the node")
+
+
+class KillAfter:
+    """A client wrapper that SIGKILLs the node just before its n-th bulk request."""
+
+    def __init__(self, client: Any, n: int) -> None:
+        self.client = client
+        self.indices = client.indices
+        self.n = n
+        self.bulks = 0
+
+    def bulk(self, **kwargs: Any) -> Any:
+        self.bulks += 1
+        if self.bulks == self.n:
+            stop_node(KILL_NODE, kill=True)
+        return self.client.bulk(**kwargs)
+
+
+def test_node_killed_mid_batch_fails_clearly_then_retry_stores_exactly_once(
+        kill_url: str) -> None:
+    prefix = "kill"
+    n = 5000
+    s = settings(kill_url, prefix, BULK_MAX_BYTES=str(256 * 1024), SAFETY_MARGIN_MS="1000",
+                 REQUEST_TIMEOUT_MS="3000")
+    event = encode(payload(realistic_events(n, seed=5)))
+    client = KillAfter(client_for(s), n=4)  # 3 bulks (about 900 events) get in first
+
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as info:
+        process(event, s, client, time.monotonic() + 10)
+    elapsed = time.monotonic() - started
+    failed = info.value
+    assert 0 < failed.undelivered < n
+    assert "connection error" in failed.reason and f"of {n} events" in str(failed)
+    assert elapsed < 10, "gave up within the Lambda's time"
+
+    # Lambda retries the same event after the node is back (same data directory).
+    url = start_node(KILL_NODE, KILL_PORT)
+    assert url == kill_url
+    s2 = settings(url, prefix)
+    summary = process(event, s2, client_for(s2), time.monotonic() + 120)
+    assert summary.undelivered == 0
+    assert summary.already_present == n - failed.undelivered
+    assert summary.stored == failed.undelivered
+    docs = all_docs(url, f"{prefix}-2*")
+    assert len(docs) == n
+    assert len({d["_source"]["event.id"] for d in docs}) == n

@@ -1,8 +1,10 @@
 """Imports the handler from an unpacked bundle the way Lambda would, and times it.
 
-The interpreter runs with `-I -S`: no user or system site-packages, so nothing installed on
-this machine can hide a dependency missing from the bundle. Only the stdlib, the bundle, and
-boto3/botocore (with their own dependencies that the Lambda runtime also ships) are visible.
+The interpreter is a CPython of the Lambda runtime's version (components.bundle.target_python),
+so the bytecode the bundle ships is what it loads. It runs with `-I -S`: no user or system
+site-packages, so nothing installed on this machine can hide a dependency missing from the
+bundle. Only the stdlib, the bundle, and boto3/botocore (with their own dependencies that the
+Lambda runtime also ships) are visible.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
-import sys
 from pathlib import Path
+
+from components.bundle import target_python
 
 # What the Lambda Python runtime provides besides the stdlib. Their other dependencies
 # (urllib3, python-dateutil, six) are deliberately absent: the bundle must carry its own.
@@ -49,16 +53,17 @@ def runtime_shim(dest: Path) -> Path:
 
 
 def import_in_clean_interpreter(
-    bundle_dir: Path, shim_dir: Path, module: str = "forwarder.handler", bytecode: bool = False
+    bundle_dir: Path, shim_dir: Path, module: str = "forwarder.handler", bytecode: bool = True
 ) -> dict:
     """Imports `module` in a fresh `-I -S` interpreter; returns {"ms": float, "origins": {...}}.
 
-    bytecode=False runs with -B and no cached .pyc, as on Lambda, whose /var/task is read-only
-    so every cold start compiles the sources it imports.
+    It always runs with -B: Lambda's /var/task is read-only, so a cold start loads the .pyc the
+    bundle ships and compiles (without keeping) whatever else it imports. bytecode=False
+    hides the shipped .pyc too, to show what a bundle without them would cost.
     """
-    args = [sys.executable, "-I", "-S"]
+    args = [target_python()[0], "-I", "-S", "-B"]
     if not bytecode:
-        args.append("-B")
+        bundle_dir = _without_bytecode(bundle_dir)
     # A minimal environment like Lambda's: -I already ignores PYTHON* variables.
     env = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": "us-east-1"}
     result = subprocess.run(
@@ -73,13 +78,21 @@ def import_in_clean_interpreter(
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _without_bytecode(bundle_dir: Path) -> Path:
+    """A copy of the unpacked bundle without its __pycache__ folders (made once)."""
+    copy = bundle_dir.with_name(bundle_dir.name + "-sources-only")
+    if not copy.exists():
+        shutil.copytree(bundle_dir, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
 def run_in_clean_interpreter(
     bundle_dir: Path, shim_dir: Path, code: str, env: dict[str, str] | None = None
 ) -> str:
     """Runs `code` in a fresh `-I -S -B` interpreter that sees only bundle, shim and stdlib."""
     prelude = f"import sys; sys.path[:0] = {[str(bundle_dir), str(shim_dir)]!r}\n"
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", prelude + code],
+        [target_python()[0], "-I", "-S", "-B", "-c", prelude + code],
         capture_output=True,
         text=True,
         env={"PATH": os.environ.get("PATH", ""), **(env or {})},
@@ -91,11 +104,9 @@ def run_in_clean_interpreter(
 
 
 def cold_import_ms(
-    bundle_dir: Path, shim_dir: Path, runs: int = 5, bytecode: bool = False
+    bundle_dir: Path, shim_dir: Path, runs: int = 5, bytecode: bool = True
 ) -> float:
     """Median over `runs` fresh interpreters (the machine is shared; one run is noise)."""
-    if bytecode:
-        import_in_clean_interpreter(bundle_dir, shim_dir, bytecode=True)  # writes the .pyc once
     return statistics.median(
         import_in_clean_interpreter(bundle_dir, shim_dir, bytecode=bytecode)["ms"]
         for _ in range(runs)

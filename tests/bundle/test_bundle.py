@@ -6,6 +6,8 @@ import email
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -27,8 +29,17 @@ from components.bundle import (
 from ops.bundle_check import import_in_clean_interpreter, run_in_clean_interpreter, runtime_shim
 
 MAX_ZIP_BYTES = 2_000_000
+CACHE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
+# The magic number of the runtime's CPython, asked of that interpreter itself.
+TARGET_MAGIC = bytes.fromhex(
+    subprocess.run(
+        [bundle_mod.target_python()[0], "-I", "-c",
+         "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+)  # fmt: skip
 
-# The environment Lambda evaluates dependency markers in (python3.14 on arm64 Linux).
+# The environment Lambda evaluates dependency markers in (the runtime's Python on arm64 Linux).
 LAMBDA_MARKERS = {
     "python_version": PYTHON_VERSION,
     "python_full_version": f"{PYTHON_VERSION}.0",
@@ -65,7 +76,11 @@ def test_second_build_hits_the_disk_cache_and_installs_nothing(
 ) -> None:
     # Forget this process's memo: what is left is a new program run with the .build/ cache.
     monkeypatch.setattr(bundle_mod, "_built", {})
+    # A run asks the compiling interpreter its version once (remembered per process), and
+    # then must neither install nor compile nor start anything.
+    bundle_mod.target_python()
     monkeypatch.setattr(bundle_mod, "pip_install", _fail_install)
+    monkeypatch.setattr(bundle_mod, "precompile", _fail_install)
     monkeypatch.setattr(bundle_mod.subprocess, "run", _fail_install)
     again = build_bundle(cache_dir=cache_dir)
     assert again == bundle
@@ -84,12 +99,56 @@ def test_forbidden_content_is_absent(bundle: Bundle) -> None:
     names = _names(bundle)
     for name in names:
         parts = name.split("/")
-        assert "__pycache__" not in parts and not name.endswith((".pyc", ".pyo")), name
+        if "__pycache__" in parts:
+            # Only the bytecode compiled for the runtime, beside a source it was compiled from.
+            assert name.endswith(f".{CACHE_TAG}.pyc"), name
+            source = "/".join([*parts[:-2], parts[-1].split(".")[0] + ".py"])
+            assert source in names, name
+        assert not name.endswith(".pyo") and (name.endswith(".pyc") <= ("__pycache__" in parts))
         assert parts[0] != "bin", name
         assert parts[0].split("-")[0] not in {"opensearch_protobufs", "grpc", "grpcio", "google",
                                               "protobuf", "boto3", "botocore"}, name  # fmt: skip
         if parts[0].endswith(".dist-info"):
             assert parts[-1] not in {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}, name
+
+
+def test_bytecode_is_for_the_runtime_unchecked_and_covers_the_cold_start(
+    bundle: Bundle, unpacked: Path, tmp_path: Path
+) -> None:
+    names = _names(bundle)
+    pycs = [n for n in names if n.endswith(".pyc")]
+    assert "forwarder/__pycache__/handler.cpython-313.pyc" in pycs
+    assert "opensearchpy/__pycache__/transport.cpython-313.pyc" in pycs
+    assert "requests_aws4auth/__pycache__/aws4auth.cpython-313.pyc" in pycs
+    with zipfile.ZipFile(bundle.path) as zf:
+        for name in pycs:
+            head = zf.read(name)[:8]
+            # PEP 552 header: the runtime's magic number, then flags 0b01 = hash-based and
+            # not checked against the source (no timestamp: reproducible; nothing to re-read).
+            assert head[:4] == TARGET_MAGIC, name
+            assert int.from_bytes(head[4:8], "little") == 1, name
+    # The cold start runs on the shipped bytecode alone: with every compiled module's source
+    # replaced by code that would fail, the handler still imports.
+    poisoned = tmp_path / "poisoned"
+    shutil.copytree(unpacked, poisoned)
+    for pyc in poisoned.rglob(f"*.{CACHE_TAG}.pyc"):
+        source = pyc.parent.parent / (pyc.name.split(".")[0] + ".py")
+        source.write_text("raise ImportError('the source was compiled, not the .pyc')\n")
+    shim = runtime_shim(tmp_path / "runtime")
+    origins = import_in_clean_interpreter(poisoned, shim)["origins"]
+    assert origins["forwarder"].startswith(str(poisoned))
+
+
+def test_no_cpython_of_the_runtime_version_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "python"
+    bogus.write_text("#!/bin/sh\necho cpython 3.9.1\n")
+    bogus.chmod(0o755)
+    monkeypatch.setenv(bundle_mod.PYTHON_ENV, str(bogus))
+    expected = r"EDGELOGS_BUNDLE_PYTHON=.*not a CPython 3\.13"
+    with pytest.raises(bundle_mod.BundleError, match=expected):
+        bundle_mod.target_python.__wrapped__()
 
 
 def test_entries_are_sorted_with_fixed_times_and_modes(bundle: Bundle) -> None:

@@ -40,10 +40,15 @@ from forwarder import documents, template  # noqa: E402
 from forwarder.bulk import Shipper  # noqa: E402
 from forwarder.client import make_client  # noqa: E402
 from forwarder.decode import decode_event  # noqa: E402
-from forwarder.handler import process  # noqa: E402
+from forwarder.handler import prepare, process  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
-from tests.forwarder.payloads import encode, payload, realistic_events  # noqa: E402
+from tests.forwarder.payloads import (  # noqa: E402
+    BASE_MS,
+    encode,
+    payload,
+    realistic_events,
+)
 
 REGION = "eu-west-1"
 
@@ -70,14 +75,14 @@ def floor(event: dict) -> int:
 
 
 def cpu_path(event: dict, settings: Settings) -> int:
-    payload_ = decode_event(event)
-    batch = documents.build(payload_, settings.region, settings.index_prefix,
-                            time.time_ns() // 1_000_000)
+    """decode -> bulk bodies, exactly as forwarder.handler.process does it."""
+    _, batch = prepare(event, settings.region, settings.index_prefix,
+                       time.time_ns() // 1_000_000)
     shipper = Shipper(None, 0.0, 0.0, settings.bulk_max_bytes,  # type: ignore[arg-type]
                       settings.bulk_max_docs, 1.0)
     lines = batch.lines
     n = 0
-    for chunk in shipper.chunks(lines, list(range(len(lines)))):
+    for chunk in shipper.chunks(lines, range(len(lines))):
         # The body exactly as bulk.Shipper._send builds it for a first-round chunk.
         n += len("".join(lines[chunk[0]:chunk[-1] + 1]).encode("ascii"))
     return n
@@ -149,7 +154,8 @@ def main() -> None:
 
         # Warm both paths the same way first: templates installed, the day's index created,
         # connections open, the node's JIT warm (a Lambda container does this once).
-        warm = encode(payload(realistic_events(50, seed=7)))
+        # Same day (same index), other event ids.
+        warm = encode(payload(realistic_events(50, seed=7, base_ms=BASE_MS + 5 * 3_600_000)))
         process(warm, fwd_settings, client, time.monotonic() + 300)
         for name, body in template.templates(pe_prefix).items():
             client.indices.put_index_template(name=name, body=body)

@@ -29,7 +29,7 @@ import random
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -159,12 +159,12 @@ class Shipper:
     def ship(self, lines: list[str]) -> Outcome:
         """Store bulk entries (``documents.Batch.lines``); report what could not be."""
         outcome = Outcome()
-        pending = list(range(len(lines)))
+        pending: Sequence[int] = range(len(lines))  # later rounds: lists of positions
         attempt = 0
         while pending:
             self.stats.rounds += 1
             retry: list[int] = []
-            queue = list(self.chunks(lines, pending))
+            queue: list[Sequence[int]] = list(self.chunks(lines, pending))
             while queue:
                 chunk = queue.pop(0)
                 try:
@@ -189,7 +189,7 @@ class Shipper:
         outcome.undelivered.sort()
         return outcome
 
-    def chunks(self, lines: list[str], positions: list[int]) -> Iterator[list[int]]:
+    def chunks(self, lines: list[str], positions: Sequence[int]) -> Iterator[Sequence[int]]:
         """Consecutive runs of positions whose entries total at most max_bytes (NDJSON)
         and max_docs entries.
 
@@ -207,8 +207,8 @@ class Shipper:
             before = ends[end - 1]
             start = end
 
-    def _send(self, lines: list[str], chunk: list[int], timeout: float, retry: list[int],
-              queue: list[list[int]], outcome: Outcome) -> None:
+    def _send(self, lines: list[str], chunk: Sequence[int], timeout: float,
+              retry: list[int], queue: list[Sequence[int]], outcome: Outcome) -> None:
         first, last = chunk[0], chunk[-1]
         if last - first + 1 == len(chunk):  # contiguous: always so in the first round
             body = "".join(lines[first:last + 1]).encode("ascii")

@@ -145,16 +145,22 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
     starts_with_version = lines.VERSION_MEMBER
 
     for event in payload.events:
-        if type(event) is not dict:
-            batch.bad_events.append((event, f"log event is a {type(event).__name__}, "
-                                            "not an object"))
-            continue
+        try:
+            # Subscripts, not .get(): this loop runs for every event (KeyError and
+            # non-dict events take the slow path below).
+            message = event["message"]
+            ts = event["timestamp"]
+            event_id = event["id"]
+        except (KeyError, TypeError, IndexError):
+            if type(event) is not dict:
+                batch.bad_events.append((event, f"log event is a {type(event).__name__}, "
+                                                "not an object"))
+                continue
+            message, ts, event_id = event.get("message"), event.get("timestamp"), event.get("id")
         tags: list[str] | None = None
-        message = event.get("message")
         if type(message) is not str:
             message = "" if message is None else _dumps(message, default=repr)
             tags = [TAG_MESSAGE_NOT_STRING]
-        ts = event.get("timestamp")
         if type(ts) is int and 0 <= ts < max_ts:
             sec = ts // 1000
             known = seconds.get(sec)
@@ -164,7 +170,7 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
                 known = seconds[sec] = (day, action_head + day + id_head,
                                         _strftime("%Y-%m-%dT%H:%M:%S.", t))
             day, action, stamp = known
-            stamp += ms_text[ts - sec * 1000]
+            stamp += ms_text[ts % 1000]
         else:
             # No usable event time: stored at ingestion time, tagged, in the index of the
             # stream's day (Lambda streams are named YYYY/MM/DD/...) so a retry on a later
@@ -173,7 +179,6 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
             day = fallback_day
             action = action_head + day + id_head
             tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
-        event_id = event.get("id")
         if type(event_id) is not str or not event_id:
             # Deterministic stand-in: the same line sent again gets the same id.
             event_id = "sha1:" + hashlib.sha1(

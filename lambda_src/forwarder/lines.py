@@ -48,9 +48,10 @@ _REPORT = re.compile(
 _XRAY = re.compile(r"XRAY TraceId: (\S+)\s+SegmentId: (\S+)(?:\s+Sampled: (\w+))?")
 _INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
 # <ISO timestamp>\t<request id>\t<LEVEL>\t<message>   (Node.js, Java, .NET ...)
-_TAB_TS_FIRST = re.compile(r"(\d{4}-\d\d-\d\dT[^\t]*)\t([^\t]*)\t([A-Z]+)\t(.*)", re.DOTALL)
+# Only the groups used are captured; the message part starts at m.end().
+_TAB_TS_FIRST = re.compile(r"\d{4}-\d\d-\d\dT[^\t]*\t([^\t]*)\t([A-Z]+)\t")
 # [LEVEL]\t<ISO timestamp>\t<request id>\t<message>   (Python)
-_TAB_LEVEL_FIRST = re.compile(r"\[([A-Z]+)\]\t([^\t]*)\t([^\t]*)\t(.*)", re.DOTALL)
+_TAB_LEVEL_FIRST = re.compile(r"\[([A-Z]+)\]\t[^\t]*\t([^\t]*)\t")
 
 
 
@@ -105,12 +106,7 @@ def fields(message: str) -> Fields:
     if not message:
         return _PLAIN
     first = message[0]
-    if first == "{":
-        return _json_line(message)
-    if first.isdigit():
-        return _tab_line(message, _TAB_TS_FIRST.match(message), 3, 2)
-    if first == "[":
-        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 3)
+    # Most frequent first; plain comparisons, no method calls, until a pattern is tried.
     if first == "S":
         m = _START.match(message)  # anchored: fails on the first differing character
         if m:
@@ -138,6 +134,12 @@ def fields(message: str) -> Fields:
             if m[3]:
                 text += ',"aws.xray.sampled":' + ("true" if m[3].lower() == "true" else "false")
             return text, None
+    elif "0" <= first <= "9":
+        return _tab_line(message, _TAB_TS_FIRST.match(message), 2, 1)
+    elif first == "{":
+        return _json_line(message)
+    elif first == "[":
+        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 2)
     elif first == "I":
         m = _INIT_START.match(message)  # anchored: fails on the first differing character
         if m:
@@ -158,11 +160,11 @@ def _tab_line(message: str, m: re.Match[str] | None, level_group: int,
     request_id = m[request_group]
     if request_id and request_id != "undefined":
         text += ',"aws.lambda.request_id":' + _esc(request_id)
-    if message.startswith("{", m.start(4)):  # look before copying the rest
-        rest = m[4]
-        obj = _json_object(rest)
+    start = m.end()
+    if message.startswith("{", start):
+        obj = _json_object(message, start)  # parsed in place: no copy of the rest
         if obj is not None:
-            json_text, tags = _json_member(obj, rest)
+            json_text, tags = _json_member(obj, len(message) - start)
             return text + json_text, tags
     return text, None
 
@@ -191,7 +193,7 @@ def _json_line(message: str) -> Fields:
             out["aws.lambda.request_id"] = request_id[:256]
         if "timestamp" in obj and "level" in obj:
             out["aws.lambda.line_type"] = "function"
-    json_text, tags = _json_member(obj, message)
+    json_text, tags = _json_member(obj, len(message))
     return ("," + _encode(out)[1:-1] if out else "") + json_text, tags
 
 
@@ -215,10 +217,10 @@ def _platform_record(out: dict[str, Any], record_type: str, record: dict[str, An
                 out[field] = value
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    """The JSON object ``text`` holds (trailing whitespace allowed), else None."""
+def _json_object(text: str, start: int = 0) -> dict[str, Any] | None:
+    """The JSON object ``text[start:]`` holds (trailing whitespace allowed), else None."""
     try:
-        obj, end = _scan_once(text, 0)
+        obj, end = _scan_once(text, start)
     except (StopIteration, ValueError, RecursionError):
         return None
     if type(obj) is not dict:
@@ -228,11 +230,11 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return obj
 
 
-def _json_member(obj: dict[str, Any], text: str) -> Fields:
+def _json_member(obj: dict[str, Any], length: int) -> Fields:
     """',"json":{...}' for a message's JSON object, shortened if it could make a term too
     long for Lucene; nothing (and a tag) if it cannot be written as JSON at all."""
     tags = None
-    if len(text) > JSON_SAFE_CHARS:
+    if length > JSON_SAFE_CHARS:
         obj = _shorten(obj, 0)
         tags = [TRUNCATED_TAG]
     try:

@@ -5,8 +5,10 @@ Each test runs its own node (tests/integration/node.py), so the shared one is ne
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,12 +24,21 @@ STORM_NODE, STORM_PORT = "fwd-storm", 9271
 KILL_NODE, KILL_PORT = "fwd-kill", 9272
 
 
+def _forget_old_runs(url: str) -> None:
+    """Delete what earlier runs left on this node (it keeps its data directory)."""
+    for path in ("storm*,kill*", "_index_template/storm*", "_index_template/kill*"):
+        with contextlib.suppress(OSError):
+            call(url, "DELETE", f"{path}?ignore_unavailable=true"
+                 if not path.startswith("_") else path)
+
+
 @pytest.fixture
 def storm_url() -> Iterator[str]:
     # One write thread and a queue of one: a handful of concurrent bulk requests is enough
     # to make the node answer 429 (es_rejected_execution_exception) for real.
     url = start_node(STORM_NODE, STORM_PORT, {"thread_pool.write.size": "1",
                                               "thread_pool.write.queue_size": "1"})
+    _forget_old_runs(url)
     try:
         yield url
     finally:
@@ -37,6 +48,7 @@ def storm_url() -> Iterator[str]:
 @pytest.fixture
 def kill_url() -> Iterator[str]:
     url = start_node(KILL_NODE, KILL_PORT)
+    _forget_old_runs(url)
     try:
         yield url
     finally:
@@ -44,7 +56,8 @@ def kill_url() -> Iterator[str]:
 
 
 def test_a_real_429_storm_ends_with_everything_stored_once(storm_url: str) -> None:
-    prefix = "storm"
+    # Its own prefix: the node keeps its data (and templates) between runs.
+    prefix = f"storm{uuid.uuid4().hex[:8]}"
     invocations = 8
     per_invocation = 1500
     # Small bulks: many concurrent requests, each one competing for the single write slot.
@@ -100,7 +113,7 @@ class KillAfter:
 
 def test_node_killed_mid_batch_fails_clearly_then_retry_stores_exactly_once(
         kill_url: str) -> None:
-    prefix = "kill"
+    prefix = f"kill{uuid.uuid4().hex[:8]}"  # its own prefix: the node keeps its data
     n = 5000
     s = settings(kill_url, prefix, BULK_MAX_BYTES=str(256 * 1024), SAFETY_MARGIN_MS="1000",
                  REQUEST_TIMEOUT_MS="3000")

@@ -129,7 +129,6 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
     shared.update(faas)
     # '{"a":1,"b":2}' -> '{"a":1,"b":2,' : every source line starts with the shared fields.
     head = _encode(shared)[:-1] + ","
-    # The stream's version, unless the line names its own (a START line, first member).
     version_member = lines.VERSION_MEMBER + _esc(version) if version else ""
     key = group_key(payload.owner, region, payload.log_group)
     action_head = '{"create":{"_index":"' + index_prefix + "-"
@@ -195,14 +194,14 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
         text, line_tags = _fields(message)
         if line_tags is not None:
             tags = (tags or []) + line_tags
-        if version_member and not text.startswith(starts_with_version):
-            text += version_member
+        # The stream's version, unless the line named its own (START lines, first member).
+        version_text = "" if text.startswith(starts_with_version) else version_member
         if tags is not None:
             text += ',"tags":' + _encode(tags)
             for tag in tags:
                 tag_counts[tag] = tag_counts.get(tag, 0) + 1
         lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
-                      f'"message":{_esc(message)}{text}}}\n')
+                      f'"message":{_esc(message)}{text}{version_text}}}\n')
     # The event of each line, for the errors index; usually simply the payload's list.
     batch.events = (payload.events if not batch.bad_events
                     else [e for e in payload.events if type(e) is dict])

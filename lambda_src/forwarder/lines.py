@@ -35,7 +35,10 @@ JSON_MAX_DEPTH = 20
 TRUNCATED_TAG = "json_truncated"
 UNENCODABLE_TAG = "json_unencodable"
 
-_LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"))
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL")
+# Level -> the members it starts, ready: one lookup both checks the level and writes it.
+_LEVEL_TEXT = {level: f',"aws.lambda.line_type":"function","log.level":"{level}"'
+               for level in _LEVELS}
 
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: (\S+)")
@@ -152,18 +155,19 @@ def _tab_line(message: str, m: re.Match[str] | None, level_group: int,
               request_group: int) -> Fields:
     if m is None:
         return _PLAIN
-    level = m[level_group]
-    if level not in _LEVELS:
+    text = _LEVEL_TEXT.get(m[level_group])
+    if text is None:
         return _PLAIN
-    # level is [A-Z]+ and one of _LEVELS: safe to write without escaping.
-    text = ',"aws.lambda.line_type":"function","log.level":"' + level + '"'
     request_id = m[request_group]
     if request_id and request_id != "undefined":
         text += ',"aws.lambda.request_id":' + _esc(request_id)
     start = m.end()
     if message.startswith("{", start):
-        obj = _json_object(message, start)  # parsed in place: no copy of the rest
-        if obj is not None:
+        try:  # parsed in place: no copy of the rest of the message
+            obj, end = _scan_once(message, start)
+        except (StopIteration, ValueError, RecursionError):
+            return text, None
+        if type(obj) is dict and (end == len(message) or message[end:].isspace()):
             json_text, tags = _json_member(obj, len(message) - start)
             return text + json_text, tags
     return text, None

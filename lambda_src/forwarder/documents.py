@@ -111,7 +111,10 @@ def doc_id(owner: str, region: str, log_group: str, event_id: str) -> str:
 _MS = [f"{i:03d}Z" for i in range(1000)]
 
 
-def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) -> Batch:
+def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
+          verbatim_json: bool = True) -> Batch:
+    """Bulk entries for every event of ``payload`` (see ``lines.fields`` for
+    ``verbatim_json``)."""
     batch = Batch()
     lines_ = batch.lines
     ingested = iso_ms(ingested_ms)
@@ -191,7 +194,7 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int) ->
             ekey = event_key(event_id)
             id_text = _esc(event_id)[1:-1]
 
-        text, line_tags = _fields(message)
+        text, line_tags = _fields(message, verbatim_json)
         if line_tags is not None:
             tags = (tags or []) + line_tags
         # The stream's version, unless the line named its own (START lines, first member).

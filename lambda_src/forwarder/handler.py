@@ -12,14 +12,14 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 
 from forwarder import documents, template
-from forwarder.bulk import OutOfTime, Shipper, Stats
+from forwarder.bulk import Outcome, OutOfTime, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
 from forwarder.errors import DecodeError, DeliveryError
@@ -132,14 +132,39 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
 
     _ensure_templates(shipper, settings, pending=summary.events_in)
     outcome = shipper.ship(batch.lines)
+    rejected, again = _second_chance(shipper, batch, payload, outcome.rejected, region,
+                                     prefix, ingested_ms)
     error_docs += [documents.rejected_doc(batch.lines[pos], batch.events[pos], prefix, why,
                                           status, payload, region, ingested_ms)
-                   for pos, status, why in outcome.rejected]
+                   for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
-    undelivered = len(outcome.undelivered) + undelivered_errors
+    undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
     if undelivered:
-        reason = outcome.reason or summary.reason
+        reason = outcome.reason or again.reason or summary.reason
         raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)")
+
+
+def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
+                   rejected: list[tuple[int, int, str]], region: str, prefix: str,
+                   ingested_ms: int) -> tuple[list[tuple[int, int, str]], Outcome]:
+    """Rebuild rejected documents with their JSON re-encoded, and send those that changed.
+
+    Documents are built with JSON message content copied verbatim (lines.fields); the
+    engine refuses a JSON object with a duplicate key, which the re-encoded copy (last
+    key wins) does not have. Returns what is still rejected, and the resend's outcome.
+    """
+    if not rejected:
+        return rejected, Outcome()
+    safe = documents.build(replace(payload, events=[batch.events[p] for p, _, _ in rejected]),
+                           region, prefix, ingested_ms, verbatim_json=False)
+    changed = [i for i, (pos, _, _) in enumerate(rejected) if safe.lines[i] != batch.lines[pos]]
+    if not changed:
+        return rejected, Outcome()
+    again = shipper.ship([safe.lines[i] for i in changed])
+    resent = set(changed)
+    still = [r for i, r in enumerate(rejected) if i not in resent]
+    still += [(rejected[changed[j]][0], status, why) for j, status, why in again.rejected]
+    return still, again
 
 
 def prepare(event: Any, region: str, index_prefix: str,

@@ -25,8 +25,8 @@ import re
 from typing import Any
 
 # flat_object indexes "path=value" as one keyword term and Lucene rejects terms over 32766
-# UTF-8 bytes. A message of at most 8000 characters (<= 32000 bytes) cannot produce such a
-# term; longer JSON messages get their long strings shortened in the ``json`` copy (the
+# UTF-8 bytes. A JSON text of at most 8000 characters (<= 32000 bytes) cannot produce such
+# a term; longer JSON texts get their long strings shortened in the ``json`` copy (the
 # full text stays in ``message``).
 JSON_SAFE_CHARS = 8000
 JSON_MAX_STRING = 2048
@@ -104,8 +104,15 @@ def parse(message: str) -> dict[str, Any] | None:
     return out
 
 
-def fields(message: str) -> Fields:
-    """(JSON members to append to the document, tags) for one message."""
+def fields(message: str, verbatim: bool = True) -> Fields:
+    """(JSON members to append to the document, tags) for one message.
+
+    ``verbatim``: a JSON object in the message is copied as written (after the scanner has
+    checked it is exactly one valid object, plain ASCII, on one line) instead of being
+    re-encoded. The engine is stricter than Python on one point, duplicate keys; the
+    handler rebuilds such a rejected document with ``verbatim=False`` (the parsed object,
+    last key wins) and sends it again.
+    """
     if not message:
         return _PLAIN
     first = message[0]
@@ -138,11 +145,11 @@ def fields(message: str) -> Fields:
                 text += ',"aws.xray.sampled":' + ("true" if m[3].lower() == "true" else "false")
             return text, None
     elif "0" <= first <= "9":
-        return _tab_line(message, _TAB_TS_FIRST.match(message), 2, 1)
+        return _tab_line(message, _TAB_TS_FIRST.match(message), 2, 1, verbatim)
     elif first == "{":
-        return _json_line(message)
+        return _json_line(message, verbatim)
     elif first == "[":
-        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 2)
+        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 2, verbatim)
     elif first == "I":
         m = _INIT_START.match(message)  # anchored: fails on the first differing character
         if m:
@@ -152,7 +159,7 @@ def fields(message: str) -> Fields:
 
 
 def _tab_line(message: str, m: re.Match[str] | None, level_group: int,
-              request_group: int) -> Fields:
+              request_group: int, verbatim: bool) -> Fields:
     if m is None:
         return _PLAIN
     text = _LEVEL_TEXT.get(m[level_group])
@@ -168,15 +175,16 @@ def _tab_line(message: str, m: re.Match[str] | None, level_group: int,
         except (StopIteration, ValueError, RecursionError):
             return text, None
         if type(obj) is dict and (end == len(message) or message[end:].isspace()):
-            json_text, tags = _json_member(obj, len(message) - start)
+            json_text, tags = _json_member(obj, message, start, end, verbatim)
             return text + json_text, tags
     return text, None
 
 
-def _json_line(message: str) -> Fields:
-    obj = _json_object(message)
-    if obj is None:
+def _json_line(message: str, verbatim: bool) -> Fields:
+    found = _json_object(message)
+    if found is None:
         return _PLAIN
+    obj, end = found
     out: dict[str, Any] = {}
     record_type = obj.get("type")
     if isinstance(record_type, str) and record_type.startswith("platform.") and "time" in obj:
@@ -197,7 +205,7 @@ def _json_line(message: str) -> Fields:
             out["aws.lambda.request_id"] = request_id[:256]
         if "timestamp" in obj and "level" in obj:
             out["aws.lambda.line_type"] = "function"
-    json_text, tags = _json_member(obj, len(message))
+    json_text, tags = _json_member(obj, message, 0, end, verbatim)
     return ("," + _encode(out)[1:-1] if out else "") + json_text, tags
 
 
@@ -221,26 +229,33 @@ def _platform_record(out: dict[str, Any], record_type: str, record: dict[str, An
                 out[field] = value
 
 
-def _json_object(text: str, start: int = 0) -> dict[str, Any] | None:
-    """The JSON object ``text[start:]`` holds (trailing whitespace allowed), else None."""
+def _json_object(text: str) -> tuple[dict[str, Any], int] | None:
+    """(the JSON object ``text`` holds, where it ends) (trailing whitespace allowed)."""
     try:
-        obj, end = _scan_once(text, start)
+        obj, end = _scan_once(text, 0)
     except (StopIteration, ValueError, RecursionError):
         return None
     if type(obj) is not dict:
         return None
     if end != len(text) and not text[end:].isspace():
         return None  # '{"a":1} trailing words' is text that starts with JSON, not JSON
-    return obj
+    return obj, end
 
 
-def _json_member(obj: dict[str, Any], length: int) -> Fields:
-    """',"json":{...}' for a message's JSON object, shortened if it could make a term too
-    long for Lucene; nothing (and a tag) if it cannot be written as JSON at all."""
+def _json_member(obj: dict[str, Any], text: str, start: int, end: int,
+                 verbatim: bool) -> Fields:
+    """',"json":{...}' for the JSON object ``text[start:end]`` (parsed: ``obj``): as written
+    when allowed and safe, else re-encoded; shortened if it could make a term too long for
+    Lucene; nothing (and a tag) if it cannot be written as JSON at all."""
     tags = None
-    if length > JSON_SAFE_CHARS:
+    if end - start > JSON_SAFE_CHARS:
         obj = _shorten(obj, 0)
         tags = [TRUNCATED_TAG]
+    elif verbatim:
+        raw = text[start:end]
+        # ASCII keeps len() == bytes for the chunking; no raw newline keeps NDJSON intact.
+        if raw.isascii() and "\n" not in raw:
+            return ',"json":' + raw, None
     try:
         return ',"json":' + _encode(obj), tags
     except (ValueError, RecursionError):

@@ -14,11 +14,29 @@ Rule = Callable[[int, dict[str, Any], dict[str, Any]], int]
 
 
 def parse_body(body: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(action, source) for action, source, _ in parse_body_raw(body)]
+
+
+def parse_body_raw(body: bytes) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
     lines = body.decode("ascii").split("\n")
     assert lines[-1] == "", "a bulk body ends with a newline"
     lines = lines[:-1]
     assert len(lines) % 2 == 0
-    return [(json.loads(lines[i]), json.loads(lines[i + 1])) for i in range(0, len(lines), 2)]
+    return [(json.loads(lines[i]), json.loads(lines[i + 1]), lines[i + 1])
+            for i in range(0, len(lines), 2)]
+
+
+def has_duplicate_keys(text: str) -> bool:
+    found = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        keys = [k for k, _ in items]
+        found = found or len(keys) != len(set(keys))
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return found
 
 
 class FakeIndices:
@@ -64,11 +82,13 @@ class FakeClient:
                 raise error
         items = []
         errors = False
-        for action, source in parse_body(body):
+        for action, source, raw in parse_body_raw(body):
             meta = action["create"]
             key = (meta["_index"], meta["_id"])
             attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
             status = self.rule(attempt, meta, source) if self.rule else 201
+            if has_duplicate_keys(raw):  # like the engine's strict duplicate detection
+                status = 400
             if status == 201 and key in self.store:
                 status = 409
             if status == 201:

@@ -133,6 +133,18 @@ def test_rejected_documents_go_to_the_errors_index() -> None:
     assert json.loads(record["raw.event"]) == events[1]
 
 
+def test_json_with_duplicate_keys_is_rebuilt_and_stored() -> None:
+    client = FakeClient()  # refuses duplicate keys, like the engine
+    events = [{"id": "1", "timestamp": 1_764_000_000_000,
+               "message": '2025-11-24T16:00:00.000Z\tr\tINFO\t{"a": 1, "a": 2}\n'},
+              {"id": "2", "timestamp": 1_764_000_000_000, "message": '{"k": 1}'}]
+    summary = run(encode(payload(events)), client)
+    assert (summary.stored, summary.errors_indexed, summary.undelivered) == (2, 0, 0)
+    docs = {src["event.id"]: src for src in client.stored_in("le-2025").values()}
+    assert docs["1"]["json"] == {"a": 2} and docs["1"]["message"] == events[0]["message"]
+    assert summary.requests == 2  # the first bulk, then the one rebuilt document
+
+
 def test_events_that_are_not_objects_go_to_the_errors_index() -> None:
     client = FakeClient()
     summary = run(encode(payload([{"id": "1", "timestamp": 1, "message": "ok"}, [1, 2]])),

@@ -137,10 +137,28 @@ def test_not_a_json_object(message: str) -> None:
     assert got is None or "json" not in got
 
 
+def test_json_object_is_copied_verbatim_when_safe() -> None:
+    text, tags = fields('{"b": 1,  "a": {"x": "\\u00e9"}}  \n')
+    assert text == ',"json":{"b": 1,  "a": {"x": "\\u00e9"}}' and tags is None
+
+
+def test_json_object_is_re_encoded_when_not_safe_verbatim() -> None:
+    # Non-ASCII (chunk sizes count bytes) or a raw newline (NDJSON): re-encoded.
+    assert fields('{"a": "\u00e9"}')[0] == ',"json":{"a":"\\u00e9"}'
+    assert fields('{"a":\n 1}')[0] == ',"json":{"a":1}'
+
+
+def test_duplicate_keys_verbatim_and_after_the_rebuild() -> None:
+    # Verbatim keeps them (the engine refuses the document); the rebuild's re-encoded copy
+    # keeps the last one, like any JSON reader.
+    assert fields('{"a": 1, "a": 2}')[0] == ',"json":{"a": 1, "a": 2}'
+    assert fields('{"a": 1, "a": 2}', verbatim=False)[0] == ',"json":{"a":2}'
+
+
 def test_json_number_too_large_for_json_is_tagged_not_fatal() -> None:
-    got = parse('{"a": 1e999}')
-    assert got is not None and "json" not in got
-    assert got["tags"] == [lines.UNENCODABLE_TAG]
+    assert fields('{"a": 1e999}')[0] == ',"json":{"a": 1e999}'  # the engine accepts it
+    text, tags = fields('{"a": 1e999}', verbatim=False)
+    assert text == "" and tags == [lines.UNENCODABLE_TAG]
 
 
 def test_long_json_message_is_shortened_in_the_copy_only() -> None:

@@ -108,6 +108,22 @@ def test_conflicting_json_field_types_are_all_stored(
     assert count(opensearch_url, f"{index_prefix}-2*", {"term": {"json.field": "text"}}) == 1
 
 
+def test_json_with_duplicate_keys_is_stored_after_the_rebuild(
+        opensearch_url: str, index_prefix: str) -> None:
+    # JSON content is copied verbatim; the node refuses duplicate keys (strict duplicate
+    # detection), the forwarder resends that document with the JSON re-encoded.
+    events = [{"id": event_id(BASE_MS, 1), "timestamp": BASE_MS,
+               "message": '2025-11-24T16:00:00.000Z\tr\tINFO\t{"user": "a", "user": "b"}\n'},
+              {"id": event_id(BASE_MS, 2), "timestamp": BASE_MS,
+               "message": '{"level": "info", "n": 1, "n": 2}'}]
+    summary = run(opensearch_url, index_prefix, encode(payload(events)))
+    assert (summary.stored, summary.errors_indexed, summary.undelivered) == (2, 0, 0)
+    docs = {d["_source"]["event.id"]: d["_source"]
+            for d in all_docs(opensearch_url, f"{index_prefix}-2*")}
+    assert docs[event_id(BASE_MS, 1)]["json"] == {"user": "b"}
+    assert docs[event_id(BASE_MS, 2)]["json"] == {"level": "info", "n": 2}
+
+
 def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str) -> None:
     undecodable = [
         {"awslogs": {"data": "not base64 at all!"}},

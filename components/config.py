@@ -128,6 +128,19 @@ def _string_list(value: Any, key: str, errors: _Errors, *, allow_empty: bool) ->
     return tuple(value)
 
 
+def _optional_list_matching(
+    raw: Mapping[str, str | None], key: str, pattern: re.Pattern[str], errors: _Errors,
+    problem: str,
+) -> tuple[str, ...]:
+    """An optional list of strings, each of which must match `pattern`."""
+    value = _decode(raw, key)
+    items = () if value is None else _string_list(value, key, errors, allow_empty=True)
+    for item in items:
+        if not pattern.match(item):
+            errors.add(key, f"{item!r} {problem}")
+    return items
+
+
 def _regions(value: Any, key: str, errors: _Errors) -> tuple[str, ...]:
     known = aws_catalog.region_partitions()
     regions = _string_list(value, key, errors, allow_empty=False)
@@ -334,33 +347,16 @@ def parse_config(
     index_prefix = _index_prefix(raw.get("indexPrefix", "lambda-edge"), errors)
     domain = _domain(_decode(raw, "domain"), errors)
 
-    principals_value = _decode(raw, "adminPrincipals")
-    principals = (
-        ()
-        if principals_value is None
-        else _string_list(principals_value, "adminPrincipals", errors, allow_empty=True)
-    )
-    for arn in principals:
-        if not _PRINCIPAL_ARN.match(arn):
-            errors.add(
-                "adminPrincipals",
-                f"{arn!r} is not an IAM principal ARN; allowed: arn:<partition>:iam::<12 digits>:"
-                "root|user/<name>|role/<name> (never '*')",
-            )
-
-    dist_value = _decode(raw, "distributionIds")
-    distributions = (
-        ()
-        if dist_value is None
-        else _string_list(dist_value, "distributionIds", errors, allow_empty=True)
-    )
-    for dist in distributions:
-        if not _DISTRIBUTION_ID.match(dist):
-            errors.add(
-                "distributionIds",
-                f"{dist!r} is not a CloudFront distribution id; allowed: uppercase letters "
-                "and digits, e.g. E2QWRUHAPOMQZL",
-            )
+    principals = _optional_list_matching(
+        raw, "adminPrincipals", _PRINCIPAL_ARN, errors,
+        "is not an IAM principal ARN; allowed: arn:<partition>:iam::<12 digits>:"
+        "root|user/<name>|role/<name> (never '*')",
+    )  # fmt: skip
+    distributions = _optional_list_matching(
+        raw, "distributionIds", _DISTRIBUTION_ID, errors,
+        "is not a CloudFront distribution id; allowed: uppercase letters and digits, "
+        "e.g. E2QWRUHAPOMQZL",
+    )  # fmt: skip
 
     email = raw.get("alarmEmail") or None
     if email is not None and not _EMAIL.match(email):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import sys
 import time
@@ -240,6 +241,10 @@ _container: tuple[Settings, Any] | None = None
 def _settings_and_client() -> tuple[Settings, Any]:
     global _container
     if _container is None:
+        # Failed requests are counted, retried and reported in the invocation's one log
+        # line; opensearch-py's own per-request warnings (with tracebacks) would repeat
+        # them line by line in CloudWatch during every 429 storm.
+        logging.getLogger("opensearch").setLevel(logging.ERROR)
         settings = Settings.from_env(os.environ)
         _container = (settings, make_client(settings))
     return _container

@@ -165,27 +165,26 @@ def _replay_one(
     log: Callable[[str], None],
 ) -> None:
     mid = message["MessageId"]
+
+    def leave(kind: str, problem: str) -> None:
+        # The message stays in the queue: counted, reported, and the run goes on.
+        setattr(report, kind, getattr(report, kind) + 1)
+        report.problems.append(problem)
+        log(problem)
+
     try:
         event = event_of(message.get("Body", ""), settings.region)
     except MalformedRecord as exc:
-        report.malformed += 1
-        problem = f"malformed message {mid} left in the queue: {exc}"
-        report.problems.append(problem)
-        log(problem)
+        leave("malformed", f"malformed message {mid} left in the queue: {exc}")
         return
     try:
         summary = process(event, settings, client, time.monotonic() + seconds)
     except DeliveryError as exc:
-        report.failed += 1
-        problem = f"message {mid} not fully stored, left for a later replay: {exc}"
-        report.problems.append(problem)
-        log(problem)
+        leave("failed", f"message {mid} not fully stored, left for a later replay: {exc}")
         return
     except Exception as exc:  # any failure must leave the message in place, not stop the run
-        report.failed += 1
-        problem = f"message {mid} failed, left for a later replay: {type(exc).__name__}: {exc}"
-        report.problems.append(problem)
-        log(problem)
+        leave("failed", f"message {mid} failed, left for a later replay: "
+                        f"{type(exc).__name__}: {exc}")
         return
     # Only now: everything in it is stored (or was already), so the record has done its job.
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

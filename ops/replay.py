@@ -192,33 +192,42 @@ def _replay_one(
     report.events += _events_in(summary)
 
 
-def queue_url_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> str:
-    """The region's failure queue URL from the stack outputs, or a SystemExit that says why."""
+def stack_output(name: str, option: str, runner: Callable[..., Any] = subprocess.run) -> Any:
+    """A stack output, read through the pulumi CLI, or a SystemExit naming the option to pass."""
     if shutil.which("pulumi") is None:
         raise SystemExit(
-            "replay: --queue-url is required (the pulumi CLI is not installed, so it cannot be "
-            "read from the stack output failureQueueUrls)"
+            f"replay: {option} is required (the pulumi CLI is not installed, so it cannot be "
+            f"read from the stack output {name})"
         )
     result = runner(
-        ["pulumi", "stack", "output", "failureQueueUrls", "--json"],
-        capture_output=True,
-        text=True,
+        ["pulumi", "stack", "output", name, "--json"], capture_output=True, text=True
     )
     if result.returncode != 0:
         raise SystemExit(
-            "replay: could not read stack output failureQueueUrls "
-            f"({result.stderr.strip() or 'pulumi failed'}); pass --queue-url"
+            f"replay: could not read stack output {name} "
+            f"({result.stderr.strip() or 'pulumi failed'}); pass {option}"
         )
     try:
-        urls = json.loads(result.stdout)
+        return json.loads(result.stdout)
     except ValueError:
-        raise SystemExit(
-            "replay: stack output failureQueueUrls is not JSON; pass --queue-url"
-        ) from None
+        raise SystemExit(f"replay: stack output {name} is not JSON; pass {option}") from None
+
+
+def queue_url_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> str:
+    """The region's failure queue URL from the stack outputs, or a SystemExit that says why."""
+    urls = stack_output("failureQueueUrls", "--queue-url", runner)
     if not isinstance(urls, dict) or not isinstance(urls.get(region), str):
         known = ", ".join(sorted(urls)) if isinstance(urls, dict) else "none"
         raise SystemExit(f"replay: no failure queue for {region} in the stack (regions: {known})")
     return urls[region]
+
+
+def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
+    """The domain endpoint from the stack outputs, or a SystemExit that says why."""
+    endpoint = stack_output("domainEndpoint", "--endpoint", runner)
+    if not isinstance(endpoint, str) or not endpoint:
+        raise SystemExit("replay: stack output domainEndpoint is empty; pass --endpoint")
+    return endpoint
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -228,7 +237,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--region", required=True, help="the forwarder's region (the queue's)")
     parser.add_argument("--queue-url", help="default: the stack output failureQueueUrls[region]")
-    parser.add_argument("--endpoint", required=True, help="OpenSearch endpoint, https://host")
+    parser.add_argument(
+        "--endpoint", help="OpenSearch endpoint, https://host; default: stack output domainEndpoint"
+    )
     parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
@@ -243,7 +254,7 @@ def main(argv: list[str] | None = None, sqs: Any = None) -> int:
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     settings = Settings.from_env(
         {
-            "OPENSEARCH_ENDPOINT": args.endpoint,
+            "OPENSEARCH_ENDPOINT": args.endpoint or endpoint_from_stack(),
             "OPENSEARCH_SERVICE": args.service,
             "INDEX_PREFIX": args.index_prefix,
             "AWS_REGION": args.region,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ops import replay
-from ops.replay import MalformedRecord, event_of, queue_url_from_stack
+from ops.replay import MalformedRecord, endpoint_from_stack, event_of, queue_url_from_stack
 from tests.support.cwl import BatchFactory, encode, failure_record
 
 
@@ -49,6 +49,17 @@ def test_queue_url_from_the_stack_output(monkeypatch: pytest.MonkeyPatch) -> Non
         queue_url_from_stack("sa-east-1", runner)
     with pytest.raises(SystemExit, match="no stack selected"):
         queue_url_from_stack("eu-west-1", lambda *a, **k: _done(code=1, stderr="no stack selected"))
+
+
+def test_endpoint_from_the_stack_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay.shutil, "which", lambda _: "/usr/bin/pulumi")
+    url = "https://search-edgelogs-dev-abc.eu-central-1.es.amazonaws.com"
+    assert endpoint_from_stack(lambda cmd, **_: _done(json.dumps(url))) == url
+    with pytest.raises(SystemExit, match="domainEndpoint is empty; pass --endpoint"):
+        endpoint_from_stack(lambda cmd, **_: _done(json.dumps("")))
+    monkeypatch.setattr(replay.shutil, "which", lambda _: None)
+    with pytest.raises(SystemExit, match="--endpoint is required"):
+        endpoint_from_stack()
 
 
 def test_bad_endpoint_fails_before_touching_the_queue() -> None:

@@ -358,9 +358,27 @@ def build_bundle(
             # Atomic, so a concurrent build (another test worker, another preview) never sees a
             # half-written file; both would write identical bytes anyway.
             os.replace(partial, cached)
+        prune_cache(cache_dir, keep=cached)
     bundle = _bundle_of(cached)
     _built[memo_key] = bundle
     return bundle
+
+
+# Enough for a few branches or stacks built from one checkout; older bundles are only disk.
+CACHE_KEEP = 5
+
+
+def prune_cache(cache_dir: Path, keep: Path, limit: int = CACHE_KEEP) -> list[Path]:
+    """Deletes all but the `limit` most recently built bundles (never `keep`); returns them."""
+    bundles = sorted(
+        (p for p in cache_dir.glob("bundle-*.zip") if p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    removed = bundles[max(limit - 1, 0):]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def unpack(bundle: Bundle, dest: Path) -> Path:

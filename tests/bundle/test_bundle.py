@@ -262,6 +262,21 @@ def test_the_cache_key_follows_every_input(tmp_path: Path) -> None:
     assert input_key(src, pins, "3.14", "manylinux2014_aarch64") != base
 
 
+def test_the_cache_keeps_only_the_newest_bundles(tmp_path: Path) -> None:
+    old = []
+    for n in range(8):
+        path = tmp_path / f"bundle-{n:024d}.zip"
+        path.write_bytes(b"zip")
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))
+        old.append(path)
+    current = old[0]  # the oldest on disk, but the one this run uses
+    removed = bundle_mod.prune_cache(tmp_path, keep=current, limit=5)
+    left = sorted(tmp_path.glob("bundle-*.zip"))
+    assert current in left and len(left) == 5
+    assert set(left) == {current, *old[4:]}
+    assert set(removed) == set(old[1:4])
+
+
 def test_zip_bytes_ignore_file_times_and_modes(tmp_path: Path) -> None:
     a, b = tmp_path / "a.py", tmp_path / "b.py"
     a.write_text("A\n")

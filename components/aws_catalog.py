@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import botocore.model
 import botocore.session
 
 # CloudWatch Logs PutRetentionPolicy `retentionInDays`: botocore's logs model documents the
@@ -51,6 +52,16 @@ _REFUSED_FAMILIES = ("t2", "ultrawarm1")
 DEFAULT_INSTANCE_TYPE = "t3.small.search"  # the cheapest type that supports encryption at rest
 
 
+@cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@cache
+def _opensearch_model() -> botocore.model.ServiceModel:
+    return _session().get_service_model("opensearch")
+
+
 def _family(instance_type: str) -> str:
     return instance_type.split(".", 1)[0]
 
@@ -58,8 +69,7 @@ def _family(instance_type: str) -> str:
 @cache
 def opensearch_instance_types() -> frozenset[str]:
     """Data-node instance types this program accepts."""
-    model = botocore.session.get_session().get_service_model("opensearch")
-    from_botocore = set(model.shape_for("OpenSearchPartitionInstanceType").enum)
+    from_botocore = set(_opensearch_model().shape_for("OpenSearchPartitionInstanceType").enum)
     extra = {f"{family}.{size}.search" for family in _EXTRA_FAMILIES for size in _SIZES}
     return frozenset(
         t for t in from_botocore | extra if _family(t) not in _REFUSED_FAMILIES
@@ -82,14 +92,14 @@ def instance_families() -> list[str]:
 @cache
 def tls_security_policies() -> tuple[str, ...]:
     """TLS policies from botocore, keeping only TLS 1.2+ ones (the domain requires 1.2+)."""
-    model = botocore.session.get_session().get_service_model("opensearch")
-    return tuple(p for p in model.shape_for("TLSSecurityPolicy").enum if "TLS-1-0" not in p)
+    policies = _opensearch_model().shape_for("TLSSecurityPolicy").enum
+    return tuple(p for p in policies if "TLS-1-0" not in p)
 
 
 @cache
 def region_partitions() -> dict[str, str]:
     """Every region botocore's endpoint data knows, mapped to its partition."""
-    session = botocore.session.get_session()
+    session = _session()
     out: dict[str, str] = {}
     for partition in session.get_available_partitions():
         # Lambda and CloudWatch Logs are what every collecting region needs.
@@ -102,7 +112,7 @@ def region_partitions() -> dict[str, str]:
 
 def retention_days_in_botocore_docs() -> tuple[int, ...]:
     """The allowed retention values as botocore's logs model documents them (for the test)."""
-    model = botocore.session.get_session().get_service_model("logs")
+    model = _session().get_service_model("logs")
     doc = model.shape_for("Days").documentation
     match = re.search(r"Possible values are:([^.]*)", doc)
     return tuple(int(n) for n in re.findall(r"\d+", match.group(1))) if match else ()

@@ -87,9 +87,7 @@ class EdgelogsConfig:
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first."""
-        return tuple(naming.edge_log_group_name(f) for f in self.edge_functions) + tuple(
-            naming.distribution_log_group_name(d) for d in self.distribution_ids
-        )
+        return naming.collected_log_groups(self.edge_functions, self.distribution_ids)
 
     @property
     def all_tags(self) -> dict[str, str]:
@@ -362,9 +360,7 @@ def parse_config(
     if email is not None and not _EMAIL.match(email):
         errors.add("alarmEmail", f"{email!r} is not an email address; allowed: name@example.com")
 
-    expected = tuple(naming.edge_log_group_name(f) for f in functions) + tuple(
-        naming.distribution_log_group_name(d) for d in distributions
-    )
+    expected = naming.collected_log_groups(functions, distributions)
     existing = _existing(_decode(raw, "existingLogGroups"), regions, expected, errors)
     tags = _tags(_decode(raw, "tags"), errors)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:ForwarderRole"
@@ -76,7 +77,7 @@ def permissions_policy(
                 "Effect": "Allow",
                 "Action": list(SEARCH_WRITE_ACTIONS),
                 "Resource": [
-                    f"arn:{partition}:es:{home_region}:{account_id}:domain/{domain_name}/*"
+                    naming.domain_arn(partition, home_region, account_id, domain_name) + "/*"
                 ],
             },
             {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 DOMAIN_NAME_MAX = 28  # OpenSearch Service domain names: 3-28 chars, [a-z][a-z0-9-]*
 PREFIX_MAX = 40  # leaves room for "-forwarder" (Lambda: 64) and "-failures" (SQS: 80)
@@ -49,6 +50,11 @@ def forwarder_log_group_name(stack: str) -> str:
     return f"/aws/lambda/{forwarder_function_name(stack)}"
 
 
+def domain_arn(partition: str, region: str, account_id: str, domain: str) -> str:
+    """The domain's ARN, known before it exists (its name is fixed): both policies use it."""
+    return f"arn:{partition}:es:{region}:{account_id}:domain/{domain}"
+
+
 def edge_log_group_name(function: str) -> str:
     # Lambda@Edge replicas are named "us-east-1.<function>" wherever they run.
     return f"/aws/lambda/us-east-1.{function}"
@@ -56,3 +62,12 @@ def edge_log_group_name(function: str) -> str:
 
 def distribution_log_group_name(distribution_id: str) -> str:
     return f"/aws/cloudfront/LambdaEdge/{distribution_id}"
+
+
+def collected_log_groups(
+    functions: Iterable[str], distribution_ids: Iterable[str]
+) -> tuple[str, ...]:
+    """The log groups collected in every region, edge functions first."""
+    return tuple(edge_log_group_name(f) for f in functions) + tuple(
+        distribution_log_group_name(d) for d in distribution_ids
+    )

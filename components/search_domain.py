@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.config import DomainSettings
 from components.forwarder_role import SEARCH_WRITE_ACTIONS
 from components.identity import caller_identity
@@ -88,7 +89,7 @@ class SearchDomain(pulumi.ComponentResource):
         ).apply(
             lambda v: json.dumps(
                 access_policy(
-                    domain_arn=f"arn:{v[0]}:es:{v[2]}:{v[1]}:domain/{v[3]}",
+                    domain_arn=naming.domain_arn(v[0], v[2], v[1], v[3]),
                     forwarder_role_arn=v[4],
                     admin_principals=admins,
                 )

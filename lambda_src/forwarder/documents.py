@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from forwarder import lines
+from forwarder import lines, template
 from forwarder.decode import Payload
 
 _dumps = json.dumps
@@ -224,58 +224,13 @@ def _stream_day(log_stream: str) -> str | None:
 # can never be rejected for its content.
 
 
-def rejected_doc(line: str, event: Any, index_prefix: str, reason: str, status: int,
-                 payload: Payload, region: str, ingested_ms: int) -> tuple[str, Any]:
-    """The errors-index record of a document the engine rejected for its content."""
-    index, id_ = target(line)
-    day = index[len(index_prefix) + 1:]
-    source = {
-        "@timestamp": iso_ms(ingested_ms),
-        "event.ingested": iso_ms(ingested_ms),
-        "error.type": "rejected_document",
-        "error.message": reason,
-        "error.status": status,
-        "cloud.provider": "aws",
-        "cloud.region": region,
-        "cloud.account.id": payload.owner,
-        "log.group": payload.log_group,
-        "log.stream": payload.log_stream,
-        "target.index": index,
-        "target.id": id_,
-        "raw.event": _dumps(event, default=repr),
-    }
-    return _error_doc(f"{index_prefix}-errors-{day}", id_, source, event)
-
-
-def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
-                  ingested_ms: int) -> tuple[str, Any]:
-    raw = _dumps(event, default=repr)
-    source = {
-        "@timestamp": iso_ms(ingested_ms),
-        "event.ingested": iso_ms(ingested_ms),
-        "error.type": "bad_log_event",
-        "error.message": reason,
-        "cloud.provider": "aws",
-        "cloud.region": region,
-        "cloud.account.id": payload.owner,
-        "log.group": payload.log_group,
-        "log.stream": payload.log_stream,
-        "raw.event": raw,
-    }
-    id_ = doc_id(payload.owner, region, payload.log_group, "bad-event\0" + raw)
-    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", id_, source, event)
-
-
-def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
-                    ingested_ms: int, payload: Payload | None = None) -> tuple[str, Any]:
-    """The errors-index record keeping a payload that could not be (fully) decoded.
-
-    ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
-    raw bytes (base64-encoded here), or, when the event had no data at all, the event.
-    """
+def _error_source(error_type: str, reason: str, region: str, ingested_ms: int,
+                  payload: Payload | None) -> dict[str, Any]:
+    """The fields every errors-index record starts with."""
+    ingested = iso_ms(ingested_ms)
     source: dict[str, Any] = {
-        "@timestamp": iso_ms(ingested_ms),
-        "event.ingested": iso_ms(ingested_ms),
+        "@timestamp": ingested,
+        "event.ingested": ingested,
         "error.type": error_type,
         "error.message": reason,
         "cloud.provider": "aws",
@@ -285,6 +240,39 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
         source["cloud.account.id"] = payload.owner
         source["log.group"] = payload.log_group
         source["log.stream"] = payload.log_stream
+    return source
+
+
+def rejected_doc(line: str, event: Any, index_prefix: str, reason: str, status: int,
+                 payload: Payload, region: str, ingested_ms: int) -> tuple[str, Any]:
+    """The errors-index record of a document the engine rejected for its content."""
+    index, id_ = target(line)
+    day = index[len(index_prefix) + 1:]
+    source = _error_source("rejected_document", reason, region, ingested_ms, payload)
+    source["error.status"] = status
+    source["target.index"] = index
+    source["target.id"] = id_
+    source["raw.event"] = _dumps(event, default=repr)
+    return _error_doc(errors_index(index_prefix, day), id_, source, event)
+
+
+def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
+                  ingested_ms: int) -> tuple[str, Any]:
+    raw = _dumps(event, default=repr)
+    source = _error_source("bad_log_event", reason, region, ingested_ms, payload)
+    source["raw.event"] = raw
+    id_ = doc_id(payload.owner, region, payload.log_group, "bad-event\0" + raw)
+    return _error_doc(errors_index(index_prefix, day_of(ingested_ms)), id_, source, event)
+
+
+def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
+                    ingested_ms: int, payload: Payload | None = None) -> tuple[str, Any]:
+    """The errors-index record keeping a payload that could not be (fully) decoded.
+
+    ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
+    raw bytes (base64-encoded here), or, when the event had no data at all, the event.
+    """
+    source = _error_source(error_type, reason, region, ingested_ms, payload)
     if isinstance(raw, bytes):
         kept = base64.b64encode(raw).decode("ascii")
         source["raw.data_base64"] = kept
@@ -298,7 +286,11 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
         f"{region}\0{error_type}\0".encode() + kept.encode("utf-8", "surrogatepass"),
         digest_size=20,
     ).hexdigest()
-    return _error_doc(f"{index_prefix}-errors-{day_of(ingested_ms)}", doc_id, source, raw)
+    return _error_doc(errors_index(index_prefix, day_of(ingested_ms)), doc_id, source, raw)
+
+
+def errors_index(index_prefix: str, day: str) -> str:
+    return f"{template.errors_prefix(index_prefix)}-{day}"
 
 
 def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> tuple[str, Any]:

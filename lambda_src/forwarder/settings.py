@@ -59,10 +59,6 @@ class Settings:
         """
         return not is_loopback_http(self.endpoint)
 
-    @property
-    def errors_prefix(self) -> str:
-        return f"{self.index_prefix}-errors"
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         endpoint = _required(env, "OPENSEARCH_ENDPOINT").rstrip("/")

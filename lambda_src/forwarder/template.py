@@ -95,6 +95,11 @@ def _template(patterns: list[str], priority: int, fields: dict[str, dict[str, An
     }
 
 
+def errors_prefix(index_prefix: str) -> str:
+    """Names the errors indices (``<this>-YYYY.MM.DD``) and their template."""
+    return f"{index_prefix}-errors"
+
+
 def templates(index_prefix: str) -> dict[str, dict[str, Any]]:
     """Template name -> body. The errors pattern is more specific and has the higher
     priority, so ``<prefix>-errors-*`` indices never get the log mapping."""
@@ -102,8 +107,8 @@ def templates(index_prefix: str) -> dict[str, dict[str, Any]]:
         index_prefix: _template(
             [f"{index_prefix}-*"], 200, LOG_FIELDS, "Lambda@Edge log lines, one index a day"
         ),
-        f"{index_prefix}-errors": _template(
-            [f"{index_prefix}-errors-*"], 210, ERROR_FIELDS,
+        errors_prefix(index_prefix): _template(
+            [f"{errors_prefix(index_prefix)}-*"], 210, ERROR_FIELDS,
             "log events the forwarder could not store as documents, with the reason",
         ),
     }

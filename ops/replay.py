@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ if str(LAMBDA_SRC) not in sys.path:
     sys.path.insert(0, str(LAMBDA_SRC))
 
 from forwarder.client import make_client  # noqa: E402
-from forwarder.errors import DeliveryError  # noqa: E402
+from forwarder.decode import raw_data  # noqa: E402
+from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
 from forwarder.handler import process  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
@@ -95,22 +96,11 @@ def event_of(body: str, region: str) -> dict[str, Any]:
                 raise MalformedRecord(
                     f"record of a forwarder in {origin} ({arn}); replay it with --region {origin}"
                 )
-    if not isinstance(event, dict):
-        raise MalformedRecord(f"'requestPayload' is a {type(event).__name__}, not an object")
-    awslogs = event.get("awslogs")
-    if not isinstance(awslogs, dict) or not isinstance(awslogs.get("data"), str):
-        raise MalformedRecord("'requestPayload' has no 'awslogs.data' string")
+    try:
+        raw_data(event)  # the forwarder's own check of what a CloudWatch Logs event is
+    except DecodeError as exc:
+        raise MalformedRecord(f"'requestPayload': {exc.reason}") from None
     return event
-
-
-def _events_in(summary: Any) -> int:
-    for name in ("events_in", "events", "received"):
-        value = getattr(summary, name, None)
-        if value is None and isinstance(summary, Mapping):
-            value = summary.get(name)
-        if isinstance(value, int):
-            return value
-    return 0
 
 
 def replay_queue(
@@ -189,7 +179,7 @@ def _replay_one(
     # Only now: everything in it is stored (or was already), so the record has done its job.
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     report.replayed += 1
-    report.events += _events_in(summary)
+    report.events += summary.events_in
 
 
 def stack_output(name: str, option: str, runner: Callable[..., Any] = subprocess.run) -> Any:

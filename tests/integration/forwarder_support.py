@@ -19,11 +19,11 @@ def client_for(s: Settings) -> Any:
     return make_client(s)
 
 
-def call(url: str, method: str, path: str, body: Any = None) -> Any:
+def call(url: str, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{url}/{path}", data=data, method=method,
                                  headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"null")
 
 

@@ -31,8 +31,9 @@ from forwarder.settings import Settings
 from moto import mock_aws
 
 from ops.replay import replay_queue
+from tests.forwarder.payloads import encode
 from tests.integration.node import start_node, stop_node
-from tests.support.cwl import EDGE_REGIONS, FUNCTIONS, BatchFactory, encode
+from tests.support.cwl import EDGE_REGIONS, FUNCTIONS, BatchFactory
 from tests.support.lambda_async import AsyncLambda
 from tests.support.store import stored
 

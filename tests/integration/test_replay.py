@@ -17,7 +17,8 @@ from moto import mock_aws
 
 from ops import replay
 from ops.replay import replay_queue
-from tests.support.cwl import BatchFactory, decode, encode, failure_record
+from tests.forwarder.payloads import encode
+from tests.support.cwl import BatchFactory, decode, failure_record
 from tests.support.store import marker_set, stored
 
 REGION = "eu-west-1"

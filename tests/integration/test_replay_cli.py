@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from ops import replay
 from ops.replay import MalformedRecord, endpoint_from_stack, event_of, queue_url_from_stack
-from tests.support.cwl import BatchFactory, encode, failure_record
+from tests.forwarder.payloads import encode
+from tests.support.cwl import BatchFactory, failure_record
 
 
 def _done(stdout: str = "", code: int = 0, stderr: str = "") -> Any:

@@ -14,25 +14,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-ACCOUNT = "123456789012"
+# One fixed day (BASE_MS), so indices stay few and predictable; the same account and event
+# ids as the forwarder's own test payloads.
+from tests.forwarder.payloads import ACCOUNT, BASE_MS, event_id
+
 EDGE_REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-1", "sa-east-1", "eu-central-1")
 FUNCTIONS = ("viewer-auth", "origin-rewrite")
-BASE_MS = 1_764_000_000_000  # 2025-11-24, a fixed day: indices stay few and predictable
-
-
-def encode(payload: dict) -> dict:
-    """The Lambda event CloudWatch Logs delivers: {"awslogs": {"data": base64(gzip(json))}}."""
-    raw = gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), mtime=0)
-    return {"awslogs": {"data": base64.b64encode(raw).decode()}}
 
 
 def decode(event: dict) -> dict:
     return json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
-
-
-def _event_id(ts_ms: int, seq: int) -> str:
-    # CloudWatch Logs ids are 56-digit decimal strings that start with the timestamp.
-    return f"{ts_ms:020d}{seq:036d}"[-56:]
 
 
 @dataclass
@@ -94,7 +85,7 @@ class BatchFactory:
             for t, message in self._lines(ts, request_id, per):
                 self._seq += 1
                 log_events.append(
-                    {"id": _event_id(t, self._seq), "timestamp": t, "message": message}
+                    {"id": event_id(t, self._seq), "timestamp": t, "message": message}
                 )
             ts += self._rng.randint(5, 50)
         return {

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections import Counter
 from typing import Any
+
+from tests.integration.forwarder_support import call
 
 MARKER = re.compile(r"m=[0-9a-f]{8}-\d+")
 
 
-def _call(url: str, method: str = "GET", body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return json.loads(resp.read() or b"null")
+# Reading back 100,000 documents in pages of 5,000 may take longer than one test request.
+_TIMEOUT_S = 120
 
 
 def refresh(base: str, pattern: str) -> None:
-    _call(f"{base}/{pattern}/_refresh?allow_no_indices=true&expand_wildcards=all", "POST")
+    call(base, "POST", f"{pattern}/_refresh?allow_no_indices=true&expand_wildcards=all",
+         timeout=_TIMEOUT_S)
 
 
 def stored(base: str, pattern: str) -> tuple[Counter[str], Counter[str]]:
@@ -38,7 +36,8 @@ def stored(base: str, pattern: str) -> tuple[Counter[str], Counter[str]]:
         query: dict[str, Any] = {"size": 5000, "sort": [{"_id": "asc"}], "track_total_hits": False}
         if after is not None:
             query["search_after"] = after
-        res = _call(f"{base}/{pattern}/_search?allow_no_indices=true", "POST", query)
+        res = call(base, "POST", f"{pattern}/_search?allow_no_indices=true", query,
+                   timeout=_TIMEOUT_S)
         hits = res["hits"]["hits"]
         if not hits:
             return ids, markers

@@ -52,6 +52,7 @@ from tests.forwarder.payloads import (  # noqa: E402
     payload,
     realistic_events,
 )
+from tests.integration.node import NodeFailed, start_node, stop_node  # noqa: E402
 
 REGION = "eu-west-1"
 
@@ -99,13 +100,14 @@ def cpu_path(event: dict, settings: Settings) -> int:
     return n
 
 
-def start_node() -> tuple[str, bool]:
+BENCH_NODE, BENCH_PORT = "bench", 9290
+
+
+def node_url() -> tuple[str, bool]:
+    """(URL, started here): OPENSEARCH_URL, or a node of the bench's own."""
     if os.environ.get("OPENSEARCH_URL"):
         return os.environ["OPENSEARCH_URL"].rstrip("/"), False
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "start",
-                          "--name", "bench", "--port", "9290"],
-                         check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1], True
+    return start_node(BENCH_NODE, BENCH_PORT), True
 
 
 def delete(url: str, path: str) -> None:
@@ -156,7 +158,7 @@ def main() -> None:
           f"body {body_bytes} bytes, ratio {ratio:.2f} (median of {args.runs} paired runs; "
           f"best/best {t_cpu / t_floor:.2f})")
 
-    url, started = start_node()
+    url, started = node_url()
     try:
         run = uuid.uuid4().hex[:8]
         fwd_prefix, pe_prefix = f"bench-{run}-bulk", f"bench-{run}-one"
@@ -222,8 +224,9 @@ def main() -> None:
             delete(url, f"_index_template/{prefix}*")
     finally:
         if started:
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "stop",
-                            "--name", "bench"], check=False, capture_output=True)
+            # The figures are printed either way; a node that will not stop is not a result.
+            with contextlib.suppress(NodeFailed):
+                stop_node(BENCH_NODE)
 
     print(f"summary: cpu_events_per_s={cpu_eps:.0f} cpu_ratio_to_floor={ratio:.2f} "
           f"e2e_ratio_vs_per_event={e2e:.1f} peak_rss_mb={rss_mb:.1f}")

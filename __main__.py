@@ -70,6 +70,7 @@ for region in config.regions:
             runtime=bundle.LAMBDA_RUNTIME,
             architecture=bundle.LAMBDA_ARCHITECTURE,
             search_endpoint=search.endpoint,
+            search_region=config.home_region,
             index_prefix=config.index_prefix,
             sources=[LogSource(n, existing=n in existing) for n in config.log_group_names()],
             log_retention_days=config.log_retention_days,
@@ -81,6 +82,7 @@ for region in config.regions:
     )
 
 pulumi.export("domainEndpoint", search.endpoint)
+pulumi.export("domainRegion", config.home_region)
 pulumi.export("dashboardsUrl", search.dashboards_url)
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})

@@ -100,7 +100,7 @@ def cpu_path(event: dict, settings: Settings) -> int:
     return n
 
 
-BENCH_NODE, BENCH_PORT = "bench", 9290
+BENCH_NODE, BENCH_PORT = "bench", 0  # 0: a free port
 
 
 def node_url() -> tuple[str, bool]:

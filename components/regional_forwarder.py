@@ -59,6 +59,7 @@ class RegionalForwarderArgs:
     runtime: pulumi.Input[str]
     architecture: pulumi.Input[str]
     search_endpoint: pulumi.Input[str]
+    search_region: str  # the domain's region: what the forwarder signs for
     index_prefix: pulumi.Input[str]
     sources: Sequence[LogSource]
     log_retention_days: pulumi.Input[int]
@@ -132,6 +133,9 @@ class RegionalForwarder(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "OPENSEARCH_ENDPOINT": args.search_endpoint,
+                    # Signed for the domain's region, not this one: the service refuses any
+                    # other credential scope (forwarder/settings.py reads it).
+                    "OPENSEARCH_REGION": args.search_region,
                     "OPENSEARCH_SERVICE": "es",
                     "INDEX_PREFIX": args.index_prefix,
                 }

@@ -13,26 +13,26 @@ human to look at (the queue keeps messages 14 days).
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ops import cli, stack
 
 LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
 if str(LAMBDA_SRC) not in sys.path:
     # The forwarder is deployed as a top-level package; import it exactly as Lambda does.
     sys.path.insert(0, str(LAMBDA_SRC))
 
-from forwarder.client import make_client  # noqa: E402
+# Only what needs no third-party package: `--help` works with the program's requirements
+# alone; the client and the handler (opensearch-py) are imported when a replay runs.
 from forwarder.decode import raw_data  # noqa: E402
 from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
-from forwarder.handler import process  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
 # SQS hands out at most 10 messages per receive.
@@ -154,6 +154,8 @@ def _replay_one(
     report: ReplayReport,
     log: Callable[[str], None],
 ) -> None:
+    from forwarder.handler import process
+
     mid = message["MessageId"]
 
     def leave(kind: str, problem: str) -> None:
@@ -182,46 +184,18 @@ def _replay_one(
     report.events += summary.events_in
 
 
-def stack_output(name: str, option: str, runner: Callable[..., Any] = subprocess.run) -> Any:
-    """A stack output, read through the pulumi CLI, or a SystemExit naming the option to pass."""
-    if shutil.which("pulumi") is None:
-        raise SystemExit(
-            f"replay: {option} is required (the pulumi CLI is not installed, so it cannot be "
-            f"read from the stack output {name})"
-        )
-    result = runner(
-        ["pulumi", "stack", "output", name, "--json"], capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise SystemExit(
-            f"replay: could not read stack output {name} "
-            f"({result.stderr.strip() or 'pulumi failed'}); pass {option}"
-        )
-    try:
-        return json.loads(result.stdout)
-    except ValueError:
-        raise SystemExit(f"replay: stack output {name} is not JSON; pass {option}") from None
-
-
 def queue_url_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> str:
-    """The region's failure queue URL from the stack outputs, or a SystemExit that says why."""
-    urls = stack_output("failureQueueUrls", "--queue-url", runner)
-    if not isinstance(urls, dict) or not isinstance(urls.get(region), str):
-        known = ", ".join(sorted(urls)) if isinstance(urls, dict) else "none"
-        raise SystemExit(f"replay: no failure queue for {region} in the stack (regions: {known})")
-    return urls[region]
+    """The region's failure queue URL from the stack outputs, or a one-line SystemExit."""
+    return stack.regional_output("failureQueueUrls", region, "--queue-url", "replay", runner)
 
 
 def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
-    """The domain endpoint from the stack outputs, or a SystemExit that says why."""
-    endpoint = stack_output("domainEndpoint", "--endpoint", runner)
-    if not isinstance(endpoint, str) or not endpoint:
-        raise SystemExit("replay: stack output domainEndpoint is empty; pass --endpoint")
-    return endpoint
+    """The domain endpoint from the stack outputs, or a one-line SystemExit."""
+    return stack.string_output("domainEndpoint", "--endpoint", "replay", runner)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def parse_args(argv: Sequence[str] | None) -> Any:
+    parser = cli.Parser(
         prog="replay",
         description="Replay a region's forwarder failure queue into OpenSearch.",
     )
@@ -229,6 +203,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue-url", help="default: the stack output failureQueueUrls[region]")
     parser.add_argument(
         "--endpoint", help="OpenSearch endpoint, https://host; default: stack output domainEndpoint"
+    )
+    parser.add_argument(
+        "--domain-region",
+        help="the domain's region, which requests are signed for; default: the region in the "
+             "endpoint's host name (never --region: the service refuses other regions)",
     )
     parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
@@ -239,17 +218,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, sqs: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     args = parse_args(argv)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
-    settings = Settings.from_env(
-        {
-            "OPENSEARCH_ENDPOINT": args.endpoint or endpoint_from_stack(),
-            "OPENSEARCH_SERVICE": args.service,
-            "INDEX_PREFIX": args.index_prefix,
-            "AWS_REGION": args.region,
-        }
-    )
+    env = {
+        "OPENSEARCH_ENDPOINT": args.endpoint or endpoint_from_stack(),
+        "OPENSEARCH_SERVICE": args.service,
+        "INDEX_PREFIX": args.index_prefix,
+        "AWS_REGION": args.region,  # the queue's region: cloud.region of replayed events
+    }
+    if args.domain_region:
+        env["OPENSEARCH_REGION"] = args.domain_region
+    settings = Settings.from_env(env)
+    from forwarder.client import make_client
+
     queue_url = args.queue_url or queue_url_from_stack(args.region)
     if sqs is None:
         import boto3

@@ -49,8 +49,9 @@ def make_client(settings: Settings, credentials: Any = None) -> OpenSearch:
             credentials = botocore.session.get_session().get_credentials()
             if credentials is None:
                 raise RuntimeError("no AWS credentials found to sign OpenSearch requests")
+        # Signed for the domain's region, never the forwarder's own (Settings.domain_region).
         auth = AWS4Auth(
-            refreshable_credentials=credentials, region=settings.region,
+            refreshable_credentials=credentials, region=settings.domain_region,
             service=settings.service,
         )
     return OpenSearch(

@@ -23,6 +23,20 @@ SERVICES = ("es", "aoss")
 # The prefix is also used as the index template's name, so the same rules apply.
 _PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}")
 _LOOPBACK_NAMES = ("localhost",)
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+# Amazon OpenSearch Service endpoints name their region: search-<name>-<id>.<region>.es.
+# amazonaws.com (vpc-... for VPC domains), <id>.<region>.aoss.amazonaws.com for Serverless;
+# .cn for the China partition.
+_AWS_HOST_RE = re.compile(
+    r".+\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?"
+)
+
+
+def region_of_endpoint(endpoint: str) -> str | None:
+    """The region an Amazon OpenSearch Service endpoint's host names, or None."""
+    host = urlsplit(endpoint).hostname or ""
+    m = _AWS_HOST_RE.fullmatch(host)
+    return m.group("region") if m else None
 
 
 def is_loopback_http(endpoint: str) -> bool:
@@ -44,6 +58,11 @@ class Settings:
     service: str  # SigV4 service name: "es" (managed domains) or "aoss" (Serverless)
     index_prefix: str
     region: str  # the region this forwarder runs in: cloud.region of every document
+    # The DOMAIN's region: every request is SigV4-signed for it, whatever region the
+    # forwarder runs in. Amazon OpenSearch Service refuses a credential scoped to any other
+    # region ("Credential should be scoped to a valid region"). None only for an unsigned
+    # local node.
+    domain_region: str | None = None
     bulk_max_bytes: int = DEFAULT_BULK_MAX_BYTES
     bulk_max_docs: int = DEFAULT_BULK_MAX_DOCS
     # Time kept back from the Lambda deadline to log and return cleanly.
@@ -52,12 +71,14 @@ class Settings:
 
     @property
     def signed(self) -> bool:
-        """Requests are SigV4-signed unless the endpoint is plain http on loopback.
+        """Requests are SigV4-signed unless the endpoint is plain http on loopback and no
+        domain region is given (a bare local node).
 
         That is the only way to turn signing off, so an https or AWS endpoint is never
-        silently sent unsigned requests.
+        silently sent unsigned requests; a loopback endpoint with OPENSEARCH_REGION (the
+        tests' AWS front door) is signed like the real service.
         """
-        return not is_loopback_http(self.endpoint)
+        return self.domain_region is not None or not is_loopback_http(self.endpoint)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -91,14 +112,16 @@ class Settings:
             )
 
         region = _required(env, "AWS_REGION")
-        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        if not _REGION_RE.fullmatch(region):
             raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
+        domain_region = _domain_region(env, endpoint)
 
         return cls(
             endpoint=endpoint,
             service=service,
             index_prefix=prefix,
             region=region,
+            domain_region=domain_region,
             bulk_max_bytes=_int(env, "BULK_MAX_BYTES", DEFAULT_BULK_MAX_BYTES, 16 * 1024,
                                 100 * 1024 * 1024),
             bulk_max_docs=_int(env, "BULK_MAX_DOCS", DEFAULT_BULK_MAX_DOCS, 1, 100_000),
@@ -107,6 +130,34 @@ class Settings:
             request_timeout_s=_int(env, "REQUEST_TIMEOUT_MS",
                                    int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
         )
+
+
+def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:
+    """OPENSEARCH_REGION if set, else the region the endpoint's host names.
+
+    Never AWS_REGION: a forwarder in ap-southeast-2 writing to a domain in eu-central-1 must
+    sign for eu-central-1. An https endpoint whose region cannot be known is an error, not a
+    guess.
+    """
+    explicit = env.get("OPENSEARCH_REGION", "").strip()
+    parsed = region_of_endpoint(endpoint)
+    if explicit:
+        if not _REGION_RE.fullmatch(explicit):
+            raise SettingsError(f"OPENSEARCH_REGION is not a region name: {explicit!r}")
+        if parsed and parsed != explicit:
+            raise SettingsError(
+                f"OPENSEARCH_REGION is {explicit!r} but the endpoint {endpoint!r} is in "
+                f"{parsed!r}; requests must be signed for the domain's own region"
+            )
+        return explicit
+    if parsed:
+        return parsed
+    if is_loopback_http(endpoint):
+        return None
+    raise SettingsError(
+        f"OPENSEARCH_REGION is required: the endpoint {endpoint!r} does not name the domain's "
+        "region (requests are signed for it)"
+    )
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

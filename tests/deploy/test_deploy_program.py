@@ -185,6 +185,7 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
         assert i["code"].path == str(fake_forwarder_bundle.path)
         assert i["environment"]["variables"] == {
             "OPENSEARCH_ENDPOINT": "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com",
+            "OPENSEARCH_REGION": "us-east-1",
             "OPENSEARCH_SERVICE": "es",
             "INDEX_PREFIX": "lambda-edge",
         }
@@ -285,6 +286,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
     out = default_stack.outputs
     assert set(out) == {
         "domainEndpoint",
+        "domainRegion",
         "dashboardsUrl",
         "forwarderArns",
         "logGroups",
@@ -293,6 +295,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
     }
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"
+    assert out["domainRegion"] == "us-east-1"
     assert out["forwarderArns"] == {
         r: f"arn:aws:lambda:{r}:{ACCOUNT}:function:edgelogs-dev-forwarder" for r in DEFAULT_REGIONS
     }

@@ -18,7 +18,8 @@ import pytest
 from tests.integration.node import start_node, stop_node
 
 SESSION_NODE = "pytest"
-SESSION_PORT = int(os.environ.get("EDGELOGS_TEST_PORT", "9250"))
+# 0: a free port of the node's own (two checkouts can test at once).
+SESSION_PORT = int(os.environ.get("EDGELOGS_TEST_PORT", "0"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

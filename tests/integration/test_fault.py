@@ -38,7 +38,7 @@ from tests.support.lambda_async import AsyncLambda
 from tests.support.store import stored
 
 NODE = "fault"
-PORT = int(os.environ.get("EDGELOGS_FAULT_PORT", "9280"))
+PORT = int(os.environ.get("EDGELOGS_FAULT_PORT", "0"))  # 0: free; kept across restarts
 # One write thread, a queue of two: a handful of concurrent bulk requests is already too many.
 NODE_SETTINGS = {"thread_pool.write.size": "1", "thread_pool.write.queue_size": "2"}
 TOTAL_EVENTS = 100_000

@@ -83,6 +83,7 @@ for region in config.regions:
 
 pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)
+pulumi.export("indexPrefix", config.index_prefix)
 pulumi.export("dashboardsUrl", search.dashboards_url)
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})

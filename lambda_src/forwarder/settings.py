@@ -23,12 +23,14 @@ SERVICES = ("es", "aoss")
 # The prefix is also used as the index template's name, so the same rules apply.
 _PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}")
 _LOOPBACK_NAMES = ("localhost",)
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+# Region names: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1 (tests/deploy/
+# test_deploy_contract.py checks every region the stack accepts against it).
+_REGION_RE = re.compile(r"[a-z]{2,}(-[a-z]+)+-\d+")
 # Amazon OpenSearch Service endpoints name their region: search-<name>-<id>.<region>.es.
 # amazonaws.com (vpc-... for VPC domains), <id>.<region>.aoss.amazonaws.com for Serverless;
 # .cn for the China partition.
 _AWS_HOST_RE = re.compile(
-    r".+\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?"
+    r".+\.(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?"
 )
 
 

@@ -124,11 +124,15 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("retention-not-int", {"edgeFunctions": FN, "logRetentionDays": "month"},
      "edgelogs:logRetentionDays", "integer"),
     ("index-prefix-uppercase", {"edgeFunctions": FN, "indexPrefix": "Edge"},
-     "edgelogs:indexPrefix", "lowercase"),
+     "edgelogs:indexPrefix", "a-z 0-9 . _ -"),
     ("index-prefix-leading-underscore", {"edgeFunctions": FN, "indexPrefix": "_edge"},
-     "edgelogs:indexPrefix", "not starting with - _ +"),
+     "edgelogs:indexPrefix", "starting with a letter or digit"),
     ("index-prefix-illegal-char", {"edgeFunctions": FN, "indexPrefix": "edge*logs"},
-     "edgelogs:indexPrefix", "none of"),
+     "edgelogs:indexPrefix", "a-z 0-9 . _ -"),
+    # Accepted by OpenSearch's index-name rules but not by the forwarder: refused here, not at
+    # every forwarder's cold start (issue 12).
+    ("index-prefix-plus", {"edgeFunctions": FN, "indexPrefix": "edge+logs"},
+     "edgelogs:indexPrefix", "a-z 0-9 . _ -"),
     ("index-prefix-too-long", {"edgeFunctions": FN, "indexPrefix": "e" * 201},
      "edgelogs:indexPrefix", "1-200"),
     ("existing-region-not-collected",

@@ -287,6 +287,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
     assert set(out) == {
         "domainEndpoint",
         "domainRegion",
+        "indexPrefix",
         "dashboardsUrl",
         "forwarderArns",
         "logGroups",
@@ -296,6 +297,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"
     assert out["domainRegion"] == "us-east-1"
+    assert out["indexPrefix"] == "lambda-edge"
     assert out["forwarderArns"] == {
         r: f"arn:aws:lambda:{r}:{ACCOUNT}:function:edgelogs-dev-forwarder" for r in DEFAULT_REGIONS
     }

@@ -1,0 +1,135 @@
+"""The deploy side and the forwarder agree on every value that crosses between them.
+
+The program hands each regional forwarder its settings as environment variables; the
+forwarder's own settings code (lambda_src/forwarder/settings.py) reads them at cold start. So:
+1. whatever the stack accepts, the forwarder reads unchanged (and for the index prefix, the
+   stack accepts exactly what the forwarder accepts: a property test);
+2. the exact environment the program gives each region's forwarder, as registered under
+   mocks, is read without error and yields the values the stack configured;
+3. the program sets no variable that the forwarder does not read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+import yaml
+from forwarder.errors import SettingsError
+from forwarder.settings import Settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from components import aws_catalog
+from components.config import ConfigError, parse_config
+from tests.deploy.harness import REPO, ProgramRun
+
+FUNCTION = "aws:lambda/function:Function"
+DOMAIN_ENDPOINT = "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
+
+
+class ReadRecorder(Mapping[str, str]):
+    """The environment, remembering which variables were read."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self.env[key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.read.add(key)
+        return self.env.get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
+
+
+def stack_accepts_prefix(prefix: str) -> bool:
+    try:
+        cfg = parse_config({"edgeFunctions": '["a"]', "indexPrefix": prefix}, stack="s")
+    except ConfigError:
+        return False
+    assert cfg.index_prefix == prefix
+    return True
+
+
+def forwarder_reads_prefix(prefix: str) -> bool:
+    """True when the forwarder starts with this INDEX_PREFIX and uses exactly it."""
+    try:
+        s = Settings.from_env({"OPENSEARCH_ENDPOINT": DOMAIN_ENDPOINT, "AWS_REGION": "us-east-1",
+                               "INDEX_PREFIX": prefix})
+    except SettingsError:
+        return False
+    return s.index_prefix == prefix
+
+
+_PREFIX_ALPHABET = st.sampled_from("abcxyz0189._-+=/\\*?\"<>| ,#:ÄéA Z\t")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(_PREFIX_ALPHABET, max_size=12), st.text(max_size=12),
+                 st.text(st.sampled_from("ab-"), min_size=195, max_size=205)))
+@example("edge+logs")
+@example("a=b")
+@example("édge")
+@example("lambda-edge")
+@example("")
+@example(" lambda-edge")
+def test_the_stack_accepts_exactly_the_prefixes_the_forwarder_reads(prefix: str) -> None:
+    assert stack_accepts_prefix(prefix) == forwarder_reads_prefix(prefix), prefix
+
+
+@pytest.mark.parametrize("region", sorted(aws_catalog.region_partitions()))
+def test_every_region_the_stack_accepts_the_forwarder_reads(region: str) -> None:
+    # As the domain's region (OPENSEARCH_REGION) and as a forwarder's own (AWS_REGION).
+    s = Settings.from_env({"OPENSEARCH_ENDPOINT": "https://logs.example.com",
+                           "OPENSEARCH_REGION": region, "AWS_REGION": region})
+    assert (s.domain_region, s.region) == (region, region)
+
+
+def _example_stack() -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"])
+
+
+STACKS: dict[str, tuple[dict[str, Any], str, str]] = {
+    # name: (config, home region, index prefix)
+    "default": ({"edgeFunctions": ["viewer-auth"]}, "us-east-1", "lambda-edge"),
+    "example": (_example_stack(), "us-east-1", "lambda-edge"),
+    "custom": ({"edgeFunctions": ["auth", "headers"], "homeRegion": "eu-central-1",
+                "regions": ["ap-southeast-2", "sa-east-1", "eu-central-1"],
+                "indexPrefix": "edge.logs_2"}, "eu-central-1", "edge.logs_2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) -> None:
+    config, home, prefix = STACKS[name]
+    result: ProgramRun = run(config)
+    functions = result.of_type(FUNCTION)
+    assert functions and len(functions) == len(result.outputs["forwarderArns"])
+    endpoint = result.outputs["domainEndpoint"]
+    assert endpoint.startswith("https://") and f".{home}.es.amazonaws.com" in endpoint
+    for fn in functions:
+        variables = fn.inputs["environment"]["variables"]
+        # Lambda adds AWS_REGION itself: the region the function runs in.
+        env = ReadRecorder({**variables, "AWS_REGION": fn.region})
+        s = Settings.from_env(env)
+        assert s.endpoint == endpoint
+        assert s.domain_region == home, f"{fn.region} must sign for the domain's region"
+        assert s.region == fn.region
+        assert s.index_prefix == prefix
+        assert s.service == "es"
+        assert s.signed
+        ignored = set(variables) - env.read
+        assert not ignored, f"the forwarder never reads {sorted(ignored)}"
+    assert result.outputs["indexPrefix"] == prefix
+    assert result.outputs["domainRegion"] == home
+    assert json.dumps(result.outputs["forwarderArns"])  # one per collecting region

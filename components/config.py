@@ -19,7 +19,8 @@ from components import aws_catalog, naming
 
 NAMESPACE = "edgelogs"
 
-# CloudFront regional edge caches (AWS publishes no authoritative list; see the README, "Configuration").
+# CloudFront regional edge caches. AWS publishes no authoritative list (the README's
+# "Configuration" says how to choose).
 DEFAULT_REGIONS: tuple[str, ...] = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
     "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-west-1",

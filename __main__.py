@@ -5,10 +5,20 @@ A thin composition: read the config, build the components, export what an operat
 
 from __future__ import annotations
 
+import sys
+
 import pulumi
+from pulumi.runtime.settings import get_monitor
 
 from components import bundle, naming
 from components.config import load_config
+
+if get_monitor() is None:
+    # Not run by the Pulumi CLI (nor under the tests' mocks): there is no engine to register
+    # resources with and no stack config, so any later error would mislead.
+    sys.stderr.write("edgelogs: this is a Pulumi program; run it with `pulumi preview` or "
+                     "`pulumi up` in this folder (see the README, Deploy)\n")
+    sys.exit(2)
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs

@@ -67,3 +67,14 @@ def test_no_registry_hosts_in_deploy_files() -> None:
     for f in files:
         text = f.read_text()
         assert not any(n in text for n in needles), f
+
+
+def test_running_the_program_outside_pulumi_says_how_to_run_it() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(REPO / "__main__.py")], capture_output=True,
+                            text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "pulumi preview" in result.stderr and "pulumi up" in result.stderr

@@ -18,7 +18,13 @@ def _run(args: list[str]) -> str:
         [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600
     )
     if result.returncode != 0:
-        raise NodeFailed(f"opensearch-node {' '.join(args)} failed:\n{result.stderr}")
+        # The script says what failed in one line, naming a log file: show its end too.
+        detail = ""
+        for word in result.stderr.split():
+            path = Path(word.rstrip(")"))
+            if path.is_absolute() and path.is_file():
+                detail = "\n" + path.read_text(errors="replace")[-4000:]
+        raise NodeFailed(f"opensearch-node {' '.join(args)} failed: {result.stderr}{detail}")
     return result.stdout
 
 

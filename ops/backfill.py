@@ -45,7 +45,7 @@ if str(LAMBDA_SRC) not in sys.path:
 
 # Only what needs no third-party package, so `--help` works with the program's requirements.
 from forwarder.errors import DeliveryError  # noqa: E402
-from forwarder.settings import Settings  # noqa: E402
+from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings  # noqa: E402
 
 STATE_DIR = ROOT / ".cache" / "backfill"
 
@@ -226,6 +226,12 @@ class Progress:
                           f"{done:5.1f}% of the window, {eta} left\x1b[K")
         self.stream.flush()
         self._shown = True
+
+    def clear(self) -> None:
+        """Wipes the progress line so that a message printed next starts on a clean line."""
+        if self.enabled and self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
     def done(self) -> None:
         if self.enabled and self._shown:
@@ -451,6 +457,9 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
     parser.add_argument("--verbose", action="store_true",
                         help="also print the forwarder's log line of every batch (stderr)")
     args = parser.parse_args(argv)
+    if args.seconds_per_batch <= DEFAULT_SAFETY_MARGIN_S:
+        parser.error(f"--seconds-per-batch must be more than {DEFAULT_SAFETY_MARGIN_S:g} (the "
+                     "forwarder keeps that much back before its deadline)")
     try:
         since = parse_time(args.since, now)
         until = parse_time(args.until, now) if args.until else now
@@ -515,8 +524,13 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
             sink.truncate()
         return result
 
+    progress = Progress(sys.stderr)
+
+    def log(line: str) -> None:
+        progress.clear()
+        print(line, file=sys.stderr)
+
     report = backfill(logs, groups, args.window, owner, args.region, ship,
-                      state_dir=state_dir, progress=Progress(sys.stderr),
-                      log=lambda line: print(line, file=sys.stderr), page_limit=page_limit)
+                      state_dir=state_dir, progress=progress, log=log, page_limit=page_limit)
     print(report.line(args.region))
     return 0 if report.ok else 1

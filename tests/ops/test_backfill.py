@@ -280,6 +280,8 @@ def test_progress_shows_events_rate_and_time_left_only_on_a_terminal() -> None:
     p = bf.Progress(out, enabled=True)
     p.update("backfill g", 500, started=0.0, start_ms=0, reached_ms=250, until_ms=1000,
              force=True)
+    p.clear()  # before a message: the line is wiped, not continued
+    assert out.getvalue().endswith("\r\x1b[K")
     p.done()
     text = out.getvalue()
     assert "events=500" in text and "/s" in text and "25.0% of the window" in text
@@ -307,6 +309,32 @@ def test_log_groups_default_to_the_stack_output(monkeypatch: pytest.MonkeyPatch)
         bf.groups_from_stack("sa-east-1", runner)
 
 
+def test_endpoint_and_domain_region_default_to_the_stack_outputs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
+    outputs = {"domainEndpoint": "https://search-edgelogs-abc.eu-central-1.es.amazonaws.com",
+               "domainRegion": "eu-central-1", "logGroups": {REGION: ["/aws/lambda/x"]}}
+
+    def runner(cmd: list[str], **_: Any) -> Any:
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(outputs[cmd[3]]), "")
+
+    seen: list[dict[str, str]] = []
+
+    class Stop(Exception):
+        pass
+
+    def from_env(env: dict[str, str]) -> Any:
+        seen.append(dict(env))
+        raise Stop
+
+    monkeypatch.setattr(bf.Settings, "from_env", staticmethod(from_env))
+    with pytest.raises(Stop):
+        bf.main(["--region", REGION, "--since", "1d"], runner=runner)
+    assert seen == [{"OPENSEARCH_ENDPOINT": outputs["domainEndpoint"], "OPENSEARCH_SERVICE": "es",
+                     "INDEX_PREFIX": "lambda-edge", "AWS_REGION": REGION,
+                     "OPENSEARCH_REGION": "eu-central-1"}]
+
+
 def _script(*args: str) -> subprocess.CompletedProcess[str]:
     script = Path(__file__).resolve().parents[2] / "scripts" / "backfill"
     env = {**os.environ, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x",
@@ -327,6 +355,7 @@ def test_help_works() -> None:
     (["--region", REGION, "--since", "1d", "--until", "2d"], "must be before --until"),
     (["--region", REGION, "--since", "1d", "--account", "12"], "12-digit account id"),
     (["--since", "1d"], "--region"),
+    (["--region", REGION, "--since", "1d", "--seconds-per-batch", "2"], "must be more than 3"),
     (["--region", REGION, "--since", "1d", "--endpoint", "http://example.com"],
      "OPENSEARCH_ENDPOINT"),
     (["--region", REGION, "--since", "1d"], "--endpoint is required"),

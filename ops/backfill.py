@@ -336,17 +336,20 @@ def backfill_group(
         if progress is not None:
             progress.update(label, shipped, started, start, last_ts, window.until_ms)
         token = page.get("nextToken")
-        if not token:
+        if not token or not page_stored:
+            # After a batch that was not stored (domain down, refusing, out of time), reading
+            # on would only wait out the retry budget batch after batch; the next run resumes
+            # before it.
             break
     if progress is not None:
-        progress.update(label, shipped, started, start, window.until_ms, window.until_ms,
-                        force=True)
+        reached = window.until_ms if all_stored else last_ts
+        progress.update(label, shipped, started, start, reached, window.until_ms, force=True)
         progress.done()
     if all_stored:
         state.clear()
     else:
-        log(f"backfill: {group}: not everything was stored; run the same command again to "
-            f"resume at {iso(safe_ms)}")
+        log(f"backfill: {group}: stopped, not everything was stored; run the same command "
+            f"again to resume at {iso(safe_ms)}")
     return all_stored
 
 

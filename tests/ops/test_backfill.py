@@ -214,7 +214,7 @@ def test_a_keyboard_interrupt_keeps_the_state_and_says_how_to_resume(
     assert "interrupted" in lines[-1] and "--since" in lines[-1] and "--until" in lines[-1]
 
 
-def test_events_not_stored_are_counted_and_the_resume_point_stays_before_them(
+def test_unstored_events_stop_the_group_and_the_resume_point_stays_before_them(
         logs: Any, tmp_path: Path) -> None:
     seeded = seed(logs)
     window = _window(seeded)
@@ -222,7 +222,10 @@ def test_events_not_stored_are_counted_and_the_resume_point_stays_before_them(
     report = bf.backfill(logs, [seeded.group], window, ACCOUNT, REGION, ship,
                          state_dir=tmp_path, log=lambda _: None, page_limit=50)
     shipped = sum(ship.ids().values())
-    assert not report.ok and report.failed == seeded.count - shipped > 0
+    # The group stops after the page whose batch failed: it does not wait out the retry
+    # budget of every later batch.
+    assert not report.ok and report.failed == report.events - shipped > 0
+    assert report.events < seeded.count
     state = bf.State.of(tmp_path, REGION, seeded.group, window)
     resume = state.resume_ms()
     assert resume is not None
@@ -333,6 +336,30 @@ def test_endpoint_and_domain_region_default_to_the_stack_outputs(
     assert seen == [{"OPENSEARCH_ENDPOINT": outputs["domainEndpoint"], "OPENSEARCH_SERVICE": "es",
                      "INDEX_PREFIX": "lambda-edge", "AWS_REGION": REGION,
                      "OPENSEARCH_REGION": "eu-central-1"}]
+
+
+def test_throttling_is_left_to_botocores_retries_and_an_empty_window_is_a_success(
+        logs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    logs.create_log_group(logGroupName="/aws/lambda/us-east-1.quiet")
+    made: list[tuple[str, Any]] = []
+    real_client = boto3.client
+
+    def client(service: str, **kw: Any) -> Any:
+        made.append((service, kw.get("config")))
+        return real_client(service, **kw)
+
+    monkeypatch.setattr(boto3, "client", client)
+    code = bf.main(["--region", REGION, "--since", "1d", "--endpoint", "http://127.0.0.1:9",
+                    "--log-group", "/aws/lambda/us-east-1.quiet"], state_dir=tmp_path)
+    assert code == 0
+    assert capsys.readouterr().out == (
+        f"backfill: region={REGION} groups=1 events=0 stored=0 already_present=0 "
+        "errors_indexed=0 failed=0\n")
+    assert [service for service, _ in made] == ["logs", "sts"]
+    for _, config in made:
+        # botocore's reading of max_attempts=10 retries: 11 attempts in all.
+        assert config.retries == {"mode": "standard", "total_max_attempts": 11}
 
 
 def _script(*args: str) -> subprocess.CompletedProcess[str]:

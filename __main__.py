@@ -9,6 +9,7 @@ import pulumi
 
 from components import bundle, naming
 from components.config import load_config
+from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
@@ -39,6 +40,20 @@ role = ForwarderRole(
     ),
 )
 
+# Dashboards sign-in (on by default): signed-in users get a role the domain policy lets search.
+dashboards = (
+    DashboardsAuth(
+        "dashboards",
+        DashboardsAuthArgs(stack=stack, users=config.dashboards.users, provider=home, tags=tags),
+    )
+    if config.dashboards.cognito
+    else None
+)
+# One read-only rule in the domain policy covers the admins and the Dashboards users.
+readers: list[pulumi.Input[str]] = [*config.admin_principals]
+if dashboards is not None:
+    readers.append(dashboards.authenticated_role_arn)
+
 search = SearchDomain(
     "search",
     SearchDomainArgs(
@@ -46,9 +61,10 @@ search = SearchDomain(
         home_region=config.home_region,
         settings=config.domain,
         forwarder_role_arn=role.arn,
-        admin_principals=config.admin_principals,
+        admin_principals=readers,
         provider=home,
         tags=tags,
+        cognito=dashboards.cognito_options if dashboards is not None else None,
     ),
 )
 
@@ -84,6 +100,9 @@ for region in config.regions:
 pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)
 pulumi.export("dashboardsUrl", search.dashboards_url)
+if dashboards is not None:
+    pulumi.export("userPoolId", dashboards.user_pool_id)
+pulumi.export("dashboardsSignIn", SIGN_IN[config.dashboards.auth])
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})
 pulumi.export("failureQueueUrls", {r: f.failure_queue.url for r, f in forwarders.items()})

@@ -43,8 +43,10 @@ TEMPORARY_PASSWORD_DAYS = 7  # an invitation not used within a week must be re-s
 
 # Cognito prefix domains: ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$ (CreateUserPoolDomain,
 # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolDomain.html),
-# unique per region across all accounts, and Cognito refuses prefixes containing these words
-# (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-assign-domain-prefix.html).
+# unique per region across all accounts (prefix.auth.<region>.amazoncognito.com, see
+# https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-assign-domain-prefix.html),
+# and, in the Cognito console's words for that field, "You can't use the text aws, amazon, or
+# cognito in the domain prefix" (the API reference does not list the rule; we keep to it).
 DOMAIN_PREFIX_MAX = 63
 RESERVED_IN_DOMAIN_PREFIX: tuple[str, ...] = ("aws", "amazon", "cognito")
 

@@ -12,6 +12,11 @@ from pulumi.runtime.settings import get_monitor
 
 from components import bundle, naming
 from components.config import load_config
+from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
+from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
+from components.providers import regional_providers
+from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
+from components.search_domain import SearchDomain, SearchDomainArgs
 
 if get_monitor() is None:
     # Not run by the Pulumi CLI (nor under the tests' mocks): there is no engine to register
@@ -19,10 +24,6 @@ if get_monitor() is None:
     sys.stderr.write("edgelogs: this is a Pulumi program; run it with `pulumi preview` or "
                      "`pulumi up` in this folder (see the README, Deploy)\n")
     sys.exit(2)
-from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
-from components.providers import regional_providers
-from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
-from components.search_domain import SearchDomain, SearchDomainArgs
 
 config = load_config()
 tags = config.all_tags
@@ -49,6 +50,20 @@ role = ForwarderRole(
     ),
 )
 
+# Dashboards sign-in (on by default): signed-in users get a role the domain policy lets search.
+dashboards = (
+    DashboardsAuth(
+        "dashboards",
+        DashboardsAuthArgs(stack=stack, users=config.dashboards.users, provider=home, tags=tags),
+    )
+    if config.dashboards.cognito
+    else None
+)
+# One read-only rule in the domain policy covers the admins and the Dashboards users.
+readers: list[pulumi.Input[str]] = [*config.admin_principals]
+if dashboards is not None:
+    readers.append(dashboards.authenticated_role_arn)
+
 search = SearchDomain(
     "search",
     SearchDomainArgs(
@@ -56,9 +71,10 @@ search = SearchDomain(
         home_region=config.home_region,
         settings=config.domain,
         forwarder_role_arn=role.arn,
-        admin_principals=config.admin_principals,
+        admin_principals=readers,
         provider=home,
         tags=tags,
+        cognito=dashboards.cognito_options if dashboards is not None else None,
     ),
 )
 
@@ -95,6 +111,9 @@ pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)
 pulumi.export("indexPrefix", config.index_prefix)
 pulumi.export("dashboardsUrl", search.dashboards_url)
+if dashboards is not None:
+    pulumi.export("userPoolId", dashboards.user_pool_id)
+pulumi.export("dashboardsSignIn", SIGN_IN[config.dashboards.auth])
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})
 pulumi.export("failureQueueUrls", {r: f.failure_queue.url for r, f in forwarders.items()})

@@ -31,6 +31,7 @@ KEYS: tuple[str, ...] = (
     "homeRegion", "regions", "edgeFunctions", "logRetentionDays", "filterPattern",
     "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
     "alarmEmail", "tags",
+    "dashboards", "dashboardUsers",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
     "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
@@ -56,6 +57,11 @@ FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
 MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
 
 
+DASHBOARDS_KEYS: tuple[str, ...] = ("auth",)
+DASHBOARDS_AUTH: tuple[str, ...] = ("cognito", "none")
+COGNITO_USERNAME_MAX = 128  # botocore cognito-idp UsernameType
+
+
 class ConfigError(pulumi.RunError):
     """Bad stack configuration. A RunError so Pulumi prints the message without a traceback."""
 
@@ -69,6 +75,18 @@ class DomainSettings:
     zone_awareness: bool = False
     dedicated_master_type: str | None = None
     dedicated_master_count: int = 0
+
+
+@dataclass(frozen=True)
+class DashboardsSettings:
+    """How people sign in to Dashboards (`dashboards.auth`) and who is invited."""
+
+    auth: str = "cognito"
+    users: tuple[str, ...] = ()  # e-mail addresses, each a Cognito username
+
+    @property
+    def cognito(self) -> bool:
+        return self.auth == "cognito"
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class EdgelogsConfig:
     distribution_ids: tuple[str, ...] = ()
     alarm_email: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    dashboards: DashboardsSettings = field(default_factory=DashboardsSettings)
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first."""
@@ -288,6 +307,40 @@ def _tags(value: Any, errors: _Errors) -> dict[str, str]:
     return dict(value)
 
 
+def _dashboards(raw: Mapping[str, str | None], errors: _Errors) -> DashboardsSettings:
+    """`dashboards` ({auth: cognito|none}) and `dashboardUsers` (invited e-mail addresses)."""
+    value = _decode(raw, "dashboards")
+    auth = DashboardsSettings.auth
+    if value is not None and not isinstance(value, dict):
+        errors.add("dashboards", f"must be an object with keys {', '.join(DASHBOARDS_KEYS)}")
+    elif value is not None:
+        unknown = sorted(set(value) - set(DASHBOARDS_KEYS))
+        if unknown:
+            allowed = ", ".join(DASHBOARDS_KEYS)
+            errors.add("dashboards", f"unknown keys {unknown}; allowed: {allowed}")
+        auth = value.get("auth", auth)
+        if auth not in DASHBOARDS_AUTH:
+            errors.add("dashboards.auth", f"{auth!r} not allowed; allowed: cognito, none")
+            auth = DashboardsSettings.auth
+
+    key = "dashboardUsers"
+    users_value = _decode(raw, key)
+    users = () if users_value is None else _string_list(users_value, key, errors, allow_empty=True)
+    for email in users:
+        if not _EMAIL.match(email):
+            errors.add(key, f"{email!r} is not an email address; allowed: name@example.com")
+        elif len(email) > COGNITO_USERNAME_MAX:
+            errors.add(key, f"{email!r} is longer than {COGNITO_USERNAME_MAX} characters")
+    # Cognito usernames here are case-insensitive: Alice@x.com and alice@x.com are one user.
+    folded = [u.casefold() for u in users]
+    same = sorted({u for u in users if folded.count(u.casefold()) > 1 and users.count(u) == 1})
+    if same:
+        errors.add(key, f"{same} differ only in case; Cognito treats them as one user")
+    if users and auth != "cognito":
+        errors.add(key, "needs edgelogs:dashboards.auth cognito (it is none); remove the users")
+    return DashboardsSettings(auth=auth, users=users)
+
+
 def parse_config(
     raw: Mapping[str, str | None], *, stack: str, aws_region: str | None = None
 ) -> EdgelogsConfig:
@@ -362,6 +415,7 @@ def parse_config(
     expected = naming.collected_log_groups(functions, distributions)
     existing = _existing(_decode(raw, "existingLogGroups"), regions, expected, errors)
     tags = _tags(_decode(raw, "tags"), errors)
+    dashboards = _dashboards(raw, errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -379,6 +433,7 @@ def parse_config(
         distribution_ids=distributions,
         alarm_email=email,
         tags=tags,
+        dashboards=dashboards,
     )
 
 

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components.config import DomainSettings
+from components.dashboards_auth import CognitoOptions
 from components.forwarder_role import SEARCH_WRITE_ACTIONS
 from components.identity import caller_identity
 
@@ -32,9 +33,11 @@ class SearchDomainArgs:
     home_region: pulumi.Input[str]
     settings: DomainSettings
     forwarder_role_arn: pulumi.Input[str]
-    admin_principals: Sequence[str]
+    # An Input: the Dashboards users' role ARN (an Output) is one of these readers.
+    admin_principals: pulumi.Input[Sequence[pulumi.Input[str]]]
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
+    cognito: CognitoOptions | None = None  # Dashboards sign-in with Cognito; None: off
 
 
 def access_policy(
@@ -76,7 +79,6 @@ class SearchDomain(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         identity = caller_identity(self, args.provider)
         s = args.settings
-        admins = list(args.admin_principals)
 
         # The domain's own ARN is built from its fixed name so the policy can be set on
         # create, without a second resource that would leave a window with no policy.
@@ -86,15 +88,17 @@ class SearchDomain(pulumi.ComponentResource):
             args.home_region,
             args.domain_name,
             args.forwarder_role_arn,
+            args.admin_principals,
         ).apply(
             lambda v: json.dumps(
                 access_policy(
                     domain_arn=naming.domain_arn(v[0], v[2], v[1], v[3]),
                     forwarder_role_arn=v[4],
-                    admin_principals=admins,
+                    admin_principals=v[5],
                 )
             )
         )
+        cognito = args.cognito
 
         self.domain = aws.opensearch.Domain(
             f"{name}-domain",
@@ -124,8 +128,22 @@ class SearchDomain(pulumi.ComponentResource):
                 enforce_https=True, tls_security_policy=TLS_POLICY
             ),
             access_policies=policy,
+            cognito_options=(
+                aws.opensearch.DomainCognitoOptionsArgs(
+                    enabled=True,
+                    user_pool_id=cognito.user_pool_id,
+                    identity_pool_id=cognito.identity_pool_id,
+                    role_arn=cognito.role_arn,
+                )
+                if cognito
+                else None
+            ),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=list(cognito.depends_on) if cognito else None,
+            ),
         )
         self.arn = self.domain.arn
         self.endpoint = self.domain.endpoint.apply(lambda e: f"https://{e}")

@@ -8,6 +8,8 @@ from collections import Counter
 # A new type must be added to one of the two sets, so the tag test cannot silently miss it.
 TAGGABLE = {
     "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cognito/identityPool:IdentityPool",
+    "aws:cognito/userPool:UserPool",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:iam/role:Role",
     "aws:lambda/function:Function",
@@ -17,6 +19,10 @@ TAGGABLE = {
 }
 NOT_TAGGABLE = {
     "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
+    "aws:cognito/user:User",
+    "aws:cognito/userPoolDomain:UserPoolDomain",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:lambda/permission:Permission",
@@ -27,11 +33,28 @@ NOT_TAGGABLE = {
     "edgelogs:index:RegionalForwarder",
     "edgelogs:index:FailureQueue",
     "edgelogs:index:ForwarderAlarms",
+    "edgelogs:index:DashboardsAuth",
 }
 GLOBAL_TYPES = {
     "aws:iam/role:Role",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:opensearch/domain:Domain",
+    # Dashboards sign-in lives in the home region, next to the domain
+    "aws:cognito/identityPool:IdentityPool",
+    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
+    "aws:cognito/user:User",
+    "aws:cognito/userPool:UserPool",
+    "aws:cognito/userPoolDomain:UserPoolDomain",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+}
+# What Dashboards sign-in with Cognito (edgelogs:dashboards.auth = cognito) adds.
+DASHBOARDS_AUTH_COUNTS = {
+    "edgelogs:index:DashboardsAuth": 1,
+    "aws:cognito/userPool:UserPool": 1,
+    "aws:cognito/userPoolDomain:UserPoolDomain": 1,
+    "aws:cognito/identityPool:IdentityPool": 1,
+    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": 1,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 
 
@@ -42,13 +65,16 @@ def expected_counts(
     existing: int = 0,
     email: bool = False,
     home_outside_regions: bool = False,
+    cognito: bool = True,
+    dashboard_users: int = 0,
 ) -> Counter[str]:
     """Resources created (not read) for a stack of this shape.
 
     sources: log groups collected per region (edge functions + distribution ids);
     existing: how many of those, summed over regions, are referenced instead of created.
+    cognito: Dashboards sign-in (the default); dashboard_users: invited users.
     """
-    return Counter(
+    counts = Counter(
         {
             "pulumi:providers:aws": regions + (1 if home_outside_regions else 0),
             "edgelogs:index:SearchDomain": 1,
@@ -71,3 +97,9 @@ def expected_counts(
             **({"aws:sns/topicSubscription:TopicSubscription": regions} if email else {}),
         }
     )
+    if cognito:
+        # + the authenticated role and the OpenSearch service role
+        counts.update({**DASHBOARDS_AUTH_COUNTS, "aws:iam/role:Role": 2})
+        if dashboard_users:
+            counts["aws:cognito/user:User"] = dashboard_users
+    return counts

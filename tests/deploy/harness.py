@@ -8,8 +8,10 @@ no credentials, no Pulumi CLI.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import runpy
+import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Mapping
@@ -88,6 +90,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}"
         elif args.typ == "aws:iam/role:Role":
             outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
+        elif args.typ == "aws:cognito/userPool:UserPool":
+            # ids shaped like AWS's: <region>_<alphanumerics> and <region>:<uuid>
+            rid = f"{region}_{_digest(args.name)[:9]}"
+            outputs["arn"] = f"arn:{PARTITION}:cognito-idp:{region}:{ACCOUNT}:userpool/{rid}"
+        elif args.typ == "aws:cognito/identityPool:IdentityPool":
+            rid = f"{region}:{uuid.UUID(_digest(args.name)[:32])}"
         elif args.typ == "aws:opensearch/domain:Domain":
             domain = outputs["domainName"]
             outputs["arn"] = f"arn:{PARTITION}:es:{region}:{ACCOUNT}:domain/{domain}"
@@ -126,15 +134,21 @@ class RecordingMocks(pulumi.runtime.Mocks):
         raise AssertionError(f"unexpected invoke {args.token}")
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class RecordingMonitor(MockMonitor):
     """The mock monitor, also keeping each registration's dependencies (URNs)."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.dependencies: dict[tuple[str, str], list[str]] = {}
+        self.ignore_changes: dict[tuple[str, str], list[str]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
         self.dependencies[(request.type, request.name)] = list(request.dependencies)
+        self.ignore_changes[(request.type, request.name)] = list(request.ignoreChanges)
         return super().RegisterResource(request)
 
 
@@ -143,6 +157,7 @@ class ProgramRun:
     mocks: RecordingMocks
     outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    ignore_changes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def depends_on(self, typ: str, name: str) -> set[tuple[str, str]]:
         """(type, name) of everything the resource was registered as depending on."""
@@ -230,7 +245,7 @@ def run_program(
         asyncio.set_event_loop(None)
         loop.close()
     _attach_parents(mocks.resources, monitor.get_registered_resources())
-    return ProgramRun(mocks, outputs, monitor.dependencies)
+    return ProgramRun(mocks, outputs, monitor.dependencies, monitor.ignore_changes)
 
 
 def _attach_parents(resources: list[Registered], by_urn: Mapping[str, Any]) -> None:

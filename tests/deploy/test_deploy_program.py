@@ -39,6 +39,7 @@ CUSTOM: dict[str, Any] = {
     "indexPrefix": "edge-prod",
     "adminPrincipals": ["arn:aws:iam::111122223333:role/ops", "arn:aws:iam::111122223333:root"],
     "alarmEmail": "ops@example.com",
+    "dashboardUsers": ["ops@example.com"],
     "tags": {"team": "edge", "cost-center": "42"},
     "domain": {"instanceType": "m7g.large.search", "instanceCount": 2, "zoneAwareness": True,
                "volumeSizeGb": 50},
@@ -214,7 +215,14 @@ def test_domain_security_settings(default_stack: ProgramRun) -> None:
             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"},
             "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet", "es:ESHttpHead"],
             "Resource": f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev/*",
-        }
+        },
+        {
+            "Sid": "AdminsRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-dashboards"]},
+            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"],
+            "Resource": f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev/*",
+        },
     ]
     assert (ROLE, "forwarder-role") in default_stack.depends_on(DOMAIN, "search-domain")
 
@@ -231,7 +239,7 @@ def _no_wildcards(policy: dict[str, Any]) -> None:
 
 
 def test_forwarder_role_trust_and_permissions(default_stack: ProgramRun) -> None:
-    (role,) = default_stack.of_type(ROLE)
+    role = default_stack.one(ROLE, "forwarder-role")
     assert role.inputs["name"] == "edgelogs-dev-forwarder"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
@@ -289,6 +297,8 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         "domainRegion",
         "indexPrefix",
         "dashboardsUrl",
+        "dashboardsSignIn",
+        "userPoolId",
         "forwarderArns",
         "logGroups",
         "failureQueueUrls",
@@ -315,8 +325,9 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
 
 def test_custom_stack_exact_counts(custom_stack: ProgramRun) -> None:
     assert custom_stack.counts() == expected_counts(
-        regions=2, sources=2, existing=1, email=True, home_outside_regions=True
-    )
+        regions=2, sources=2, existing=1, email=True, home_outside_regions=True,
+        dashboard_users=1,
+    )  # fmt: skip
     reads = [r for r in custom_stack.resources if r.read]
     assert [(r.typ, r.region, r.outputs["name"]) for r in reads] == [
         (LOG_GROUP, "us-east-1", "/aws/lambda/us-east-1.auth")
@@ -383,7 +394,11 @@ def test_custom_stack_admin_principals_in_domain_policy(custom_stack: ProgramRun
     principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
     assert principals == [
         f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder",
-        ["arn:aws:iam::111122223333:role/ops", "arn:aws:iam::111122223333:root"],
+        [
+            "arn:aws:iam::111122223333:role/ops",
+            "arn:aws:iam::111122223333:root",
+            f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-dashboards",  # Dashboards users
+        ],
     ]
     admins = policy["Statement"][1]
     assert admins["Action"] == ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"]
@@ -414,5 +429,4 @@ def test_long_stack_name_keeps_names_within_aws_limits(run) -> None:
     assert len(fn.inputs["name"]) <= 64
     (queue,) = result.of_type("aws:sqs/queue:Queue")
     assert len(queue.inputs["name"]) <= 80
-    (role,) = result.of_type(ROLE)
-    assert len(role.inputs["name"]) <= 64
+    assert all(len(role.inputs["name"]) <= 64 for role in result.of_type(ROLE))

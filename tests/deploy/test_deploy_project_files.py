@@ -37,6 +37,16 @@ def test_project_declares_exactly_the_program_keys() -> None:
     assert required == ["edgeFunctions"]
 
 
+def test_edge_functions_declaration_accepts_objects() -> None:
+    # Pulumi checks a typed key's value against its type: `items: {type: string}` would
+    # refuse a {name, logGroup} entry before the program runs, so the key is untyped.
+    decl = PROJECT["config"]["edgeFunctions"]
+    assert "type" not in decl and "items" not in decl
+    assert "logGroup" in decl["description"]
+    coverage = PROJECT["config"]["coverageCheck"]
+    assert (coverage["type"], coverage["default"]) == ("boolean", True)
+
+
 def test_project_defaults_mean_the_same_as_the_programs() -> None:
     defaults = {k: _as_pulumi_string(d["default"]) for k, d in PROJECT["config"].items()
                 if "default" in d}  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from components.config import DEFAULT_REGIONS, KEYS, parse_config
-from tests.deploy.expected import expected_counts
+from tests.deploy.expected import coverage_check_counts, expected_counts
 from tests.deploy.harness import REPO
 
 PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
@@ -66,7 +66,9 @@ def test_example_stack_is_valid_and_deploys_under_mocks(run) -> None:
     )
     assert len(cfg.regions) == 7 and cfg.alarm_email == "oncall@example.com"
     result = run(config)
-    assert result.counts() == expected_counts(regions=7, sources=3, existing=1, email=True)
+    assert result.counts() == expected_counts(
+        regions=7, sources=3, existing=1, email=True
+    ) + coverage_check_counts(home_collects=True)
 
 
 def test_no_registry_hosts_in_deploy_files() -> None:

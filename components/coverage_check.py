@@ -42,6 +42,8 @@ TIMEOUT_SECONDS = 300
 MEMORY_MB = 256
 # One data point a day: the alarm looks at one day, so a finding stays in ALARM until the next
 # run says otherwise. No data (the check did not run) is not a finding; the errors alarm is.
+# PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

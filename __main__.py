@@ -12,6 +12,7 @@ from pulumi.runtime.settings import get_monitor
 
 from components import bundle, naming
 from components.config import load_config
+from components.coverage_check import CoverageCheck, CoverageCheckArgs, build_zip
 from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.providers import regional_providers
@@ -106,6 +107,34 @@ for region in config.regions:
             tags=tags,
         ),
     )
+
+if config.coverage_check:
+    # The home region's alarm topic is the forwarder's when the home region collects too.
+    home_forwarder = forwarders.get(config.home_region)
+    coverage_zip = build_zip()
+    coverage = CoverageCheck(
+        "coverage",
+        CoverageCheckArgs(
+            stack=stack,
+            home_region=config.home_region,
+            function_name=naming.coverage_function_name(stack),
+            log_group_name=naming.coverage_log_group_name(stack),
+            collected_regions=config.regions,
+            collected_log_groups=config.log_group_names(),
+            code=pulumi.FileArchive(str(coverage_zip.path)),
+            source_code_hash=coverage_zip.source_code_hash,
+            runtime=bundle.LAMBDA_RUNTIME,
+            architecture=bundle.LAMBDA_ARCHITECTURE,
+            log_retention_days=config.log_retention_days,
+            alarm_name_prefix=naming.resource_prefix(stack),
+            alarm_topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
+            topic_name=naming.alarm_topic_name(stack),
+            alarm_email=config.alarm_email,
+            provider=home,
+            tags=tags,
+        ),
+    )
+    pulumi.export("coverageAlarmTopicArn", coverage.topic_arn)
 
 pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)

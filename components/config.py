@@ -30,7 +30,7 @@ DEFAULT_REGIONS: tuple[str, ...] = (
 KEYS: tuple[str, ...] = (
     "homeRegion", "regions", "edgeFunctions", "logRetentionDays", "filterPattern",
     "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
-    "alarmEmail", "tags",
+    "alarmEmail", "tags", "coverageCheck",
     "dashboards", "dashboardUsers",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
@@ -53,6 +53,14 @@ _PRINCIPAL_ARN = re.compile(
 # CloudFront distribution ids: uppercase letters and digits (e.g. E2QWRUHAPOMQZL).
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# CloudWatch Logs log group names: 1-512 of a-z A-Z 0-9 _ - / . # (CreateLogGroup,
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html);
+# Lambda's LoggingConfig.LogGroup has the same pattern, [\.\-_/#A-Za-z0-9]+, 1-512
+# (https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html), and a custom group
+# "mustn't begin with the string aws/" (https://docs.aws.amazon.com/lambda/latest/dg/
+# monitoring-cloudwatchlogs-loggroups.html).
+_LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
+EDGE_FUNCTION_KEYS: tuple[str, ...] = ("name", "logGroup")
 FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
 MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
 
@@ -105,10 +113,15 @@ class EdgelogsConfig:
     alarm_email: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     dashboards: DashboardsSettings = field(default_factory=DashboardsSettings)
+    # function -> its custom log group, for the edgeFunctions entries given as {name, logGroup}
+    custom_log_groups: Mapping[str, str] = field(default_factory=dict)
+    coverage_check: bool = True
 
     def log_group_names(self) -> tuple[str, ...]:
-        """The log groups collected in every region, edge functions first."""
-        return naming.collected_log_groups(self.edge_functions, self.distribution_ids)
+        """The log groups collected in every region, edge functions first, each once."""
+        return naming.collected_log_groups(
+            self.edge_functions, self.distribution_ids, self.custom_log_groups
+        )
 
     @property
     def all_tags(self) -> dict[str, str]:
@@ -339,6 +352,94 @@ def _dashboards(raw: Mapping[str, str | None], errors: _Errors) -> DashboardsSet
     if users and auth != "cognito":
         errors.add(key, "needs edgelogs:dashboards.auth cognito (it is none); remove the users")
     return DashboardsSettings(auth=auth, users=users)
+def _function_name(key: str, value: Any, errors: _Errors) -> bool:
+    if isinstance(value, str) and _FUNCTION_NAME.match(value):
+        return True
+    errors.add(
+        key,
+        f"invalid Lambda function name {value!r}; allowed: 1-64 letters, digits, - or _ "
+        "(the plain name as created in us-east-1, not an ARN or alias)",
+    )
+    return False
+
+
+def _custom_log_group(key: str, function: str, value: Any, errors: _Errors) -> bool:
+    rule = (
+        "allowed: 1-512 characters of a-z A-Z 0-9 _ - / . #, not starting with aws/ "
+        "(CloudWatch Logs and Lambda's logging configuration)"
+    )
+    if not isinstance(value, str) or not _LOG_GROUP_NAME.match(value):
+        errors.add(key, f"invalid log group name {value!r}; {rule}")
+        return False
+    if value.startswith("aws/"):
+        errors.add(key, f"{value!r} starts with aws/, which Lambda reserves; {rule}")
+        return False
+    if value == f"/aws/lambda/{function}":
+        # Lambda@Edge then writes to /aws/lambda/us-east-1.<function> after all (CloudFront
+        # developer guide, "Edge function logs").
+        errors.add(
+            key,
+            f"{value!r} is the default group, which Lambda@Edge renames to "
+            f"{naming.edge_log_group_name(function)}; list {function!r} as a plain name",
+        )
+        return False
+    return True
+
+
+def _edge_functions(value: Any, errors: _Errors) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Function names, and function -> custom log group for the {name, logGroup} entries."""
+    key = "edgeFunctions"
+    shape = (
+        "a non-empty list of Lambda@Edge function names, or {name, logGroup} objects for "
+        "functions that log to a custom log group"
+    )
+    if value is None:
+        errors.add(key, f"is required: {shape}")
+        return (), {}
+    if not isinstance(value, list):
+        errors.add(key, f"must be {shape}, got {value!r}")
+        return (), {}
+    if not value:
+        errors.add(key, "must not be empty")
+    functions: list[str] = []
+    custom: dict[str, str] = {}
+    for i, entry in enumerate(value):
+        if isinstance(entry, str):
+            if _function_name(key, entry, errors):
+                functions.append(entry)
+            continue
+        at = f"{key}[{i}]"
+        if not isinstance(entry, dict):
+            errors.add(at, f"must be a function name or {{name, logGroup}}, got {entry!r}")
+            continue
+        unknown = sorted(set(entry) - set(EDGE_FUNCTION_KEYS))
+        missing = [k for k in EDGE_FUNCTION_KEYS if k not in entry]
+        if unknown or missing:
+            errors.add(
+                at,
+                f"unknown keys {unknown}, missing keys {missing}; allowed: "
+                f"{', '.join(EDGE_FUNCTION_KEYS)} (both required)",
+            )
+            continue
+        name, group = entry["name"], entry["logGroup"]
+        if _function_name(f"{at}.name", name, errors) and _custom_log_group(
+            f"{at}.logGroup", name, group, errors
+        ):
+            functions.append(name)
+            custom[name] = group
+    dupes = sorted({f for f in functions if functions.count(f) > 1})
+    if dupes:
+        errors.add(key, f"duplicate entries {dupes}; list each once")
+    return tuple(dict.fromkeys(functions)), custom
+
+
+def _coverage_check(value: Any, errors: _Errors) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        errors.add("coverageCheck", f"must be true or false, got {value!r}")
+        return True
+    return value
 
 
 def parse_config(
@@ -367,19 +468,7 @@ def parse_config(
     if len(mixed) > 1:
         errors.add("regions", f"all regions and homeRegion must be in one partition, got {mixed}")
 
-    fn_value = _decode(raw, "edgeFunctions")
-    if fn_value is None:
-        errors.add("edgeFunctions", "is required: a non-empty list of Lambda@Edge function names")
-        functions: tuple[str, ...] = ()
-    else:
-        functions = _string_list(fn_value, "edgeFunctions", errors, allow_empty=False)
-    for fn in functions:
-        if not _FUNCTION_NAME.match(fn):
-            errors.add(
-                "edgeFunctions",
-                f"invalid Lambda function name {fn!r}; allowed: 1-64 letters, digits, - or _ "
-                "(the plain name as created in us-east-1, not an ARN or alias)",
-            )
+    functions, custom_groups = _edge_functions(_decode(raw, "edgeFunctions"), errors)
 
     retention = _decode(raw, "logRetentionDays")
     retention = 30 if retention is None else _int(retention, "logRetentionDays", errors)
@@ -412,10 +501,11 @@ def parse_config(
     if email is not None and not _EMAIL.match(email):
         errors.add("alarmEmail", f"{email!r} is not an email address; allowed: name@example.com")
 
-    expected = naming.collected_log_groups(functions, distributions)
+    expected = naming.collected_log_groups(functions, distributions, custom_groups)
     existing = _existing(_decode(raw, "existingLogGroups"), regions, expected, errors)
     tags = _tags(_decode(raw, "tags"), errors)
     dashboards = _dashboards(raw, errors)
+    coverage_check = _coverage_check(_decode(raw, "coverageCheck"), errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -434,6 +524,8 @@ def parse_config(
         alarm_email=email,
         tags=tags,
         dashboards=dashboards,
+        custom_log_groups=custom_groups,
+        coverage_check=coverage_check,
     )
 
 

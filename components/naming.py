@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 DOMAIN_NAME_MAX = 28  # OpenSearch Service domain names: 3-28 chars, [a-z][a-z0-9-]*
 PREFIX_MAX = 40  # leaves room for "-forwarder" (Lambda: 64) and "-failures" (SQS: 80)
@@ -65,9 +65,25 @@ def distribution_log_group_name(distribution_id: str) -> str:
 
 
 def collected_log_groups(
-    functions: Iterable[str], distribution_ids: Iterable[str]
+    functions: Iterable[str],
+    distribution_ids: Iterable[str],
+    custom_log_groups: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
-    """The log groups collected in every region, edge functions first."""
-    return tuple(edge_log_group_name(f) for f in functions) + tuple(
-        distribution_log_group_name(d) for d in distribution_ids
-    )
+    """The log groups collected in every region, edge functions first, each name once.
+
+    A function in `custom_log_groups` logs to that group (Lambda's logging configuration):
+    the same name in every region, no `us-east-1.` prefix, possibly shared by several
+    functions, which then share one group and one subscription filter.
+    """
+    custom = custom_log_groups or {}
+    names = [custom.get(f) or edge_log_group_name(f) for f in functions]
+    names += [distribution_log_group_name(d) for d in distribution_ids]
+    return tuple(dict.fromkeys(names))
+
+
+def coverage_function_name(stack: str) -> str:
+    return f"{resource_prefix(stack)}-coverage"
+
+
+def coverage_log_group_name(stack: str) -> str:
+    return f"/aws/lambda/{coverage_function_name(stack)}"

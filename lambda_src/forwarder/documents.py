@@ -34,8 +34,15 @@ _strftime = time.strftime
 # Lambda log groups: /aws/lambda/us-east-1.<function> for Lambda@Edge replicas.
 _LAMBDA_GROUP = re.compile(r"/aws/lambda/(?:us-east-1\.)?(.+)")
 _EDGE_ERRORS_GROUP = re.compile(r"/aws/cloudfront/LambdaEdge/(.+)")
-# Lambda log streams: YYYY/MM/DD/[<version>]<instance id>
-_STREAM = re.compile(r"(\d{4})/(\d\d)/(\d\d)/\[([^\]]*)\]")
+# Lambda log streams: YYYY/MM/DD/[<version>]<instance id> in a function's default group, and
+# YYYY/MM/DD/<function>[<version>]<instance id> in a custom group (which several functions may
+# share: the stream, not the group, names the function), see
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
+# A Lambda@Edge replica may write its function as "us-east-1.<function>": the same faas.name.
+# Function names cannot hold "." or "[" (1-64 of A-Za-z0-9-_), so the split is unambiguous.
+_STREAM = re.compile(
+    r"(\d{4})/(\d\d)/(\d\d)/(?:us-east-1\.)?([A-Za-z0-9_-]{0,64})\[([^\]]*)\]"
+)
 # Timestamps CloudWatch can carry: from 1970 to the end of year 9999, in ms.
 _MAX_TS = 253_402_300_800_000
 
@@ -71,17 +78,25 @@ def target(line: str) -> tuple[str, str]:
 
 
 def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
+    """faas.name / faas.version (or the distribution id) from the group and stream names.
+
+    A stream that names its function (custom log groups) wins over the group's name: a
+    custom group is named by the user and may be shared by several functions.
+    """
     out: dict[str, str] = {}
-    m = _LAMBDA_GROUP.fullmatch(log_group)
-    if m:
-        out["faas.name"] = m[1]
+    stream = _STREAM.match(log_stream)
+    if stream and stream[4]:
+        out["faas.name"] = stream[4]
     else:
-        m = _EDGE_ERRORS_GROUP.fullmatch(log_group)
+        m = _LAMBDA_GROUP.fullmatch(log_group)
         if m:
-            out["aws.cloudfront.distribution_id"] = m[1]
-    m = _STREAM.match(log_stream)
-    if m and m[4]:
-        out["faas.version"] = m[4]
+            out["faas.name"] = m[1]
+        else:
+            m = _EDGE_ERRORS_GROUP.fullmatch(log_group)
+            if m:
+                out["aws.cloudfront.distribution_id"] = m[1]
+    if stream and stream[5]:
+        out["faas.version"] = stream[5]
     return out
 
 

@@ -13,7 +13,10 @@ Formats understood:
 - the text format of function output: ``<ts>\\t<requestId>\\t<LEVEL>\\t<message>`` (Node.js
   and others) and ``[LEVEL]\\t<ts>\\t<requestId>\\t<message>`` (Python);
 - Lambda's JSON log format, for function lines (``level``, ``requestId``) and platform
-  records (``platform.start`` / ``platform.report`` ...);
+  records (``platform.start`` / ``platform.report`` ...): the shapes of
+  https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html and
+  the record fields of https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html
+  (tests/forwarder/json_format.py holds realistic lines);
 - any message (or the message part of a text line) that is a JSON object is kept in the
   ``json`` field (mapped ``flat_object``, so it cannot cause a mapping conflict).
 """

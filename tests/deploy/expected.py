@@ -7,6 +7,7 @@ from collections import Counter
 # Every resource type the program may register, split by whether AWS lets it carry tags.
 # A new type must be added to one of the two sets, so the tag test cannot silently miss it.
 TAGGABLE = {
+    "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cognito/identityPool:IdentityPool",
     "aws:cognito/userPool:UserPool",
@@ -18,6 +19,8 @@ TAGGABLE = {
     "aws:sqs/queue:Queue",
 }
 NOT_TAGGABLE = {
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "edgelogs:index:CoverageCheck",
     "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
     "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
     "aws:cognito/user:User",
@@ -103,3 +106,24 @@ def expected_counts(
         if dashboard_users:
             counts["aws:cognito/user:User"] = dashboard_users
     return counts
+
+
+def coverage_check_counts(*, home_collects: bool = True, email: bool = False) -> Counter[str]:
+    """What the daily coverage check adds, all in the home region. It alarms to the home
+    forwarder's topic, or to a topic of its own when the home region collects nothing."""
+    own_topic = 0 if home_collects else 1
+    return Counter(
+        {
+            "edgelogs:index:CoverageCheck": 1,
+            "aws:cloudwatch/logGroup:LogGroup": 1,
+            "aws:iam/role:Role": 1,
+            "aws:iam/rolePolicy:RolePolicy": 1,
+            "aws:lambda/function:Function": 1,
+            "aws:cloudwatch/eventRule:EventRule": 1,
+            "aws:cloudwatch/eventTarget:EventTarget": 1,
+            "aws:lambda/permission:Permission": 1,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
+            "aws:sns/topic:Topic": own_topic,
+            "aws:sns/topicSubscription:TopicSubscription": own_topic if email else 0,
+        }
+    )

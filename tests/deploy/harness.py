@@ -88,6 +88,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
             outputs["name"] = name
             outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}"
+        elif args.typ == "aws:cloudwatch/eventRule:EventRule":
+            outputs["arn"] = f"arn:{PARTITION}:events:{region}:{ACCOUNT}:rule/{name}"
         elif args.typ == "aws:iam/role:Role":
             outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
         elif args.typ == "aws:cognito/userPool:UserPool":

@@ -7,6 +7,7 @@ creating anything, with a message naming the key and what is allowed.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -190,6 +191,35 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:existingLogGroups.us-east-1", "list of strings"),
     ("misspelt-key", {"edgeFunctions": FN, "region": ["us-east-1"]},
      "edgelogs:region", "allowed: homeRegion, regions"),
+    ("custom-group-aws-prefix", {"edgeFunctions": ["a", {"name": "b", "logGroup": "aws/edge"}]},
+     "edgelogs:edgeFunctions[1].logGroup", "not starting with aws/"),
+    ("custom-group-space", {"edgeFunctions": [{"name": "b", "logGroup": "/edge logs"}]},
+     "edgelogs:edgeFunctions[0].logGroup", "1-512 characters of a-z A-Z 0-9 _ - / . #"),
+    ("custom-group-colon", {"edgeFunctions": [{"name": "b", "logGroup": "/edge:logs"}]},
+     "edgelogs:edgeFunctions[0].logGroup", "1-512 characters"),
+    ("custom-group-too-long", {"edgeFunctions": [{"name": "b", "logGroup": "/" + "x" * 512}]},
+     "edgelogs:edgeFunctions[0].logGroup", "1-512 characters"),
+    ("custom-group-empty", {"edgeFunctions": [{"name": "b", "logGroup": ""}]},
+     "edgelogs:edgeFunctions[0].logGroup", "1-512 characters"),
+    ("custom-group-not-a-string", {"edgeFunctions": [{"name": "b", "logGroup": ["/x"]}]},
+     "edgelogs:edgeFunctions[0].logGroup", "1-512 characters"),
+    ("custom-group-is-the-default", {"edgeFunctions": [{"name": "b", "logGroup": "/aws/lambda/b"}]},
+     "edgelogs:edgeFunctions[0].logGroup", "list 'b' as a plain name"),
+    ("custom-entry-missing-group", {"edgeFunctions": ["a", "c", {"name": "b"}]},
+     "edgelogs:edgeFunctions[2]", "missing keys ['logGroup']"),
+    ("custom-entry-unknown-key",
+     {"edgeFunctions": [{"name": "b", "logGroup": "/edge", "region": "us-east-1"}]},
+     "edgelogs:edgeFunctions[0]", "unknown keys ['region']"),
+    ("custom-entry-bad-name", {"edgeFunctions": [{"name": "b c", "logGroup": "/edge"}]},
+     "edgelogs:edgeFunctions[0].name", "1-64 letters, digits, - or _"),
+    ("edge-function-entry-a-number", {"edgeFunctions": ["a", 7]},
+     "edgelogs:edgeFunctions[1]", "function name or {name, logGroup}"),
+    ("edge-function-twice-two-forms", {"edgeFunctions": ["a", {"name": "a", "logGroup": "/e"}]},
+     "edgelogs:edgeFunctions", "list each once"),
+    ("edge-functions-an-object", {"edgeFunctions": {"name": "a", "logGroup": "/e"}},
+     "edgelogs:edgeFunctions", "non-empty list"),
+    ("coverage-check-not-bool", {"edgeFunctions": FN, "coverageCheck": "daily"},
+     "edgelogs:coverageCheck", "true or false"),
 ]  # fmt: skip
 
 
@@ -220,3 +250,58 @@ def test_all_problems_reported_at_once() -> None:
         )
     lines = [ln for ln in str(info.value).splitlines() if ln.strip().startswith("edgelogs:")]
     assert len(lines) == 3
+
+
+def test_custom_log_groups_shared_and_plain() -> None:
+    cfg = parse_config(
+        {
+            "edgeFunctions": '["auth", {"name": "rewrite", "logGroup": "/edge/shared"},'
+            ' {"name": "headers", "logGroup": "/edge/shared"},'
+            ' {"name": "img", "logGroup": "edge.img#1"}]',
+            "distributionIds": '["E2QWRUHAPOMQZL"]',
+            "regions": '["us-east-1", "eu-west-1"]',
+            "existingLogGroups": '{"eu-west-1": ["/edge/shared"]}',
+        },
+        stack="dev",
+    )
+    assert cfg.edge_functions == ("auth", "rewrite", "headers", "img")
+    assert cfg.custom_log_groups == {
+        "rewrite": "/edge/shared", "headers": "/edge/shared", "img": "edge.img#1",
+    }
+    # The shared group once: one group and one filter per region.
+    assert cfg.log_group_names() == (
+        "/aws/lambda/us-east-1.auth",
+        "/edge/shared",
+        "edge.img#1",
+        "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL",
+    )
+    assert cfg.existing_log_groups == {"eu-west-1": ("/edge/shared",)}
+
+
+def test_custom_log_group_name_limits() -> None:
+    longest = "/" + "a" * 511
+    cfg = parse_config(
+        {"edgeFunctions": json.dumps([{"name": "a", "logGroup": longest},
+                                      {"name": "b", "logGroup": "/aws/edge-b"}])},
+        stack="dev",
+    )  # fmt: skip
+    # "/aws/..." is not "aws/...": only the latter is reserved.
+    assert cfg.log_group_names() == (longest, "/aws/edge-b")
+
+
+def test_coverage_check_default_and_off() -> None:
+    assert parse_config({"edgeFunctions": '["a"]'}, stack="s").coverage_check is True
+    off = parse_config({"edgeFunctions": '["a"]', "coverageCheck": "false"}, stack="s")
+    assert off.coverage_check is False
+
+
+def test_existing_custom_group_must_be_collected() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {"edgeFunctions": '[{"name": "a", "logGroup": "/edge/a"}]',
+             "regions": '["us-east-1"]',
+             "existingLogGroups": '{"us-east-1": ["/edge/b"]}'},
+            stack="s",
+        )  # fmt: skip
+    assert "edgelogs:existingLogGroups.us-east-1: '/edge/b' is not a log group" in str(info.value)
+    assert "'/edge/a'" in str(info.value)

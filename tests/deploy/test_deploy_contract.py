@@ -27,6 +27,8 @@ from components.config import ConfigError, parse_config
 from tests.deploy.harness import REPO, ProgramRun
 
 FUNCTION = "aws:lambda/function:Function"
+FORWARDER = "edgelogs:index:RegionalForwarder"
+COVERAGE = "edgelogs:index:CoverageCheck"
 DOMAIN_ENDPOINT = "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
 
 
@@ -113,7 +115,7 @@ STACKS: dict[str, tuple[dict[str, Any], str, str]] = {
 def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) -> None:
     config, home, prefix = STACKS[name]
     result: ProgramRun = run(config)
-    functions = result.of_type(FUNCTION)
+    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == FORWARDER]
     assert functions and len(functions) == len(result.outputs["forwarderArns"])
     endpoint = result.outputs["domainEndpoint"]
     assert endpoint.startswith("https://") and f".{home}.es.amazonaws.com" in endpoint
@@ -133,3 +135,26 @@ def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) 
     assert result.outputs["indexPrefix"] == prefix
     assert result.outputs["domainRegion"] == home
     assert json.dumps(result.outputs["forwarderArns"])  # one per collecting region
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_the_coverage_check_reads_exactly_what_the_program_gives_it(run, name: str) -> None:
+    from edge_coverage.handler import collected_from_env
+
+    config, home, _ = STACKS[name]
+    result: ProgramRun = run(config)
+    (fn,) = [f for f in result.of_type(FUNCTION) if f.parent_type == COVERAGE]
+    assert fn.region == home
+    variables = fn.inputs["environment"]["variables"]
+    env = ReadRecorder({**variables, "AWS_REGION": fn.region})
+    collected = collected_from_env(env)
+    # What the check takes as collected is exactly what the stack subscribes, region by region.
+    assert {r: sorted(n) for r, n in collected.by_region.items()} == {
+        r: sorted(names) for r, names in result.outputs["logGroups"].items()}
+    assert env["STACK_NAME"] == "dev"
+    (alarm,) = [a for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                if a.parent_type == COVERAGE and a.inputs.get("metricName") == "UncoveredLogGroups"]
+    assert alarm.inputs["namespace"] == env["METRIC_NAMESPACE"]
+    assert alarm.inputs["dimensions"] == {"Stack": env["STACK_NAME"]}
+    ignored = set(variables) - env.read
+    assert not ignored, f"the coverage check never reads {sorted(ignored)}"

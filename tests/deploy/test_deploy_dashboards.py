@@ -41,6 +41,8 @@ CONFIG: dict[str, Any] = {
     "homeRegion": HOME,
     "adminPrincipals": ["arn:aws:iam::111122223333:role/ops"],
     "dashboardUsers": USERS,
+    # The daily coverage check has its own tests (test_deploy_coverage_check.py).
+    "coverageCheck": False,
 }
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/edgelogs-team-a-dashboards"
 WRITES = {"es:ESHttpPut", "es:ESHttpDelete", "es:ESHttpPatch", "es:*", "es:ESHttp*"}

@@ -19,7 +19,8 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 @pytest.fixture
 def stack(run) -> ProgramRun:
-    return run({"edgeFunctions": ["site-auth"]})
+    # The forwarders' failure path only; the coverage check: test_deploy_coverage_check.py.
+    return run({"edgeFunctions": ["site-auth"], "coverageCheck": False})
 
 
 def test_async_invoke_config_per_region(stack: ProgramRun) -> None:
@@ -112,7 +113,8 @@ def test_no_email_subscription_without_alarm_email(stack: ProgramRun) -> None:
 
 
 def test_alarm_email_subscribes_in_every_region(run) -> None:
-    result = run({"edgeFunctions": ["a"], "alarmEmail": "oncall@example.com"})
+    result = run({"edgeFunctions": ["a"], "alarmEmail": "oncall@example.com",
+                  "coverageCheck": False})
     subs = result.of_type(TOPIC_SUB)
     assert sorted(s.region for s in subs) == sorted(DEFAULT_REGIONS)
     assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in subs} == {

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from components.config import DEFAULT_REGIONS, KEYS, parse_config
-from tests.deploy.expected import expected_counts
+from tests.deploy.expected import coverage_check_counts, expected_counts
 from tests.deploy.harness import REPO
 
 PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
@@ -37,6 +37,16 @@ def test_project_declares_exactly_the_program_keys() -> None:
     assert required == ["edgeFunctions"]
 
 
+def test_edge_functions_declaration_accepts_objects() -> None:
+    # Pulumi checks a typed key's value against its type: `items: {type: string}` would
+    # refuse a {name, logGroup} entry before the program runs, so the key is untyped.
+    decl = PROJECT["config"]["edgeFunctions"]
+    assert "type" not in decl and "items" not in decl
+    assert "logGroup" in decl["description"]
+    coverage = PROJECT["config"]["coverageCheck"]
+    assert (coverage["type"], coverage["default"]) == ("boolean", True)
+
+
 def test_project_defaults_mean_the_same_as_the_programs() -> None:
     defaults = {k: _as_pulumi_string(d["default"]) for k, d in PROJECT["config"].items()
                 if "default" in d}  # fmt: skip
@@ -56,7 +66,9 @@ def test_example_stack_is_valid_and_deploys_under_mocks(run) -> None:
     )
     assert len(cfg.regions) == 7 and cfg.alarm_email == "oncall@example.com"
     result = run(config)
-    assert result.counts() == expected_counts(regions=7, sources=3, existing=1, email=True)
+    assert result.counts() == expected_counts(
+        regions=7, sources=3, existing=1, email=True
+    ) + coverage_check_counts(home_collects=True)
 
 
 def test_no_registry_hosts_in_deploy_files() -> None:

@@ -1,0 +1,296 @@
+"""CoverageCheck: a daily audit in the home region, with an alarm on uncovered edge log groups.
+
+A small Lambda (lambda_src/edge_coverage, the same audit code as scripts/audit) runs once a day
+on an EventBridge schedule, looks for Lambda@Edge log groups in every region enabled for the
+account, and publishes how many hold events this stack does not collect (metric
+edgelogs/UncoveredLogGroups, dimension Stack). An alarm on that metric (> 0) notifies the home
+region's alarm topic; a second one fires when the check itself fails.
+
+The function's zip holds only edge_coverage/*.py: the runtime provides boto3. It is built
+here from the files (components never import lambda_src), byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.bundle import CACHE_DIR, LAMBDA_SRC, Bundle
+from components.forwarder_role import assume_role_policy
+from components.identity import caller_identity
+
+TOKEN = "edgelogs:index:CoverageCheck"
+
+PACKAGE = "edge_coverage"
+HANDLER = f"{PACKAGE}.handler.lambda_handler"
+# Must match edge_coverage/handler.py (a test checks): the deploy side never imports it.
+METRIC_NAMESPACE = "edgelogs"
+METRIC_NAME = "UncoveredLogGroups"
+METRIC_DIMENSION = "Stack"
+SCHEDULE = "rate(1 day)"
+# A few List calls per enabled region (about 30), sequential per region, 8 regions at once.
+TIMEOUT_SECONDS = 300
+MEMORY_MB = 256
+# One data point a day: the alarm looks at one day, so a finding stays in ALARM until the next
+# run says otherwise. No data (the check did not run) is not a finding; the errors alarm is.
+# PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+ALARM_PERIOD_SECONDS = 86400
+EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def build_zip(src_dir: Path = LAMBDA_SRC, cache_dir: Path = CACHE_DIR) -> Bundle:
+    """The function's archive: edge_coverage/*.py, sorted, fixed times and modes."""
+    files = sorted(p for p in (src_dir / PACKAGE).glob("*.py") if p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no {PACKAGE}/*.py under {src_dir}")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in files:
+            info = zipfile.ZipInfo(f"{PACKAGE}/{path.name}", _ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    data = buf.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = cache_dir / f"coverage-{sha[:24]}.zip"
+    if not out.is_file():
+        tmp = out.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)  # atomic: a concurrent build never sees half a zip
+    return Bundle(out, sha, len(data))
+
+
+def permissions_policy(
+    *, partition: str, account_id: str, home_region: str, log_group_name: str,
+    custom_log_groups: Sequence[str],
+) -> dict[str, Any]:
+    """Least privilege for the audit, with resource-level limits wherever AWS has them.
+
+    Per the Service Authorization Reference: logs:DescribeLogGroups and ec2:DescribeRegions
+    have no resource type (Resource must be "*"); logs:DescribeLogStreams acts on log-group*
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/
+    list_amazoncloudwatchlogs.html); cloudwatch:PutMetricData has none but takes the
+    cloudwatch:namespace condition key (https://docs.aws.amazon.com/AmazonCloudWatch/latest/
+    monitoring/iam-cw-condition-keys-namespace.html). The audit covers every enabled region,
+    hence the region wildcard in the log-group ARNs (account fixed).
+    """
+    groups = f"arn:{partition}:logs:*:{account_id}:log-group:"
+    stream_groups = [groups + p + "*" for p in EDGE_LOG_GROUP_PREFIXES]
+    for name in custom_log_groups:
+        stream_groups += [groups + name, groups + name + ":*"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ListEnabledRegions", "Effect": "Allow",
+             "Action": ["ec2:DescribeRegions"], "Resource": "*"},
+            {"Sid": "ListLogGroups", "Effect": "Allow",
+             "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+            {"Sid": "ReadEdgeLogGroupStreams", "Effect": "Allow",
+             "Action": ["logs:DescribeLogStreams"], "Resource": stream_groups},
+            {"Sid": "PublishCoverageMetric", "Effect": "Allow",
+             "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
+             "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}},
+            {"Sid": "WriteOwnLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": [f"arn:{partition}:logs:{home_region}:{account_id}:log-group:"
+                          f"{log_group_name}:*"]},
+        ],
+    }  # fmt: skip
+
+
+def custom_groups(names: Sequence[str]) -> list[str]:
+    return [n for n in names if not n.startswith(EDGE_LOG_GROUP_PREFIXES)]
+
+
+@dataclass
+class CoverageCheckArgs:
+    stack: str
+    home_region: str
+    function_name: str
+    log_group_name: str
+    collected_regions: Sequence[str]
+    collected_log_groups: Sequence[str]
+    code: pulumi.Input[pulumi.Archive]
+    source_code_hash: str
+    runtime: str
+    architecture: str
+    log_retention_days: pulumi.Input[int]
+    alarm_name_prefix: str
+    # The home region's alarm topic; None creates one here (named topic_name).
+    alarm_topic_arn: pulumi.Input[str] | None
+    topic_name: str
+    alarm_email: str | None
+    provider: aws.Provider
+    tags: pulumi.Input[dict[str, str]]
+
+
+class CoverageCheck(pulumi.ComponentResource):
+    log_group: aws.cloudwatch.LogGroup
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    function: aws.lambda_.Function
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    permission: aws.lambda_.Permission
+    topic: aws.sns.Topic | None
+    topic_arn: pulumi.Output[str]
+    alarm: aws.cloudwatch.MetricAlarm
+    errors_alarm: aws.cloudwatch.MetricAlarm
+
+    def __init__(
+        self, name: str, args: CoverageCheckArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        identity = caller_identity(self, args.provider)
+
+        # Created before the function so Lambda never creates it first without retention.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=args.log_group_name,
+            retention_in_days=args.log_retention_days, tags=args.tags, opts=child,
+        )  # fmt: skip
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.function_name,
+            description="edgelogs coverage check: lists edge log groups, publishes one metric",
+            assume_role_policy=assume_role_policy(),
+            tags=args.tags,
+            opts=child,
+        )
+        customs = custom_groups(args.collected_log_groups)
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name="edgelogs-coverage",
+            role=self.role.id,
+            policy=pulumi.Output.all(identity.partition, identity.account_id).apply(
+                lambda v: json.dumps(permissions_policy(
+                    partition=v[0], account_id=v[1], home_region=args.home_region,
+                    log_group_name=args.log_group_name, custom_log_groups=customs,
+                ))
+            ),
+            opts=child,
+        )  # fmt: skip
+        # The role's ARN once its policy is attached: the function never runs without it.
+        role_arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.function_name,
+            description="edgelogs: daily audit of Lambda@Edge log groups this stack misses",
+            role=role_arn,
+            runtime=args.runtime,
+            architectures=[args.architecture],
+            handler=HANDLER,
+            code=args.code,
+            source_code_hash=args.source_code_hash,
+            timeout=TIMEOUT_SECONDS,
+            memory_size=MEMORY_MB,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={
+                "STACK_NAME": args.stack,
+                "METRIC_NAMESPACE": METRIC_NAMESPACE,
+                "COLLECTED_REGIONS": ",".join(args.collected_regions),
+                "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
+            }),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[self.log_group]
+            ),
+        )  # fmt: skip
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-schedule",
+            name=args.function_name,
+            description="edgelogs: run the coverage check once a day",
+            schedule_expression=SCHEDULE,
+            tags=args.tags,
+            opts=child,
+        )
+        self.permission = aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="events.amazonaws.com",
+            source_arn=self.rule.arn,
+            opts=child,
+        )
+        self.target = aws.cloudwatch.EventTarget(
+            f"{name}-target",
+            rule=self.rule.name,
+            arn=self.function.arn,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[self.permission]
+            ),
+        )
+
+        self.topic = None
+        if args.alarm_topic_arn is None:
+            # The home region collects nothing, so no forwarder topic exists there.
+            self.topic = aws.sns.Topic(
+                f"{name}-topic", name=args.topic_name, tags=args.tags, opts=child
+            )
+            if args.alarm_email:
+                aws.sns.TopicSubscription(
+                    f"{name}-email", topic=self.topic.arn, protocol="email",
+                    endpoint=args.alarm_email, opts=child,
+                )  # fmt: skip
+            self.topic_arn = self.topic.arn
+        else:
+            self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
+
+        self.alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-uncovered",
+            name=f"{args.alarm_name_prefix}-uncovered-log-groups",
+            alarm_description=(
+                "Lambda@Edge log groups with events that this stack does not collect. The "
+                "coverage check's log lists them; run scripts/audit, then add the region to "
+                "edgelogs:regions or the function to edgelogs:edgeFunctions."
+            ),
+            namespace=METRIC_NAMESPACE,
+            metric_name=METRIC_NAME,
+            dimensions={METRIC_DIMENSION: args.stack},
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn],
+            tags=args.tags,
+            opts=child,
+        )
+        self.errors_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-errors",
+            name=f"{args.alarm_name_prefix}-coverage-check-errors",
+            alarm_description=(
+                "The daily coverage check failed, so uncovered log groups would go unnoticed. "
+                "Check its log group."
+            ),
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": self.function.name},
+            statistic="Sum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic_arn],
+            tags=args.tags,
+            opts=child,
+        )
+        self.register_outputs({
+            "functionArn": self.function.arn,
+            "alarmName": self.alarm.name,
+            "topicArn": self.topic_arn,
+        })  # fmt: skip

@@ -1,0 +1,134 @@
+"""Lambda@Edge log groups in every enabled region, and whether this stack collects them.
+
+The logic is ``edge_coverage.audit`` (lambda_src), the same code the daily coverage check runs
+in the home region; this module adds the operator's side: where the collected groups come from
+(the stack output ``logGroups``, or ``--log-groups-json``), the table or ``--json`` output and
+the exit code: 0 all covered, 1 a group with events is not collected, 2 a mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ops import cli, stack
+
+LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
+if str(LAMBDA_SRC) not in sys.path:
+    # Deployed as a top-level package; import it exactly as Lambda does.
+    sys.path.insert(0, str(LAMBDA_SRC))
+
+from edge_coverage import audit  # noqa: E402  (boto3 is imported only when the audit runs)
+
+UNCOVERED = 1
+
+
+def parse_args(argv: Sequence[str] | None) -> Any:
+    parser = cli.Parser(
+        prog="audit",
+        description="Find Lambda@Edge log groups (/aws/lambda/us-east-1.*, "
+        "/aws/cloudfront/LambdaEdge/*, the stack's custom groups) in every region enabled for "
+        "the account, and say whether this stack collects each. Exit code 1 when a group with "
+        "events is not collected.",
+    )
+    parser.add_argument(
+        "--log-groups-json", metavar="JSON",
+        help="what the stack collects, region -> [log group names] as JSON text or @file; "
+             "default: the stack output logGroups",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-group", action="append", default=[], metavar="NAME",
+        help="also look for this custom log group in every region (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--region", action="append", default=[], metavar="REGION",
+        help="audit only this region (repeatable); default: every region enabled for the "
+             "account (EC2 DescribeRegions)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--home-region",
+        help="where to ask EC2 for the enabled regions; default: AWS_REGION, "
+             "AWS_DEFAULT_REGION, else the stack's first region",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    return parser.parse_args(argv)
+
+
+def collected_from_text(text: str) -> audit.Collected:
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise cli.CommandError(
+                f"--log-groups-json: cannot read {text[1:]} ({exc.strerror})") from None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise cli.CommandError(f"--log-groups-json is not JSON ({exc})") from None
+    try:
+        return audit.Collected.from_mapping(value, "--log-groups-json")
+    except audit.AuditError as exc:
+        raise cli.CommandError(str(exc)) from None
+
+
+def collected_from_stack(runner: Callable[..., Any] = subprocess.run) -> audit.Collected:
+    value = stack.stack_output("logGroups", "--log-groups-json", "audit", runner)
+    try:
+        return audit.Collected.from_mapping(value, "stack output logGroups")
+    except audit.AuditError as exc:
+        raise cli.CommandError(f"{exc}; pass --log-groups-json") from None
+
+
+def _home_region(args: Any, collected: audit.Collected) -> str:
+    home = (args.home_region or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION") or min(collected.by_region, default=None))
+    if not home:
+        raise cli.CommandError("no region to list the enabled regions from; pass --home-region")
+    return home
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def table(reports: Sequence[audit.GroupReport]) -> str:
+    rows = [("REGION", "LOG GROUP", "STORED BYTES", "LAST EVENT", "COLLECTED")]
+    for r in reports:
+        state = "yes" if r.subscribed else ("NO  <- uncovered" if r.uncovered else "no (empty)")
+        rows.append((r.region, r.name, str(r.stored_bytes), _iso(r.last_event_ms), state))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row))
+        for row in rows
+    )
+
+
+def main(argv: Sequence[str] | None = None, clients: audit.ClientFactory | None = None,
+         runner: Callable[..., Any] = subprocess.run) -> int:
+    args = parse_args(argv)
+    collected = (collected_from_text(args.log_groups_json) if args.log_groups_json
+                 else collected_from_stack(runner))
+    clients = clients or audit.boto3_clients()
+    regions = args.region or audit.enabled_regions(clients, _home_region(args, collected))
+    reports = audit.audit(clients, collected, regions, args.log_group)
+    missing = audit.uncovered(reports)
+    if args.json:
+        print(json.dumps({"regions": list(regions), "groups": [r.as_dict() for r in reports],
+                          "uncovered": len(missing)}, indent=2))
+    else:
+        if reports:
+            print(table(reports))
+        print(f"audit: regions={len(regions)} groups={len(reports)} uncovered={len(missing)}")
+        outside = sorted({r.region for r in missing} - set(collected.by_region))
+        if outside:
+            print(f"audit: logs in regions this stack does not collect: {', '.join(outside)} "
+                  "(add them to edgelogs:regions)")
+    return UNCOVERED if missing else 0

@@ -1,0 +1,220 @@
+"""The daily coverage check under mocks: its resources in the whole default graph, where it
+runs and alarms, its least-privilege policy, and the function's small zip."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from components import coverage_check
+from components.bundle import LAMBDA_SRC
+from components.config import DEFAULT_REGIONS
+from tests.deploy.expected import NOT_TAGGABLE, TAGGABLE, coverage_check_counts, expected_counts
+from tests.deploy.harness import ACCOUNT, ProgramRun, Registered
+
+CHECK = "edgelogs:index:CoverageCheck"
+FUNCTION = "aws:lambda/function:Function"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+PERMISSION = "aws:lambda/permission:Permission"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+EDGE_FUNCTIONS = ["site-auth", "img-resize"]
+
+
+def check_children(result: ProgramRun) -> list[Registered]:
+    return [r for r in result.resources if r.parent_type == CHECK]
+
+
+def one_child(result: ProgramRun, typ: str) -> Registered:
+    (found,) = [r for r in check_children(result) if r.typ == typ]
+    return found
+
+
+@pytest.fixture
+def default_stack(run) -> ProgramRun:
+    return run({"edgeFunctions": EDGE_FUNCTIONS})
+
+
+def test_default_graph_is_the_forwarders_plus_the_check(default_stack: ProgramRun) -> None:
+    assert default_stack.counts() == expected_counts(
+        regions=13, sources=2) + coverage_check_counts(home_collects=True)
+    children = check_children(default_stack)
+    assert {r.region for r in children} == {"us-east-1"}
+    home_provider = next(p for p in default_stack.of_type("pulumi:providers:aws")
+                         if p.inputs["region"] == "us-east-1")
+    assert {r.provider_id for r in children} == {f"{home_provider.name}-id"}
+    for r in children:
+        if r.typ in TAGGABLE:
+            assert r.inputs["tags"] == {"app": "edgelogs", "edgelogs:stack": "dev"}, r.typ
+        else:
+            assert r.typ in NOT_TAGGABLE, r.typ
+
+
+def test_function_schedule_and_invoke_permission(default_stack: ProgramRun) -> None:
+    fn = one_child(default_stack, FUNCTION)
+    assert fn.inputs["name"] == "edgelogs-dev-coverage"
+    assert fn.inputs["handler"] == "edge_coverage.handler.lambda_handler"
+    assert (fn.inputs["runtime"], fn.inputs["architectures"]) == ("python3.13", ["arm64"])
+    assert fn.inputs["timeout"] == 300
+    env = fn.inputs["environment"]["variables"]
+    assert env["STACK_NAME"] == "dev" and env["METRIC_NAMESPACE"] == "edgelogs"
+    assert env["COLLECTED_REGIONS"].split(",") == list(DEFAULT_REGIONS)
+    assert json.loads(env["COLLECTED_LOG_GROUPS"]) == [
+        "/aws/lambda/us-east-1.site-auth", "/aws/lambda/us-east-1.img-resize"]
+    # Lambda's environment is limited to 4 KB in total.
+    assert len(json.dumps(env)) < 4096
+    own = one_child(default_stack, LOG_GROUP)
+    assert own.inputs["name"] == "/aws/lambda/edgelogs-dev-coverage"
+    assert own.inputs["retentionInDays"] == 30
+    assert ("aws:cloudwatch/logGroup:LogGroup", "coverage-logs") in default_stack.depends_on(
+        FUNCTION, "coverage-function")
+
+    rule = one_child(default_stack, RULE)
+    assert rule.inputs["scheduleExpression"] == "rate(1 day)"
+    target = one_child(default_stack, TARGET)
+    assert target.inputs["rule"] == rule.outputs["name"]
+    assert target.inputs["arn"] == fn.outputs["arn"]
+    perm = one_child(default_stack, PERMISSION)
+    assert perm.inputs["principal"] == "events.amazonaws.com"
+    assert perm.inputs["action"] == "lambda:InvokeFunction"
+    assert rule.outputs["name"] == "edgelogs-dev-coverage"
+    assert perm.inputs["sourceArn"] == rule.outputs["arn"] == (
+        f"arn:aws:events:us-east-1:{ACCOUNT}:rule/edgelogs-dev-coverage")
+
+
+def test_alarm_on_the_metric_notifies_the_home_forwarders_topic(
+        default_stack: ProgramRun) -> None:
+    home_topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:edgelogs-dev-alarms"
+    assert [t for t in check_children(default_stack) if t.typ == TOPIC] == []
+    alarms = {a.name: a for a in check_children(default_stack) if a.typ == ALARM}
+    uncovered = alarms["coverage-uncovered"].inputs
+    assert (uncovered["namespace"], uncovered["metricName"]) == (
+        coverage_check.METRIC_NAMESPACE, coverage_check.METRIC_NAME)
+    assert uncovered["dimensions"] == {"Stack": "dev"}
+    assert (uncovered["comparisonOperator"], uncovered["threshold"]) == (
+        "GreaterThanThreshold", 0)
+    assert uncovered["period"] == 86400 and uncovered["statistic"] == "Maximum"
+    assert uncovered["alarmActions"] == [home_topic] == uncovered["okActions"]
+    errors = alarms["coverage-errors"].inputs
+    assert (errors["namespace"], errors["metricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["dimensions"] == {"FunctionName": "edgelogs-dev-coverage"}
+    assert errors["alarmActions"] == [home_topic]
+    assert default_stack.outputs["coverageAlarmTopicArn"] == home_topic
+
+
+def test_role_and_least_privilege_policy(run) -> None:
+    result = run({"edgeFunctions": ["auth", {"name": "rw", "logGroup": "/edge/shared"}],
+                  "regions": ["us-east-1", "eu-west-1"]})
+    role = one_child(result, ROLE)
+    assert role.inputs["name"] == "edgelogs-dev-coverage"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+    policy = json.loads(one_child(result, ROLE_POLICY).inputs["policy"])
+    groups = f"arn:aws:logs:*:{ACCOUNT}:log-group:"
+    assert policy["Statement"] == [
+        {"Sid": "ListEnabledRegions", "Effect": "Allow", "Action": ["ec2:DescribeRegions"],
+         "Resource": "*"},
+        {"Sid": "ListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+         "Resource": "*"},
+        {"Sid": "ReadEdgeLogGroupStreams", "Effect": "Allow",
+         "Action": ["logs:DescribeLogStreams"],
+         "Resource": [groups + "/aws/lambda/us-east-1.*",
+                      groups + "/aws/cloudfront/LambdaEdge/*",
+                      groups + "/edge/shared", groups + "/edge/shared:*"]},
+        {"Sid": "PublishCoverageMetric", "Effect": "Allow",
+         "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": "edgelogs"}}},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:"
+                      "/aws/lambda/edgelogs-dev-coverage:*"]},
+    ]  # fmt: skip
+    # Nothing that writes, deletes or reads log content; no wildcard action.
+    actions = [a for s in policy["Statement"] for a in s["Action"]]
+    assert not [a for a in actions if "*" in a or a.startswith(("logs:Get", "logs:Filter"))]
+    # The function runs as this role only once the policy is attached.
+    fn = one_child(result, FUNCTION)
+    assert fn.inputs["role"] == role.outputs["arn"]
+    assert (ROLE_POLICY, "coverage-policy") in result.depends_on(FUNCTION, "coverage-function")
+
+
+def test_home_region_that_collects_nothing_gets_its_own_topic(run) -> None:
+    result = run({"edgeFunctions": ["auth"], "homeRegion": "eu-central-1",
+                  "regions": ["us-east-1", "ap-south-1"], "alarmEmail": "ops@example.com"})
+    assert result.counts() == expected_counts(
+        regions=2, sources=1, email=True, home_outside_regions=True
+    ) + coverage_check_counts(home_collects=False, email=True)
+    topic = one_child(result, TOPIC)
+    assert (topic.region, topic.inputs["name"]) == ("eu-central-1", "edgelogs-dev-alarms")
+    sub = one_child(result, TOPIC_SUB)
+    assert (sub.inputs["endpoint"], sub.inputs["topic"]) == ("ops@example.com",
+                                                             topic.outputs["arn"])
+    for alarm in (a for a in check_children(result) if a.typ == ALARM):
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+    assert {r.region for r in check_children(result)} == {"eu-central-1"}
+
+
+def test_coverage_check_off_adds_nothing(run) -> None:
+    result = run({"edgeFunctions": EDGE_FUNCTIONS, "coverageCheck": False})
+    assert result.counts() == expected_counts(regions=13, sources=2)
+    assert "coverageAlarmTopicArn" not in result.outputs
+
+
+# ---- the function's archive --------------------------------------------------------------
+
+
+def test_zip_is_the_package_only_and_reproducible(tmp_path: Path) -> None:
+    first = coverage_check.build_zip(cache_dir=tmp_path / "a")
+    second = coverage_check.build_zip(cache_dir=tmp_path / "b")
+    assert first.sha256 == second.sha256 and first.path.read_bytes() == second.path.read_bytes()
+    sources = sorted((LAMBDA_SRC / "edge_coverage").glob("*.py"))
+    with zipfile.ZipFile(first.path) as zf:
+        assert zf.namelist() == [f"edge_coverage/{p.name}" for p in sources]
+        for p in sources:
+            assert zf.read(f"edge_coverage/{p.name}") == p.read_bytes()
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert first.zip_bytes < 20_000
+
+
+def _imported_top_levels(source: str) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_zip_needs_only_the_standard_library_and_the_runtimes_boto3() -> None:
+    imported: set[str] = set()
+    for p in (LAMBDA_SRC / "edge_coverage").glob("*.py"):
+        imported |= _imported_top_levels(p.read_text())
+    outside = imported - set(sys.stdlib_module_names) - {"boto3", "botocore", "edge_coverage",
+                                                          "__future__"}
+    assert outside == set()
+
+
+def test_metric_names_agree_with_the_handler() -> None:
+    from edge_coverage import handler
+
+    assert handler.METRIC_NAME == coverage_check.METRIC_NAME
+    assert handler.DIMENSION == coverage_check.METRIC_DIMENSION
+    assert f"{handler.__name__}.lambda_handler" == coverage_check.HANDLER
+
+
+def test_zip_source_never_imports_the_deploy_side() -> None:
+    for p in (LAMBDA_SRC / "edge_coverage").glob("*.py"):
+        assert not {"components", "pulumi", "ops"} & _imported_top_levels(p.read_text()), p
+
+

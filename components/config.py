@@ -30,10 +30,12 @@ KEYS: tuple[str, ...] = (
     "homeRegion", "regions", "edgeFunctions", "logRetentionDays", "filterPattern",
     "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
     "alarmEmail", "tags",
+    "indexRetentionDays", "forwarderConcurrency",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
     "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
     "dedicatedMasterType", "dedicatedMasterCount",
+    "protect",
 )  # fmt: skip
 
 # Lambda FunctionName (a plain name, not an ARN): letters, digits, hyphens, underscores, 1-64.
@@ -52,6 +54,17 @@ _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
 MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
+# ISM deletes indices older than this. Ten years is far beyond what a log domain keeps; the
+# bound only catches a typo (days given as hours or minutes).
+INDEX_RETENTION_DAYS = (1, 3650)
+DEFAULT_INDEX_RETENTION_DAYS = 14
+# Reserved concurrency per forwarder. 5 is plenty for steady edge log volume (each invocation
+# stores one CloudWatch Logs batch in well under a second), and reserving it caps the
+# forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
+# which runs in that same regional pool. Events beyond it wait in Lambda's async queue.
+# Above 50 the domain, not Lambda, is the bottleneck, and the pool Lambda@Edge shares shrinks.
+FORWARDER_CONCURRENCY = (1, 50)
+DEFAULT_FORWARDER_CONCURRENCY = 5
 
 
 class ConfigError(pulumi.RunError):
@@ -67,6 +80,7 @@ class DomainSettings:
     zone_awareness: bool = False
     dedicated_master_type: str | None = None
     dedicated_master_count: int = 0
+    protect: bool = True  # pulumi `protect`: a destroy cannot delete the domain by accident
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,8 @@ class EdgelogsConfig:
     distribution_ids: tuple[str, ...] = ()
     alarm_email: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
+    forwarder_concurrency: int = DEFAULT_FORWARDER_CONCURRENCY
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first."""
@@ -191,12 +207,7 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         errors.add("domain", f"unknown keys {unknown}; allowed: {', '.join(DOMAIN_KEYS)}")
     d = DomainSettings()
     engine = value.get("engineVersion", d.engine_version)
-    if not isinstance(engine, str) or engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
-        errors.add(
-            "domain.engineVersion",
-            f"unknown engine version {engine!r}; allowed: "
-            f"{', '.join(aws_catalog.OPENSEARCH_ENGINE_VERSIONS)}",
-        )
+    _engine_version(engine, errors)
     instance_type = value.get("instanceType", d.instance_type)
     _instance_type("domain.instanceType", instance_type, errors)
     count = _int(value.get("instanceCount", d.instance_count), "domain.instanceCount", errors)
@@ -231,6 +242,55 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         zone_awareness=zone_awareness is True,
         dedicated_master_type=master_type if masters else None,
         dedicated_master_count=masters or 0,
+        protect=_protect(value.get("protect", d.protect), errors),
+    )
+
+
+def _engine_version(engine: Any, errors: _Errors) -> None:
+    allowed = ", ".join(aws_catalog.allowed_engine_versions())
+    if not isinstance(engine, str) or engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
+        errors.add("domain.engineVersion", f"unknown engine version {engine!r}; allowed: {allowed}")
+    elif engine not in aws_catalog.allowed_engine_versions():
+        errors.add(
+            "domain.engineVersion",
+            f"{engine} is older than {aws_catalog.MIN_ENGINE_VERSION}, which the index template "
+            f"needs (flat_object); allowed: {allowed}",
+        )
+
+
+def _protect(value: Any, errors: _Errors) -> bool:
+    if not isinstance(value, bool):
+        errors.add("domain.protect", f"must be true or false, got {value!r}")
+        return True  # an invalid value never unprotects
+    return value
+
+
+def _bounded_int(
+    raw: Mapping[str, str | None], key: str, bounds: tuple[int, int], default: int,
+    errors: _Errors,
+) -> int:
+    """An optional integer key within inclusive bounds."""
+    value = _decode(raw, key)
+    if value is None:
+        return default
+    allowed = f"allowed: an integer {bounds[0]}-{bounds[1]}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(key, f"must be an integer, got {value!r}; {allowed}")
+        return default
+    if not bounds[0] <= value <= bounds[1]:
+        errors.add(key, f"{value} is out of range; {allowed}")
+    return value
+
+
+def _index_retention_days(raw: Mapping[str, str | None], errors: _Errors) -> int:
+    return _bounded_int(
+        raw, "indexRetentionDays", INDEX_RETENTION_DAYS, DEFAULT_INDEX_RETENTION_DAYS, errors
+    )
+
+
+def _forwarder_concurrency(raw: Mapping[str, str | None], errors: _Errors) -> int:
+    return _bounded_int(
+        raw, "forwarderConcurrency", FORWARDER_CONCURRENCY, DEFAULT_FORWARDER_CONCURRENCY, errors
     )
 
 
@@ -363,6 +423,8 @@ def parse_config(
     expected = naming.collected_log_groups(functions, distributions)
     existing = _existing(_decode(raw, "existingLogGroups"), regions, expected, errors)
     tags = _tags(_decode(raw, "tags"), errors)
+    index_retention_days = _index_retention_days(raw, errors)
+    forwarder_concurrency = _forwarder_concurrency(raw, errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -380,6 +442,8 @@ def parse_config(
         distribution_ids=distributions,
         alarm_email=email,
         tags=tags,
+        index_retention_days=index_retention_days,
+        forwarder_concurrency=forwarder_concurrency,
     )
 
 

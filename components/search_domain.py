@@ -125,7 +125,10 @@ class SearchDomain(pulumi.ComponentResource):
             ),
             access_policies=policy,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            # Protected by default (domain.protect): a `pulumi destroy` cannot delete the logs
+            # by accident. Not retain_on_delete: that would orphan a billed domain whose fixed
+            # name then blocks re-creating the stack.
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=s.protect),
         )
         self.arn = self.domain.arn
         self.endpoint = self.domain.endpoint.apply(lambda e: f"https://{e}")

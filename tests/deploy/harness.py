@@ -127,14 +127,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    """The mock monitor, also keeping each registration's dependencies (URNs)."""
+    """The mock monitor, also keeping each registration's dependencies (URNs) and `protect`."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.dependencies: dict[tuple[str, str], list[str]] = {}
+        self.protect: dict[tuple[str, str], bool] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
         self.dependencies[(request.type, request.name)] = list(request.dependencies)
+        self.protect[(request.type, request.name)] = bool(request.protect)
         return super().RegisterResource(request)
 
 
@@ -143,6 +145,7 @@ class ProgramRun:
     mocks: RecordingMocks
     outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    protect: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     def depends_on(self, typ: str, name: str) -> set[tuple[str, str]]:
         """(type, name) of everything the resource was registered as depending on."""
@@ -230,7 +233,7 @@ def run_program(
         asyncio.set_event_loop(None)
         loop.close()
     _attach_parents(mocks.resources, monitor.get_registered_resources())
-    return ProgramRun(mocks, outputs, monitor.dependencies)
+    return ProgramRun(mocks, outputs, monitor.dependencies, monitor.protect)
 
 
 def _attach_parents(resources: list[Registered], by_urn: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import aws_catalog, invoke_permissions
+from components import aws_catalog, config, invoke_permissions
 from components.alarms import ForwarderAlarms, ForwarderAlarmsArgs
 from components.failure_queue import FailureQueue, FailureQueueArgs
 from components.identity import caller_identity
@@ -33,10 +33,8 @@ TIMEOUT_SECONDS = 120
 MEMORY_MB = 256
 # Lambda's own default, set on purpose: two retries, then the failure destination.
 MAX_RETRY_ATTEMPTS = 2
-# The longest Lambda allows (6 h): a throttled batch keeps being retried through a long
-# concurrency shortage before it goes to the queue.
-# The same 6 h is how long a throttled batch (reserved concurrency all busy) waits in the
-# queue: throttles are retried with backoff until this age and do not use up the two retries
+# The longest Lambda allows (6 h): a throttled batch (every reserved slot busy) is retried
+# with backoff until this age, without using up the two retries, before it goes to the queue
 # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
 MAX_EVENT_AGE_SECONDS = 6 * 3600
 
@@ -72,8 +70,10 @@ class RegionalForwarderArgs:
     alarm_name_prefix: str
     alarm_email: str | None
     tags: pulumi.Input[dict[str, str]]
-    reserved_concurrency: int = 5  # never starves Lambda@Edge; see config.FORWARDER_CONCURRENCY
-    index_retention_days: int = 14  # the forwarder's ISM policy deletes older indices
+    # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY).
+    reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
+    # The forwarder's lifecycle policy deletes indices older than this.
+    index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
 
 
 def _slug(text: str) -> str:

@@ -63,6 +63,10 @@ DEFAULT_INDEX_RETENTION_DAYS = 14
 # forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
 # which runs in that same regional pool. Events beyond it wait in Lambda's async queue.
 # Above 50 the domain, not Lambda, is the bottleneck, and the pool Lambda@Edge shares shrinks.
+# Lambda keeps 100 of a region's concurrency unreserved ("reserve up to the Unreserved account
+# concurrency value ... minus 100",
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): an account
+# still at a new account's small limit must raise it before it can reserve any.
 FORWARDER_CONCURRENCY = (1, 50)
 DEFAULT_FORWARDER_CONCURRENCY = 5
 

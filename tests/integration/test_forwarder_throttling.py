@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from forwarder.client import make_client
 from forwarder.handler import process
 
@@ -42,7 +43,7 @@ def _burst(factory: BatchFactory) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_burst_beyond_reserved_concurrency_is_stored_exactly_once(
-    opensearch_url: str, index_prefix: str
+    opensearch_url: str, index_prefix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     factory = BatchFactory(seed=3)
     work = _burst(factory)
@@ -83,10 +84,13 @@ def test_burst_beyond_reserved_concurrency_is_stored_exactly_once(
     ids, markers = stored(opensearch_url, f"{index_prefix}-2*")
     tally = lam.tally
     figures = (
-        f"sent={len(sent)} stored={len(set(markers) & sent)} batches={len(work)} "
+        f"reserved={RESERVED} sent={len(sent)} stored={len(set(markers) & sent)} "
+        f"batches={len(work)} "
         f"throttles={tally.throttles} runs={tally.attempts} peak={tally.peak_running} "
         f"to_destination={tally.to_destination}"
     )
+    with capsys.disabled():
+        print("\nthrottling: " + figures)
     assert set(markers) == sent, figures  # nothing lost, nothing foreign
     assert all(n == 1 for n in markers.values()), figures  # nothing twice
     assert all(n == 1 for n in ids.values()) and len(ids) == len(sent), figures

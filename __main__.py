@@ -14,6 +14,7 @@ from components import bundle, naming
 from components.config import load_config
 from components.coverage_check import CoverageCheck, CoverageCheckArgs, build_zip
 from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
+from components.domain_alarms import DomainAlarms, DomainAlarmsArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
@@ -102,15 +103,32 @@ for region in config.regions:
             sources=[LogSource(n, existing=n in existing) for n in config.log_group_names()],
             log_retention_days=config.log_retention_days,
             filter_pattern=config.filter_pattern,
+            filter_name=naming.subscription_filter_name(stack),
             alarm_name_prefix=naming.resource_prefix(stack),
             alarm_email=config.alarm_email,
             tags=tags,
+            reserved_concurrency=config.forwarder_concurrency,
+            index_retention_days=config.index_retention_days,
         ),
     )
 
+# Alarms can only notify a topic in their own region: the home forwarder's, if there is one.
+home_forwarder = forwarders.get(config.home_region)
+domain_alarms = DomainAlarms(
+    "domain-alarms",
+    DomainAlarmsArgs(
+        name_prefix=naming.resource_prefix(stack),
+        domain_name=search.domain.domain_name,
+        volume_size_gb=config.domain.volume_size_gb,
+        topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
+        topic_name=naming.alarm_topic_name(stack),
+        alarm_email=config.alarm_email,
+        provider=home,
+        tags=tags,
+    ),
+)
+
 if config.coverage_check:
-    # The home region's alarm topic is the forwarder's when the home region collects too.
-    home_forwarder = forwarders.get(config.home_region)
     coverage_zip = build_zip()
     coverage = CoverageCheck(
         "coverage",
@@ -127,14 +145,14 @@ if config.coverage_check:
             architecture=bundle.LAMBDA_ARCHITECTURE,
             log_retention_days=config.log_retention_days,
             alarm_name_prefix=naming.resource_prefix(stack),
-            alarm_topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
+            # The home alarm topic: the home forwarder's, or the one DomainAlarms made.
+            alarm_topic_arn=domain_alarms.topic_arn,
             topic_name=naming.alarm_topic_name(stack),
             alarm_email=config.alarm_email,
             provider=home,
             tags=tags,
         ),
     )
-    pulumi.export("coverageAlarmTopicArn", coverage.topic_arn)
 
 pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)
@@ -147,3 +165,5 @@ pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})
 pulumi.export("failureQueueUrls", {r: f.failure_queue.url for r, f in forwarders.items()})
 pulumi.export("alarmTopicArns", {r: f.alarms.topic.arn for r, f in forwarders.items()})
+# The domain alarms and the coverage check notify this topic in the home region.
+pulumi.export("homeAlarmTopicArn", domain_alarms.topic_arn)

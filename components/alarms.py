@@ -32,8 +32,9 @@ ALARMS: tuple[AlarmSpec, ...] = (
     ),
     AlarmSpec(
         "throttles", "AWS/Lambda", "Throttles", "Sum",
-        "The forwarder was throttled: Lambda keeps retrying for up to the maximum event age, "
-        "then sends the batch to the failure queue. Raise the account's concurrency limit.",
+        "Every slot of the forwarder's reserved concurrency (edgelogs:forwarderConcurrency) "
+        "was busy: throttled batches wait in Lambda's queue and are retried for up to 6 hours, "
+        "then go to the failure queue. A slow domain (see the errors alarm) or a long burst.",
     ),
     # The one signal of real loss: Lambda could not put a failed batch on the failure queue
     # (queue deleted, policy changed, record too large), so the batch is gone.

@@ -35,6 +35,22 @@ OPENSEARCH_ENGINE_VERSIONS: tuple[str, ...] = (
 )  # fmt: skip
 DEFAULT_ENGINE_VERSION = "OpenSearch_2.19"  # newest 2.x: the forwarder is tested against 2.x
 
+# The forwarder's index template maps a JSON message as `flat_object`, a field type OpenSearch
+# introduced in 2.7 (https://docs.opensearch.org/latest/mappings/supported-field-types/flat-object):
+# an older domain would refuse the template, and with it every write.
+MIN_ENGINE_VERSION = "OpenSearch_2.7"
+
+
+def engine_version_key(version: str) -> tuple[int, ...]:
+    """"OpenSearch_2.11" -> (2, 11): versions compare as numbers, not as text."""
+    return tuple(int(part) for part in version.split("_", 1)[1].split("."))
+
+
+def allowed_engine_versions() -> tuple[str, ...]:
+    """The known versions this program accepts: those with `flat_object`."""
+    floor = engine_version_key(MIN_ENGINE_VERSION)
+    return tuple(v for v in OPENSEARCH_ENGINE_VERSIONS if engine_version_key(v) >= floor)
+
 # Instance families the service accepts that botocore's OpenSearchPartitionInstanceType enum
 # (frozen since 2022) does not list. Source: "Supported instance types in Amazon OpenSearch
 # Service" (developer guide) and the service's What's New posts, reviewed 2026-11. Which

@@ -32,10 +32,12 @@ KEYS: tuple[str, ...] = (
     "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
     "alarmEmail", "tags", "coverageCheck",
     "dashboards", "dashboardUsers",
+    "indexRetentionDays", "forwarderConcurrency",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
     "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
     "dedicatedMasterType", "dedicatedMasterCount",
+    "protect",
 )  # fmt: skip
 
 # Lambda FunctionName (a plain name, not an ARN): letters, digits, hyphens, underscores, 1-64.
@@ -63,6 +65,21 @@ _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 EDGE_FUNCTION_KEYS: tuple[str, ...] = ("name", "logGroup")
 FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
 MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
+# ISM deletes indices older than this. Ten years is far beyond what a log domain keeps; the
+# bound only catches a typo (days given as hours or minutes).
+INDEX_RETENTION_DAYS = (1, 3650)
+DEFAULT_INDEX_RETENTION_DAYS = 14
+# Reserved concurrency per forwarder. 5 is plenty for steady edge log volume (each invocation
+# stores one CloudWatch Logs batch in well under a second), and reserving it caps the
+# forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
+# which runs in that same regional pool. Events beyond it wait in Lambda's async queue.
+# Above 50 the domain, not Lambda, is the bottleneck, and the pool Lambda@Edge shares shrinks.
+# Lambda keeps 100 of a region's concurrency unreserved ("reserve up to the Unreserved account
+# concurrency value ... minus 100",
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): an account
+# still at a new account's small limit must raise it before it can reserve any.
+FORWARDER_CONCURRENCY = (1, 50)
+DEFAULT_FORWARDER_CONCURRENCY = 5
 
 
 DASHBOARDS_KEYS: tuple[str, ...] = ("auth",)
@@ -83,6 +100,7 @@ class DomainSettings:
     zone_awareness: bool = False
     dedicated_master_type: str | None = None
     dedicated_master_count: int = 0
+    protect: bool = True  # pulumi `protect`: a destroy cannot delete the domain by accident
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,8 @@ class EdgelogsConfig:
     # function -> its custom log group, for the edgeFunctions entries given as {name, logGroup}
     custom_log_groups: Mapping[str, str] = field(default_factory=dict)
     coverage_check: bool = True
+    index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
+    forwarder_concurrency: int = DEFAULT_FORWARDER_CONCURRENCY
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first, each once."""
@@ -222,12 +242,7 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         errors.add("domain", f"unknown keys {unknown}; allowed: {', '.join(DOMAIN_KEYS)}")
     d = DomainSettings()
     engine = value.get("engineVersion", d.engine_version)
-    if not isinstance(engine, str) or engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
-        errors.add(
-            "domain.engineVersion",
-            f"unknown engine version {engine!r}; allowed: "
-            f"{', '.join(aws_catalog.OPENSEARCH_ENGINE_VERSIONS)}",
-        )
+    _engine_version(engine, errors)
     instance_type = value.get("instanceType", d.instance_type)
     _instance_type("domain.instanceType", instance_type, errors)
     count = _int(value.get("instanceCount", d.instance_count), "domain.instanceCount", errors)
@@ -262,6 +277,55 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         zone_awareness=zone_awareness is True,
         dedicated_master_type=master_type if masters else None,
         dedicated_master_count=masters or 0,
+        protect=_protect(value.get("protect", d.protect), errors),
+    )
+
+
+def _engine_version(engine: Any, errors: _Errors) -> None:
+    allowed = ", ".join(aws_catalog.allowed_engine_versions())
+    if not isinstance(engine, str) or engine not in aws_catalog.OPENSEARCH_ENGINE_VERSIONS:
+        errors.add("domain.engineVersion", f"unknown engine version {engine!r}; allowed: {allowed}")
+    elif engine not in aws_catalog.allowed_engine_versions():
+        errors.add(
+            "domain.engineVersion",
+            f"{engine} is older than {aws_catalog.MIN_ENGINE_VERSION}, which the index template "
+            f"needs (flat_object); allowed: {allowed}",
+        )
+
+
+def _protect(value: Any, errors: _Errors) -> bool:
+    if not isinstance(value, bool):
+        errors.add("domain.protect", f"must be true or false, got {value!r}")
+        return True  # an invalid value never unprotects
+    return value
+
+
+def _bounded_int(
+    raw: Mapping[str, str | None], key: str, bounds: tuple[int, int], default: int,
+    errors: _Errors,
+) -> int:
+    """An optional integer key within inclusive bounds."""
+    value = _decode(raw, key)
+    if value is None:
+        return default
+    allowed = f"allowed: an integer {bounds[0]}-{bounds[1]}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(key, f"must be an integer, got {value!r}; {allowed}")
+        return default
+    if not bounds[0] <= value <= bounds[1]:
+        errors.add(key, f"{value} is out of range; {allowed}")
+    return value
+
+
+def _index_retention_days(raw: Mapping[str, str | None], errors: _Errors) -> int:
+    return _bounded_int(
+        raw, "indexRetentionDays", INDEX_RETENTION_DAYS, DEFAULT_INDEX_RETENTION_DAYS, errors
+    )
+
+
+def _forwarder_concurrency(raw: Mapping[str, str | None], errors: _Errors) -> int:
+    return _bounded_int(
+        raw, "forwarderConcurrency", FORWARDER_CONCURRENCY, DEFAULT_FORWARDER_CONCURRENCY, errors
     )
 
 
@@ -506,6 +570,8 @@ def parse_config(
     tags = _tags(_decode(raw, "tags"), errors)
     dashboards = _dashboards(raw, errors)
     coverage_check = _coverage_check(_decode(raw, "coverageCheck"), errors)
+    index_retention_days = _index_retention_days(raw, errors)
+    forwarder_concurrency = _forwarder_concurrency(raw, errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -526,6 +592,8 @@ def parse_config(
         dashboards=dashboards,
         custom_log_groups=custom_groups,
         coverage_check=coverage_check,
+        index_retention_days=index_retention_days,
+        forwarder_concurrency=forwarder_concurrency,
     )
 
 

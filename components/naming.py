@@ -55,13 +55,24 @@ def domain_arn(partition: str, region: str, account_id: str, domain: str) -> str
     return f"arn:{partition}:es:{region}:{account_id}:domain/{domain}"
 
 
+# Lambda@Edge replicas are named "us-east-1.<function>" wherever they run; CloudFront writes
+# a distribution's Lambda@Edge errors under its id.
+EDGE_LOG_GROUP_PREFIX = "/aws/lambda/us-east-1."
+DISTRIBUTION_LOG_GROUP_PREFIX = "/aws/cloudfront/LambdaEdge/"
+
+
 def edge_log_group_name(function: str) -> str:
-    # Lambda@Edge replicas are named "us-east-1.<function>" wherever they run.
-    return f"/aws/lambda/us-east-1.{function}"
+    return f"{EDGE_LOG_GROUP_PREFIX}{function}"
 
 
 def distribution_log_group_name(distribution_id: str) -> str:
-    return f"/aws/cloudfront/LambdaEdge/{distribution_id}"
+    return f"{DISTRIBUTION_LOG_GROUP_PREFIX}{distribution_id}"
+
+
+def subscription_filter_name(stack: str) -> str:
+    """Per stack: a log group takes only two filters, and PutSubscriptionFilter with a name
+    already there replaces that filter, so two stacks on one group must never share a name."""
+    return resource_prefix(stack)
 
 
 def collected_log_groups(

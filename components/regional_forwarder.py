@@ -1,7 +1,8 @@
 """RegionalForwarder: everything one region needs to ship its Lambda@Edge logs to the domain.
 
-Built with that region's explicit provider: the forwarder function and its log group, the
-permission for CloudWatch Logs to invoke it, the async invoke config with its failure queue,
+Built with that region's explicit provider: the forwarder function (with reserved concurrency)
+and its log group, the permissions for CloudWatch Logs to invoke it (one per collected log
+group, see invoke_permissions.py), the async invoke config with its failure queue,
 the alarms, and for each edge function / distribution the log group (created, or an existing
 one referenced) and its subscription filter.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_catalog, config, invoke_permissions
 from components.alarms import ForwarderAlarms, ForwarderAlarmsArgs
 from components.failure_queue import FailureQueue, FailureQueueArgs
 from components.identity import caller_identity
@@ -31,10 +33,10 @@ TIMEOUT_SECONDS = 120
 MEMORY_MB = 256
 # Lambda's own default, set on purpose: two retries, then the failure destination.
 MAX_RETRY_ATTEMPTS = 2
-# The longest Lambda allows (6 h): a throttled batch keeps being retried through a long
-# concurrency shortage before it goes to the queue.
+# The longest Lambda allows (6 h): a throttled batch (every reserved slot busy) is retried
+# with backoff until this age, without using up the two retries, before it goes to the queue
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
 MAX_EVENT_AGE_SECONDS = 6 * 3600
-SUBSCRIPTION_FILTER_NAME = "edgelogs-forwarder"
 
 
 @dataclass
@@ -49,7 +51,7 @@ class LogSource:
 class RegionalForwarderArgs:
     region: str
     provider: aws.Provider
-    function_name: pulumi.Input[str]
+    function_name: str  # a plain string: the permission plan measures the policy with it
     log_group_name: pulumi.Input[str]  # the forwarder's own
     queue_name: pulumi.Input[str]
     topic_name: pulumi.Input[str]
@@ -64,32 +66,25 @@ class RegionalForwarderArgs:
     sources: Sequence[LogSource]
     log_retention_days: pulumi.Input[int]
     filter_pattern: pulumi.Input[str]
+    filter_name: pulumi.Input[str]  # per stack: see naming.subscription_filter_name
     alarm_name_prefix: str
     alarm_email: str | None
     tags: pulumi.Input[dict[str, str]]
+    # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY).
+    reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
+    # The forwarder's lifecycle policy deletes indices older than this.
+    index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
-def source_arn_pattern(partition: str, region: str, account: str, names: Sequence[str]) -> str:
-    """The narrowest log-group ARN pattern covering every collected group.
-
-    One Permission serves all of a region's subscriptions, and a permission has one
-    SourceArn, so it is the longest common prefix of the group names followed by `*`.
-    """
-    prefix = names[0] if names else ""
-    for n in names[1:]:
-        while not n.startswith(prefix):
-            prefix = prefix[:-1]
-    return f"arn:{partition}:logs:{region}:{account}:log-group:{prefix}*"
-
-
 class RegionalForwarder(pulumi.ComponentResource):
     function: aws.lambda_.Function
     log_group: aws.cloudwatch.LogGroup
-    permission: aws.lambda_.Permission
+    permissions: dict[str, aws.lambda_.Permission]  # by grant key
+    grants: list[invoke_permissions.Grant]
     invoke_config: aws.lambda_.FunctionEventInvokeConfig
     failure_queue: FailureQueue
     alarms: ForwarderAlarms
@@ -130,6 +125,7 @@ class RegionalForwarder(pulumi.ComponentResource):
             source_code_hash=args.source_code_hash,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
+            reserved_concurrent_executions=args.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "OPENSEARCH_ENDPOINT": args.search_endpoint,
@@ -138,6 +134,7 @@ class RegionalForwarder(pulumi.ComponentResource):
                     "OPENSEARCH_REGION": args.search_region,
                     "OPENSEARCH_SERVICE": "es",
                     "INDEX_PREFIX": args.index_prefix,
+                    "INDEX_RETENTION_DAYS": str(args.index_retention_days),
                 }
             ),
             tags=args.tags,
@@ -159,22 +156,35 @@ class RegionalForwarder(pulumi.ComponentResource):
         )
 
         names = [s.name for s in args.sources]
-        self.permission = aws.lambda_.Permission(
-            f"{r}-logs-invoke",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal=f"logs.{r}.amazonaws.com",
-            source_account=identity.account_id,
-            source_arn=pulumi.Output.all(identity.partition, identity.account_id).apply(
-                lambda v: source_arn_pattern(v[0], r, v[1], names)
-            ),
-            opts=child,
+        # One exact grant per collected group (a prefix per kind only if the 20 KB policy
+        # limit forces it; see components/invoke_permissions.py).
+        self.grants = invoke_permissions.plan_grants(
+            names,
+            partition=aws_catalog.region_partitions().get(r, "aws"),
+            region=r,
+            function_name=args.function_name,
         )
+        self.permissions = {
+            grant.key: aws.lambda_.Permission(
+                f"{r}-invoke-{grant.key}",
+                statement_id=grant.key,
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal=f"logs.{r}.amazonaws.com",
+                source_account=identity.account_id,
+                source_arn=pulumi.Output.all(identity.partition, identity.account_id).apply(
+                    lambda v, g=grant: g.source_arn(v[0], r, v[1])
+                ),
+                opts=child,
+            )
+            for grant in self.grants
+        }
 
         self.source_log_groups = {}
         self.subscriptions = {}
         for source in args.sources:
             slug = _slug(source.name)
+            grant = invoke_permissions.grant_for(self.grants, source.name)
             if source.existing:
                 # Adopted, not managed: `get` reads it (and fails early if it is missing)
                 # without ever changing or deleting it.
@@ -192,12 +202,19 @@ class RegionalForwarder(pulumi.ComponentResource):
             self.source_log_groups[source.name] = group
             self.subscriptions[source.name] = aws.cloudwatch.LogSubscriptionFilter(
                 f"{r}-{slug}-subscription",
-                name=SUBSCRIPTION_FILTER_NAME,
+                name=args.filter_name,
                 log_group=group.name,
                 destination_arn=self.function.arn,
                 filter_pattern=args.filter_pattern,
+                # Its own permission (or CloudWatch Logs cannot invoke), and the async config,
+                # so no event is ever delivered while failed batches have nowhere to go.
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=[self.permission]
+                    parent=self,
+                    provider=args.provider,
+                    depends_on=[
+                        self.permissions[grant.key],
+                        self.invoke_config,
+                    ],
                 ),
             )
         self.log_group_names = names

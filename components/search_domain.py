@@ -139,9 +139,13 @@ class SearchDomain(pulumi.ComponentResource):
                 else None
             ),
             tags=args.tags,
+            # Protected by default (domain.protect): a `pulumi destroy` cannot delete the logs
+            # by accident. Not retain_on_delete: that would orphan a billed domain whose fixed
+            # name then blocks re-creating the stack.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,
+                protect=s.protect,
                 depends_on=list(cognito.depends_on) if cognito else None,
             ),
         )

@@ -37,6 +37,7 @@ NOT_TAGGABLE = {
     "edgelogs:index:FailureQueue",
     "edgelogs:index:ForwarderAlarms",
     "edgelogs:index:DashboardsAuth",
+    "edgelogs:index:DomainAlarms",
 }
 GLOBAL_TYPES = {
     "aws:iam/role:Role",
@@ -76,7 +77,10 @@ def expected_counts(
     sources: log groups collected per region (edge functions + distribution ids);
     existing: how many of those, summed over regions, are referenced instead of created.
     cognito: Dashboards sign-in (the default); dashboard_users: invited users.
+    The domain's four alarms reuse the home region's forwarder topic, or (home region not
+    collecting) get a topic and an email subscription of their own.
     """
+    own_topic = 1 if home_outside_regions else 0
     counts = Counter(
         {
             "pulumi:providers:aws": regions + (1 if home_outside_regions else 0),
@@ -88,16 +92,22 @@ def expected_counts(
             "edgelogs:index:RegionalForwarder": regions,
             "edgelogs:index:FailureQueue": regions,
             "edgelogs:index:ForwarderAlarms": regions,
+            "edgelogs:index:DomainAlarms": 1,
             "aws:lambda/function:Function": regions,
-            "aws:lambda/permission:Permission": regions,
+            # one exact grant per collected log group
+            "aws:lambda/permission:Permission": regions * sources,
             "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": regions,
             "aws:sqs/queue:Queue": regions,
-            "aws:sns/topic:Topic": regions,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 4 * regions,
+            "aws:sns/topic:Topic": regions + own_topic,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 4 * regions + 4,
             # the forwarder's own group + every collected group not adopted
             "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
             "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,
-            **({"aws:sns/topicSubscription:TopicSubscription": regions} if email else {}),
+            **(
+                {"aws:sns/topicSubscription:TopicSubscription": regions + own_topic}
+                if email
+                else {}
+            ),
         }
     )
     if cognito:

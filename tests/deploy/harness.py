@@ -141,16 +141,18 @@ def _digest(text: str) -> str:
 
 
 class RecordingMonitor(MockMonitor):
-    """The mock monitor, also keeping each registration's dependencies (URNs)."""
+    """The mock monitor, also keeping each registration's dependencies (URNs) and `protect`."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.dependencies: dict[tuple[str, str], list[str]] = {}
         self.ignore_changes: dict[tuple[str, str], list[str]] = {}
+        self.protect: dict[tuple[str, str], bool] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
         self.dependencies[(request.type, request.name)] = list(request.dependencies)
         self.ignore_changes[(request.type, request.name)] = list(request.ignoreChanges)
+        self.protect[(request.type, request.name)] = bool(request.protect)
         return super().RegisterResource(request)
 
 
@@ -160,6 +162,7 @@ class ProgramRun:
     outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     ignore_changes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    protect: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     def depends_on(self, typ: str, name: str) -> set[tuple[str, str]]:
         """(type, name) of everything the resource was registered as depending on."""
@@ -173,8 +176,11 @@ class ProgramRun:
     def resources(self) -> list[Registered]:
         return self.mocks.resources
 
-    def of_type(self, typ: str) -> list[Registered]:
-        return [r for r in self.resources if r.typ == typ]
+    def of_type(self, typ: str, parent: str | None = None) -> list[Registered]:
+        """Resources of a type; with `parent`, only the children of components of that type
+        (the forwarders' functions, say, not the coverage check's)."""
+        return [r for r in self.resources
+                if r.typ == typ and (parent is None or r.parent_type == parent)]
 
     def counts(self) -> Counter[str]:
         return Counter(r.typ for r in self.resources if not r.read)
@@ -247,7 +253,8 @@ def run_program(
         asyncio.set_event_loop(None)
         loop.close()
     _attach_parents(mocks.resources, monitor.get_registered_resources())
-    return ProgramRun(mocks, outputs, monitor.dependencies, monitor.ignore_changes)
+    return ProgramRun(mocks, outputs, monitor.dependencies, monitor.ignore_changes,
+                      monitor.protect)
 
 
 def _attach_parents(resources: list[Registered], by_urn: Mapping[str, Any]) -> None:

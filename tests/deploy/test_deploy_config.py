@@ -34,6 +34,17 @@ def test_defaults_from_one_required_key() -> None:
     assert cfg.admin_principals == () and cfg.distribution_ids == ()
     assert cfg.existing_log_groups == {} and cfg.alarm_email is None
     assert cfg.all_tags == {"app": "edgelogs", "edgelogs:stack": "dev"}
+    assert cfg.index_retention_days == 14 and cfg.forwarder_concurrency == 5
+    assert cfg.domain.protect is True
+
+
+def test_engine_versions_accepted_are_exactly_those_with_flat_object() -> None:
+    allowed = aws_catalog.allowed_engine_versions()
+    assert allowed[0] == "OpenSearch_2.7" and "OpenSearch_2.19" in allowed
+    assert "OpenSearch_2.5" not in allowed and "OpenSearch_1.3" not in allowed
+    # 2.11 sorts after 2.9 as a number, not as text
+    assert aws_catalog.engine_version_key("OpenSearch_2.11") > (2, 9)
+    assert aws_catalog.DEFAULT_ENGINE_VERSION in allowed
 
 
 def test_home_region_defaults_to_aws_region() -> None:
@@ -78,16 +89,21 @@ def test_full_custom_config_parses() -> None:
             "indexPrefix": "edge.logs",
             "domain": '{"instanceType": "r7g.large.search", "instanceCount": 2, '
             '"zoneAwareness": true, "volumeSizeGb": 100, "engineVersion": "OpenSearch_2.17", '
-            '"dedicatedMasterType": "m6g.large.search", "dedicatedMasterCount": 3}',
+            '"dedicatedMasterType": "m6g.large.search", "dedicatedMasterCount": 3, '
+            '"protect": false}',
             "adminPrincipals": '["arn:aws:iam::111122223333:role/ops"]',
             "existingLogGroups": '{"eu-west-1": ["/aws/lambda/us-east-1.auth"]}',
             "distributionIds": '["E2QWRUHAPOMQZL"]',
             "alarmEmail": "ops@example.com",
             "tags": '{"team": "edge"}',
+            "indexRetentionDays": "30",
+            "forwarderConcurrency": "10",
         },
         stack="prod",
     )
+    assert (cfg.index_retention_days, cfg.forwarder_concurrency) == (30, 10)
     assert cfg.domain.zone_awareness and cfg.domain.dedicated_master_count == 3
+    assert cfg.domain.protect is False
     assert cfg.existing_log_groups == {"eu-west-1": ("/aws/lambda/us-east-1.auth",)}
     assert cfg.log_group_names() == (
         "/aws/lambda/us-east-1.auth",
@@ -152,7 +168,26 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:domain.engineVersion", "OpenSearch_2.19"),
     ("elasticsearch-engine",
      {"edgeFunctions": FN, "domain": {"engineVersion": "Elasticsearch_7.10"}},
-     "edgelogs:domain.engineVersion", "OpenSearch_1.0"),
+     "edgelogs:domain.engineVersion", "OpenSearch_2.7, OpenSearch_2.9"),
+    ("engine-without-flat-object",
+     {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_2.5"}},
+     "edgelogs:domain.engineVersion", "older than OpenSearch_2.7"),
+    ("engine-1x", {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_1.3"}},
+     "edgelogs:domain.engineVersion", "flat_object"),
+    ("protect-not-a-bool", {"edgeFunctions": FN, "domain": {"protect": "no"}},
+     "edgelogs:domain.protect", "true or false"),
+    ("index-retention-zero", {"edgeFunctions": FN, "indexRetentionDays": 0},
+     "edgelogs:indexRetentionDays", "allowed: an integer 1-3650"),
+    ("index-retention-too-long", {"edgeFunctions": FN, "indexRetentionDays": 3651},
+     "edgelogs:indexRetentionDays", "1-3650"),
+    ("index-retention-not-int", {"edgeFunctions": FN, "indexRetentionDays": "2w"},
+     "edgelogs:indexRetentionDays", "allowed: an integer 1-3650"),
+    ("concurrency-zero", {"edgeFunctions": FN, "forwarderConcurrency": 0},
+     "edgelogs:forwarderConcurrency", "allowed: an integer 1-50"),
+    ("concurrency-too-high", {"edgeFunctions": FN, "forwarderConcurrency": 51},
+     "edgelogs:forwarderConcurrency", "1-50"),
+    ("concurrency-bool", {"edgeFunctions": FN, "forwarderConcurrency": True},
+     "edgelogs:forwarderConcurrency", "must be an integer"),
     ("unknown-domain-key", {"edgeFunctions": FN, "domain": {"instanceTyp": "t3.small.search"}},
      "edgelogs:domain", "instanceType"),
     ("zone-awareness-odd-count",

@@ -109,7 +109,7 @@ def test_alarm_on_the_metric_notifies_the_home_forwarders_topic(
     assert (errors["namespace"], errors["metricName"]) == ("AWS/Lambda", "Errors")
     assert errors["dimensions"] == {"FunctionName": "edgelogs-dev-coverage"}
     assert errors["alarmActions"] == [home_topic]
-    assert default_stack.outputs["coverageAlarmTopicArn"] == home_topic
+    assert default_stack.outputs["homeAlarmTopicArn"] == home_topic
 
 
 def test_role_and_least_privilege_policy(run) -> None:
@@ -148,17 +148,20 @@ def test_role_and_least_privilege_policy(run) -> None:
     assert (ROLE_POLICY, "coverage-policy") in result.depends_on(FUNCTION, "coverage-function")
 
 
-def test_home_region_that_collects_nothing_gets_its_own_topic(run) -> None:
+def test_home_region_that_collects_nothing_shares_the_domain_alarms_topic(run) -> None:
     result = run({"edgeFunctions": ["auth"], "homeRegion": "eu-central-1",
                   "regions": ["us-east-1", "ap-south-1"], "alarmEmail": "ops@example.com"})
+    # One home topic (made by DomainAlarms, counted in expected_counts), not two of one name.
     assert result.counts() == expected_counts(
         regions=2, sources=1, email=True, home_outside_regions=True
-    ) + coverage_check_counts(home_collects=False, email=True)
-    topic = one_child(result, TOPIC)
+    ) + coverage_check_counts(home_collects=True, email=True)
+    (topic,) = [t for t in result.of_type(TOPIC) if t.region == "eu-central-1"]
+    assert topic.parent_type == "edgelogs:index:DomainAlarms"
     assert (topic.region, topic.inputs["name"]) == ("eu-central-1", "edgelogs-dev-alarms")
-    sub = one_child(result, TOPIC_SUB)
+    (sub,) = [s for s in result.of_type(TOPIC_SUB) if s.region == "eu-central-1"]
     assert (sub.inputs["endpoint"], sub.inputs["topic"]) == ("ops@example.com",
                                                              topic.outputs["arn"])
+    assert result.outputs["homeAlarmTopicArn"] == topic.outputs["arn"]
     for alarm in (a for a in check_children(result) if a.typ == ALARM):
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
     assert {r.region for r in check_children(result)} == {"eu-central-1"}
@@ -167,7 +170,7 @@ def test_home_region_that_collects_nothing_gets_its_own_topic(run) -> None:
 def test_coverage_check_off_adds_nothing(run) -> None:
     result = run({"edgeFunctions": EDGE_FUNCTIONS, "coverageCheck": False})
     assert result.counts() == expected_counts(regions=13, sources=2)
-    assert "coverageAlarmTopicArn" not in result.outputs
+    assert not [r for r in result.resources if r.parent_type == "edgelogs:index:CoverageCheck"]
 
 
 # ---- the function's archive --------------------------------------------------------------

@@ -59,8 +59,13 @@ def test_shared_custom_group_is_one_group_and_one_filter_per_region(run) -> None
     assert result.outputs["logGroups"] == {region: EXPECTED_GROUPS for region in REGIONS}
 
 
-def test_custom_group_is_inside_the_invoke_permission(run) -> None:
+def test_every_collected_group_has_its_own_exact_invoke_permission(run) -> None:
     result: ProgramRun = run(CONFIG)
-    for perm in result.of_type("aws:lambda/permission:Permission"):
-        prefix = perm.inputs["sourceArn"].split(":log-group:", 1)[1].rstrip("*")
-        assert all(name.startswith(prefix) for name in EXPECTED_GROUPS), perm.inputs
+    perms = [p for p in result.of_type("aws:lambda/permission:Permission")
+             if p.parent_type == "edgelogs:index:RegionalForwarder"]
+    by_region: dict[str, set[str]] = {}
+    for perm in perms:
+        arn = perm.inputs["sourceArn"]
+        assert arn.endswith(":*") and perm.inputs["sourceAccount"]
+        by_region.setdefault(perm.region, set()).add(arn.split(":log-group:", 1)[1][:-2])
+    assert by_region and all(groups == set(EXPECTED_GROUPS) for groups in by_region.values())

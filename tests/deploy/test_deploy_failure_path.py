@@ -73,7 +73,7 @@ def test_role_may_send_to_its_own_queues_only(stack: ProgramRun) -> None:
 def test_four_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> None:
     topics = {t.region: t for t in stack.of_type(TOPIC)}
     assert sorted(topics) == sorted(DEFAULT_REGIONS)
-    alarms = stack.of_type(ALARM)
+    alarms = [a for a in stack.of_type(ALARM) if a.parent_type == "edgelogs:index:ForwarderAlarms"]
     assert len(alarms) == 4 * 13
     seen = set()
     for a in alarms:

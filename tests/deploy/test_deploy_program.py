@@ -90,12 +90,13 @@ def test_every_regional_resource_uses_its_own_regions_provider(
         if not r.typ.startswith("aws:"):
             continue
         assert r.provider_id is not None, f"{r.typ} {r.name} used the default provider"
-        if r.typ in GLOBAL_TYPES:
+        if r.typ in GLOBAL_TYPES or r.parent_type == "edgelogs:index:DomainAlarms":
             assert r.region == "us-east-1", (r.typ, r.name)
         else:
             assert r.region == region_of_name(r.name, DEFAULT_REGIONS), (r.typ, r.name, r.region)
             checked += 1
-    per_region = 1 + 1 + 1 + 1 + 1 + 1 + 4 + 2 + 2  # fn, perm, async, own lg, queue, topic...
+    # fn, 2 perms, async, own lg, queue, topic, 4 alarms, 2 edge lgs, 2 filters
+    per_region = 1 + 2 + 1 + 1 + 1 + 1 + 4 + 2 + 2
     assert checked == 13 * per_region
 
 
@@ -104,8 +105,8 @@ def test_invokes_are_answered_by_explicit_providers(default_stack: ProgramRun) -
     assert all(i.region is not None for i in invokes)
     identity = [i for i in invokes if i.token == "aws:index/getCallerIdentity:getCallerIdentity"]
     partition = [i for i in invokes if i.token == "aws:index/getPartition:getPartition"]
-    # SearchDomain + ForwarderRole in the home region, one RegionalForwarder per region
-    home_twice = ["us-east-1", "us-east-1"]
+    # SearchDomain, ForwarderRole, DomainAlarms in the home region; one per RegionalForwarder
+    home_twice = ["us-east-1", "us-east-1", "us-east-1"]
     assert sorted(i.region for i in identity) == sorted([*DEFAULT_REGIONS, *home_twice])
     assert len(partition) == len(identity)
 
@@ -119,8 +120,12 @@ def test_components_parent_their_children(default_stack: ProgramRun) -> None:
                 "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):  # fmt: skip
         assert {p for t, p in parents if t == typ} == {"edgelogs:index:RegionalForwarder"}, typ
     assert {p for t, p in parents if t == "aws:sqs/queue:Queue"} == {"edgelogs:index:FailureQueue"}
-    for typ in ("aws:sns/topic:Topic", "aws:cloudwatch/metricAlarm:MetricAlarm"):
-        assert {p for t, p in parents if t == typ} == {"edgelogs:index:ForwarderAlarms"}
+    assert {p for t, p in parents if t == "aws:sns/topic:Topic"} == {
+        "edgelogs:index:ForwarderAlarms"
+    }  # the home region collects: the domain alarms reuse its topic
+    assert {p for t, p in parents if t == "aws:cloudwatch/metricAlarm:MetricAlarm"} == {
+        "edgelogs:index:ForwarderAlarms", "edgelogs:index:DomainAlarms"
+    }
     for typ in ("edgelogs:index:FailureQueue", "edgelogs:index:ForwarderAlarms"):
         assert {p for t, p in parents if t == typ} == {"edgelogs:index:RegionalForwarder"}
 
@@ -156,7 +161,9 @@ def test_subscription_filters_target_their_regions_forwarder(default_stack: Prog
             f"arn:aws:lambda:{f.region}:{ACCOUNT}:function:edgelogs-dev-forwarder"
         )
         assert f.inputs["filterPattern"] == ""
-        assert (PERMISSION, f"{f.region}-logs-invoke") in default_stack.depends_on(FILTER, f.name)
+        assert f.inputs["name"] == "edgelogs-dev"  # per stack: never another stack's filter
+        deps = default_stack.depends_on(FILTER, f.name)
+        assert len([d for d in deps if d[0] == PERMISSION]) == 1
     by_region = {r: sorted(f.inputs["logGroup"] for f in filters if f.region == r)
                  for r in DEFAULT_REGIONS}  # fmt: skip
     assert all(
@@ -165,17 +172,21 @@ def test_subscription_filters_target_their_regions_forwarder(default_stack: Prog
     )
 
 
-def test_permission_lets_only_this_regions_logs_service_invoke(default_stack: ProgramRun) -> None:
+def test_permissions_let_only_this_regions_logs_service_invoke_for_each_group(
+    default_stack: ProgramRun,
+) -> None:
     permissions = default_stack.of_type(PERMISSION)
-    assert len(permissions) == 13
+    assert len(permissions) == 13 * 2
     for p in permissions:
         assert p.inputs["action"] == "lambda:InvokeFunction"
         assert p.inputs["function"] == "edgelogs-dev-forwarder"
         assert p.inputs["principal"] == f"logs.{p.region}.amazonaws.com"
         assert p.inputs["sourceAccount"] == ACCOUNT
-        assert p.inputs["sourceArn"] == (
-            f"arn:aws:logs:{p.region}:{ACCOUNT}:log-group:/aws/lambda/us-east-1.*"
-        )
+    for region in DEFAULT_REGIONS:
+        assert {p.inputs["sourceArn"] for p in permissions if p.region == region} == {
+            f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/aws/lambda/us-east-1.{fn}:*"
+            for fn in EDGE_FUNCTIONS
+        }
 
 
 def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_bundle) -> None:
@@ -186,6 +197,7 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
         assert i["architectures"] == ["arm64"]
         assert i["handler"] == "forwarder.handler.lambda_handler"
         assert i["timeout"] == 120 and i["memorySize"] == 256
+        assert i["reservedConcurrentExecutions"] == 5
         assert i["role"] == f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"
         assert i["sourceCodeHash"] == fake_forwarder_bundle.source_code_hash
         assert i["code"].path == str(fake_forwarder_bundle.path)
@@ -194,6 +206,7 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
             "OPENSEARCH_REGION": "us-east-1",
             "OPENSEARCH_SERVICE": "es",
             "INDEX_PREFIX": "lambda-edge",
+            "INDEX_RETENTION_DAYS": "14",
         }
 
 
@@ -308,6 +321,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         "logGroups",
         "failureQueueUrls",
         "alarmTopicArns",
+        "homeAlarmTopicArn",
     }
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"
@@ -320,6 +334,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         r: ["/aws/lambda/us-east-1.site-auth", "/aws/lambda/us-east-1.img-resize"]
         for r in DEFAULT_REGIONS
     }
+    assert out["homeAlarmTopicArn"] == out["alarmTopicArns"]["us-east-1"]
     assert out["failureQueueUrls"] == {
         r: f"https://sqs.{r}.amazonaws.com/{ACCOUNT}/edgelogs-dev-failures" for r in DEFAULT_REGIONS
     }
@@ -381,9 +396,13 @@ def test_custom_stack_settings_reach_the_resources(custom_stack: ProgramRun) -> 
     for fn in custom_stack.of_type(FUNCTION):
         assert fn.inputs["environment"]["variables"]["INDEX_PREFIX"] == "edge-prod"
         assert fn.inputs["name"] == "edgelogs-prod-forwarder"
-    for p in custom_stack.of_type(PERMISSION):
-        # edge function and distribution groups share only "/aws/"
-        assert p.inputs["sourceArn"] == f"arn:aws:logs:{p.region}:{ACCOUNT}:log-group:/aws/*"
+    for region in ("us-east-1", "ap-south-1"):
+        assert {p.inputs["sourceArn"] for p in custom_stack.of_type(PERMISSION)
+                if p.region == region} == {
+            f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:*"
+            for g in ("/aws/lambda/us-east-1.auth", "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL")
+        }  # fmt: skip
+    assert {f.inputs["name"] for f in custom_stack.of_type(FILTER)} == {"edgelogs-prod"}
     (domain,) = custom_stack.of_type(DOMAIN)
     cluster = domain.inputs["clusterConfig"]
     assert cluster["instanceType"] == "m7g.large.search" and cluster["instanceCount"] == 2
@@ -419,7 +438,8 @@ def test_custom_stack_tags(custom_stack: ProgramRun) -> None:
 
 def test_custom_stack_email_subscription_per_region(custom_stack: ProgramRun) -> None:
     subs = custom_stack.of_type(TOPIC_SUB)
-    assert sorted(s.region for s in subs) == ["ap-south-1", "us-east-1"]
+    # the home region does not collect: the domain alarms' own topic is subscribed too
+    assert sorted(s.region for s in subs) == ["ap-south-1", "eu-central-1", "us-east-1"]
     for s in subs:
         assert s.inputs["protocol"] == "email" and s.inputs["endpoint"] == "ops@example.com"
         assert s.inputs["topic"] == f"arn:aws:sns:{s.region}:{ACCOUNT}:edgelogs-prod-alarms"

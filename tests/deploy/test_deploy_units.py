@@ -12,12 +12,7 @@ from pulumi.runtime import settings
 
 from components import naming
 from components.forwarder_role import permissions_policy
-from components.regional_forwarder import (
-    LogSource,
-    RegionalForwarder,
-    RegionalForwarderArgs,
-    source_arn_pattern,
-)
+from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
 from components.search_domain import access_policy
 from tests.deploy.harness import RecordingMocks, fake_bundle
 
@@ -50,23 +45,6 @@ def test_long_stack_names_stay_unique_and_bounded() -> None:
 def test_log_group_names() -> None:
     assert naming.edge_log_group_name("auth") == "/aws/lambda/us-east-1.auth"
     assert naming.distribution_log_group_name("E1") == "/aws/cloudfront/LambdaEdge/E1"
-
-
-@pytest.mark.parametrize(
-    ("names", "expected"),
-    [
-        (["/aws/lambda/us-east-1.auth"], "log-group:/aws/lambda/us-east-1.auth*"),
-        (
-            ["/aws/lambda/us-east-1.a1", "/aws/lambda/us-east-1.b"],
-            "log-group:/aws/lambda/us-east-1.*",
-        ),
-        (["/aws/lambda/us-east-1.a", "/aws/cloudfront/LambdaEdge/E1"], "log-group:/aws/*"),
-    ],
-)
-def test_permission_source_arn_is_the_narrowest_prefix(names: list[str], expected: str) -> None:
-    assert source_arn_pattern("aws", "eu-west-1", "123456789012", names) == (
-        f"arn:aws:logs:eu-west-1:123456789012:{expected}"
-    )
 
 
 def test_role_policy_follows_partition_and_account() -> None:
@@ -114,7 +92,8 @@ def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> 
                     search_endpoint="https://search.example", search_region="eu-west-1",
                     index_prefix="p",
                     sources=[LogSource("/aws/lambda/us-east-1.a", existing=True)],
-                    log_retention_days=7, filter_pattern="", alarm_name_prefix="x",
+                    log_retention_days=7, filter_pattern="", filter_name="edgelogs-unit",
+                    alarm_name_prefix="x",
                     alarm_email=None, tags={"k": "v"},
                 ),
             )  # fmt: skip

@@ -218,7 +218,7 @@ def safe(text: str) -> str:
 
 def message_text(message: Any) -> str:
     text = message if isinstance(message, str) else json.dumps(message)
-    text = text.rstrip("\r\n")
+    text = text.rstrip()
     m = _NODE_PREFIX.match(text) or _PYTHON_PREFIX.match(text)
     return safe(text[m.end():] if m else text)
 

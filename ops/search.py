@@ -472,8 +472,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         ),
     )
     parser.add_argument("query", nargs="*", metavar="QUERY",
-                        help="words every line must contain; \"a phrase\", -word to exclude, "
-                             "a | b for either")
+                        help="words every line must contain; \"a phrase\", a | b for either, "
+                             "-word to exclude (inside one quoted QUERY: 'timeout -origin')")
     parser.add_argument("--endpoint", help="OpenSearch endpoint, https://host; default: stack "
                                            "output domainEndpoint")
     parser.add_argument("--domain-region", help="the region requests are signed for; default: "

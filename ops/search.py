@@ -42,6 +42,8 @@ from forwarder.settings import DEFAULT_INDEX_PREFIX, Settings, region_of_endpoin
 PROG = "search"
 DEFAULT_SINCE = "1h"
 DEFAULT_LIMIT = 200
+# One search returns at most index.max_result_window (10,000 by default) hits.
+MAX_LIMIT = 10_000
 PAGE = 1000
 # An invocation's lines are few; this only bounds a pathological one.
 MAX_INVOCATION_LINES = 10_000
@@ -505,8 +507,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="seconds between --follow polls (default 2)")
     parser.add_argument("--max-polls", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.limit < 1:
-        parser.error("--limit must be at least 1")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        parser.error(f"--limit must be between 1 and {MAX_LIMIT}")
     if args.interval <= 0:
         parser.error("--interval must be more than 0")
     if args.follow and args.until:

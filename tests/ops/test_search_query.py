@@ -204,7 +204,8 @@ def test_a_local_node_is_not_signed_and_takes_the_default_prefix() -> None:
 
 @pytest.mark.parametrize("argv, says", [
     (["--follow", "--until", "1h"], "--follow shows new lines"),
-    (["--limit", "0"], "--limit must be at least 1"),
+    (["--limit", "0"], "--limit must be between 1 and 10000"),
+    (["--limit", "10001"], "--limit must be between 1 and 10000"),
     (["--endpoint", ""], "--endpoint is empty"),
 ])
 def test_contradictions_are_usage_errors(argv: list[str], says: str,

@@ -336,14 +336,25 @@ class Searcher:
                 return
             after = hits[-1]["sort"]
 
-    def last(self, query: dict[str, Any], limit: int, source: Any) -> tuple[list[Any], int, bool]:
-        """The newest `limit` hits in time order, the total and whether it is exact."""
+    def last(self, query: dict[str, Any], limit: int, source: Any) -> Newest:
+        """The newest `limit` hits, in time order."""
         body = {"query": query, "sort": sort_spec(descending=True), "size": limit,
                 "_source": source, "track_total_hits": True}
-        result = self.search(body)["hits"]
+        answer = self.search(body)
+        result = answer["hits"]
         total = result.get("total") or {}
         hits = list(reversed(result["hits"]))
-        return hits, int(total.get("value", len(hits))), total.get("relation", "eq") == "eq"
+        return Newest(hits, int(total.get("value", len(hits))),
+                      total.get("relation", "eq") == "eq",
+                      int((answer.get("_shards") or {}).get("total", 1)) > 0)
+
+
+@dataclass
+class Newest:
+    hits: list[dict[str, Any]]
+    total: int  # lines that match
+    exact: bool  # total is exact (else a lower bound)
+    indices: bool  # some index has the prefix at all
 
 
 def _why_unreachable(exc: Any) -> str:
@@ -631,13 +642,21 @@ def main(argv: Sequence[str] | None = None, *, searcher: Searcher | None = None,
                 sys.stderr.write(f"{PROG}: no lines of request {filters.request_id}{where}\n")
                 return 1
         else:
-            hits, total, exact = searcher.last(build_query(filters), args.limit, source)
-            if total > len(hits):
-                more = "" if exact else "more than "
-                sys.stderr.write(f"{PROG}: showing the newest {len(hits)} of {more}{total} "
-                                 "matching lines (raise --limit, or narrow the search)\n")
-            if not hits and not args.follow:
+            newest = searcher.last(build_query(filters), args.limit, source)
+            hits = newest.hits
+            if newest.total > len(hits):
+                more = "" if newest.exact else "more than "
+                sys.stderr.write(f"{PROG}: showing the newest {len(hits)} of {more}"
+                                 f"{newest.total} matching lines (raise --limit, or narrow "
+                                 "the search)\n")
+            if not newest.indices:
+                # Not one shard searched: no index has this prefix (a typo, another stack).
+                prefix = searcher.settings.index_prefix
+                sys.stderr.write(f"{PROG}: {searcher.settings.endpoint} has no {prefix}-YYYY.MM.DD "
+                                 "indices; is --index-prefix right?\n")
+            elif not hits and not args.follow:
                 sys.stderr.write(f"{PROG}: no matching lines{_range(filters)}\n")
+            if not hits and not args.follow:
                 return 1
         show(hits)
         if follower is None:

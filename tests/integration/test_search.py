@@ -144,6 +144,14 @@ def test_until_is_exclusive_and_nothing_found_is_exit_1(
     assert "search: no matching lines since 2025-11-24T15:59:00.000Z" in capsys.readouterr().err
 
 
+def test_a_prefix_with_no_indices_says_so(seeded: Seeded,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    seeded.prefix += "-typo"
+    assert seeded.search(*WINDOW) == (1, [])
+    assert capsys.readouterr().err == (f"search: {seeded.url} has no {seeded.prefix}-YYYY.MM.DD "
+                                       "indices; is --index-prefix right?\n")
+
+
 def test_a_request_id_shows_the_invocation_whole(seeded: Seeded) -> None:
     # No --since: a reported request can be days old.
     code, lines = seeded.search("--request-id", R1)

@@ -137,7 +137,13 @@ class _Generator:
                               "message": message})
 
     def _environment(self, region: str, fn: EdgeFunction, at: int) -> tuple[Stream, bool]:
-        """A free execution environment of `fn` in `region`, or a new one (a cold start)."""
+        """A free execution environment of `fn` in `region`, or a new one (a cold start).
+
+        As Lambda scales: one environment per concurrent request, each with its own log
+        stream `YYYY/MM/DD/[version]<guid>`
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html,
+        https://docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html).
+        """
         envs = self.environments.setdefault((region, fn.name), [])
         for env in envs:
             if env.busy_until < at:

@@ -182,6 +182,12 @@ def invocation_members(stream_hits: list[dict[str, Any]], request_id: str) -> li
     between its first and its last line that names no other request is part of it (a
     timeout notice, a Python traceback); so are the lines just before START that name no
     request (INIT_START and the init phase of a cold start).
+
+    One log stream per execution environment, for its lifetime:
+    https://docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html
+    One request at a time per environment ("a separate instance of your execution
+    environment" for each concurrent request):
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
     """
     rid = [_source(h).get("aws.lambda.request_id") for h in stream_hits]
     mine = [i for i, r in enumerate(rid) if r == request_id]

@@ -1,0 +1,217 @@
+"""scripts/search against the real node, on documents stored by the real forwarder code."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from forwarder.handler import process
+
+from ops import search
+from tests.forwarder.payloads import BASE_MS, encode, event_id, payload
+from tests.integration.forwarder_support import all_docs, call, client_for, settings
+
+T0 = BASE_MS  # 2025-11-24T16:00:00Z
+AUTH = "/aws/lambda/us-east-1.viewer-auth"
+ROUTER = "/aws/lambda/us-east-1.origin-router"
+CLOUDFRONT = "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL"
+R1, R2, R3, R4 = (f"1111{n}1111-2222-3333-4444-555555555555"[-36:] for n in "1234")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Seeded:
+    url: str
+    prefix: str
+    # (ts, event id, region, message) of everything sent, in the order sent
+    sent: list[tuple[int, str, str, str]] = field(default_factory=list)
+    seq: int = 0
+
+    def store(self, region: str, group: str, stream: str,
+              lines: list[tuple[int, str]]) -> None:
+        events = []
+        for ts, message in lines:
+            self.seq += 1
+            eid = event_id(ts, self.seq)
+            events.append({"id": eid, "timestamp": ts,
+                           "message": message.replace("{iso}", _iso(ts))})
+            self.sent.append((ts, eid, region, events[-1]["message"]))
+        s = settings(self.url, self.prefix, region)
+        process(encode(payload(events, group, stream)), s, client_for(s), time.monotonic() + 60)
+        call(self.url, "POST", f"{self.prefix}-*/_refresh")
+
+    def search(self, *argv: str, sleep: Callable[[float], None] = time.sleep
+               ) -> tuple[int, list[str]]:
+        out = io.StringIO()
+        code = search.main(["--endpoint", self.url, "--index-prefix", self.prefix, *argv],
+                           out=out, sleep=sleep)
+        return code, out.getvalue().splitlines()
+
+
+WINDOW = ("--since", _iso(T0 - 60_000), "--until", _iso(T0 + 3_600_000))
+
+
+@pytest.fixture
+def seeded(opensearch_url: str, index_prefix: str) -> Seeded:
+    s = Seeded(opensearch_url, index_prefix)
+    # eu-west-1: a cold start that timed out (the notice names no request), then a warm one.
+    s.store("eu-west-1", AUTH, "2025/11/24/[7]aaaa", [
+        (T0, "INIT_START Runtime Version: nodejs:20.v33\tRuntime Version ARN: arn:x\n"),
+        (T0 + 300, f"START RequestId: {R1} Version: 7\n"),
+        (T0 + 301, "{iso}\t" + R1 + "\tINFO\tviewer request /a marker-a1\n"),
+        (T0 + 302, "{iso} " + R1 + " Task timed out after 5.00 seconds\n"),
+        (T0 + 303, f"END RequestId: {R1}\n"),
+        (T0 + 304, f"REPORT RequestId: {R1}\tDuration: 5000.00 ms\tBilled Duration: 5000 ms\t"
+                   "Memory Size: 128 MB\tMax Memory Used: 70 MB\tInit Duration: 290.00 ms\t\n"),
+        (T0 + 400, f"START RequestId: {R2} Version: 7\n"),
+        (T0 + 401, "{iso}\t" + R2 + "\tWARN\ttoken expired for /account\n"),
+        (T0 + 402, f"END RequestId: {R2}\n"),
+        (T0 + 402, f"REPORT RequestId: {R2}\tDuration: 1.50 ms\tBilled Duration: 2 ms\t"
+                   "Memory Size: 128 MB\tMax Memory Used: 70 MB\t\n"),
+    ])
+    # ap-northeast-1, interleaved in time with eu-west-1.
+    s.store("ap-northeast-1", AUTH, "2025/11/24/[7]bbbb", [
+        (T0 + 350, f"START RequestId: {R3} Version: 7\n"),
+        (T0 + 351, "{iso}\t" + R3 + "\tERROR\torigin timeout after 30 s\n"),
+        (T0 + 352, f"END RequestId: {R3}\n"),
+        (T0 + 352, f"REPORT RequestId: {R3}\tDuration: 2.00 ms\tBilled Duration: 2 ms\t"
+                   "Memory Size: 128 MB\tMax Memory Used: 60 MB\t\n"),
+    ])
+    s.store("us-east-1", ROUTER, "2025/11/24/[4]cccc", [
+        (T0 + 320, f"START RequestId: {R4} Version: 4\n"),
+        (T0 + 321, "[INFO]\t{iso}\t" + R4 + "\trouting /a to assets-us\n"),
+        (T0 + 325, f"END RequestId: {R4}\n"),
+        (T0 + 325, f"REPORT RequestId: {R4}\tDuration: 4.00 ms\tBilled Duration: 5 ms\t"
+                   "Memory Size: 128 MB\tMax Memory Used: 50 MB\t\n"),
+    ])
+    s.store("sa-east-1", CLOUDFRONT, "2025/11/24/dddd", [
+        (T0 + 500, json.dumps({"EventType": "LambdaValidationError", "RequestId": "cf-1"})
+         + "\n"),
+    ])
+    # Outside the window searched below.
+    s.store("eu-west-1", AUTH, "2025/11/24/[7]eeee", [(T0 + 7_200_000, "late line\n")])
+    return s
+
+
+def _columns(line: str) -> list[str]:
+    return line.split(None, 5)
+
+
+def test_every_region_in_time_order_each_line_once(seeded: Seeded) -> None:
+    code, lines = seeded.search(*WINDOW)
+    expected = sorted(e for e in seeded.sent if e[0] < T0 + 3_600_000)
+    assert code == 0
+    assert [(c[0], c[1]) for c in map(_columns, lines)] == [
+        (_iso(ts), region) for ts, _, region, _ in expected]
+    # The message column is the line without its text-format prefix.
+    assert _columns(lines[2])[5] == "viewer request /a marker-a1"
+
+
+@pytest.mark.parametrize("argv, regions_and_levels", [
+    (["--region", "ap-northeast-1"], [("ap-northeast-1", "-"), ("ap-northeast-1", "ERROR"),
+                                      ("ap-northeast-1", "-"), ("ap-northeast-1", "-")]),
+    (["--function", "origin-router", "--region", "us-east-1"],
+     [("us-east-1", "-"), ("us-east-1", "INFO"), ("us-east-1", "-"), ("us-east-1", "-")]),
+    # WARN and above; CloudFront's error log has no level but is an error report.
+    (["--level", "warn"], [("ap-northeast-1", "ERROR"), ("eu-west-1", "WARN"),
+                           ("sa-east-1", "-")]),
+    (["--level", "ERROR"], [("ap-northeast-1", "ERROR"), ("sa-east-1", "-")]),
+    (["token", "expired"], [("eu-west-1", "WARN")]),
+    (['"origin timeout"'], [("ap-northeast-1", "ERROR")]),
+    (["after -origin"], [("eu-west-1", "-")]),  # the Task timed out notice
+])
+def test_filters(seeded: Seeded, argv: list[str],
+                 regions_and_levels: list[tuple[str, str]]) -> None:
+    code, lines = seeded.search(*WINDOW, *argv)
+    assert code == 0
+    assert [(c[1], c[3]) for c in map(_columns, lines)] == regions_and_levels
+
+
+def test_until_is_exclusive_and_nothing_found_is_exit_1(
+        seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = seeded.search("--since", _iso(T0), "--until", _iso(T0 + 300))
+    assert code == 0 and [_columns(x)[5].split()[0] for x in lines] == ["INIT_START"]
+    code, lines = seeded.search("--since", _iso(T0 - 60_000), "--until", _iso(T0 - 1))
+    assert code == 1 and lines == []
+    assert "search: no matching lines since 2025-11-24T15:59:00.000Z" in capsys.readouterr().err
+
+
+def test_a_prefix_with_no_indices_says_so(seeded: Seeded,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    seeded.prefix += "-typo"
+    assert seeded.search(*WINDOW) == (1, [])
+    assert capsys.readouterr().err == (f"search: {seeded.url} has no {seeded.prefix}-YYYY.MM.DD "
+                                       "indices; is --index-prefix right?\n")
+
+
+def test_a_request_id_shows_the_invocation_whole(seeded: Seeded) -> None:
+    # No --since: a reported request can be days old.
+    code, lines = seeded.search("--request-id", R1)
+    assert code == 0
+    assert [_columns(x)[5].split()[0] for x in lines] == [
+        "INIT_START", "START", "viewer", _iso(T0 + 302), "END", "REPORT"]
+    assert {_columns(x)[1] for x in lines} == {"eu-west-1"}
+    # Found in whichever region served it.
+    code, lines = seeded.search("--request-id", R3)
+    assert code == 0 and {_columns(x)[1] for x in lines} == {"ap-northeast-1"}
+    assert len(lines) == 4
+    # Narrowed by level and words, still only that invocation's lines.
+    assert seeded.search("--request-id", R1, "--level", "INFO")[1] == [lines_of(seeded, R1)[2]]
+    assert len(seeded.search("--request-id", R1, "timed")[1]) == 1
+
+
+def lines_of(seeded: Seeded, rid: str) -> list[str]:
+    return seeded.search("--request-id", rid)[1]
+
+
+def test_an_unknown_request_id_is_exit_1(seeded: Seeded,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert seeded.search("--request-id", "no-such-request") == (1, [])
+    assert "search: no lines of request no-such-request" in capsys.readouterr().err
+
+
+def test_json_prints_the_stored_documents(seeded: Seeded) -> None:
+    code, lines = seeded.search(*WINDOW, "--json")
+    stored = {h["_id"]: h["_source"] for h in all_docs(seeded.url, f"{seeded.prefix}-*")}
+    printed = [json.loads(line) for line in lines]
+    assert code == 0 and len(printed) == len(stored) - 1  # all but the line outside
+    assert all(doc in stored.values() for doc in printed)
+
+
+def test_limit_shows_the_newest_lines_and_says_so(seeded: Seeded,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = seeded.search(*WINDOW, "--limit", "3")
+    in_window = sorted(e for e in seeded.sent if e[0] < T0 + 3_600_000)
+    assert code == 0 and [_columns(x)[0] for x in lines] == [_iso(e[0]) for e in in_window[-3:]]
+    assert f"search: showing the newest 3 of {len(in_window)} matching lines" \
+        in capsys.readouterr().err
+
+
+def test_follow_prints_each_new_line_once_even_when_it_is_older(seeded: Seeded) -> None:
+    polls: list[int] = []
+
+    def between_polls(_: float) -> None:
+        polls.append(len(polls))
+        if len(polls) == 1:
+            # A region that delivers late: its line is older than everything printed.
+            seeded.store("us-west-2", AUTH, "2025/11/24/[7]ffff",
+                         [(T0 + 10, "{iso}\tr9\tINFO\tlate from us-west-2\n")])
+            seeded.store("eu-west-1", AUTH, "2025/11/24/[7]aaaa",
+                         [(T0 + 1000, "{iso}\tr8\tINFO\tnewer from eu-west-1\n")])
+
+    code, lines = seeded.search("--since", _iso(T0 - 60_000), "--follow", "--max-polls", "3",
+                                "--interval", "0.01", sleep=between_polls)
+    assert code == 0 and len(polls) == 3
+    first = len([e for e in seeded.sent if e[0] < T0 + 7_200_000 and "r9" not in e[3]
+                 and "r8" not in e[3]]) + 1  # the line two hours later is in range too
+    assert len(lines) == first + 2
+    assert [_columns(x)[5] for x in lines[first:]] == ["late from us-west-2",
+                                                       "newer from eu-west-1"]

@@ -58,6 +58,9 @@ _INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
 _TAB_TS_FIRST = re.compile(r"\d{4}-\d\d-\d\dT[^\t]*\t([^\t]*)\t([A-Z]+)\t")
 # [LEVEL]\t<ISO timestamp>\t<request id>\t<message>   (Python)
 _TAB_LEVEL_FIRST = re.compile(r"\[([A-Z]+)\]\t[^\t]*\t([^\t]*)\t")
+# [LEVEL] <message>: the Python runtime's line for an unhandled error
+# ("[ERROR] KeyError: 'uri'\nTraceback (most recent call last): ..."), which names no request.
+_LEVEL_SPACE_FIRST = re.compile(r"\[([A-Z]+)\] ")
 
 
 
@@ -152,7 +155,12 @@ def fields(message: str, verbatim: bool = True) -> Fields:
     elif first == "{":
         return _json_line(message, verbatim)
     elif first == "[":
-        return _tab_line(message, _TAB_LEVEL_FIRST.match(message), 1, 2, verbatim)
+        m = _TAB_LEVEL_FIRST.match(message)
+        if m is None:
+            m = _LEVEL_SPACE_FIRST.match(message)
+            text = _LEVEL_TEXT.get(m[1]) if m else None
+            return (text, None) if text else _PLAIN
+        return _tab_line(message, m, 1, 2, verbatim)
     elif first == "I":
         m = _INIT_START.match(message)  # anchored: fails on the first differing character
         if m:

@@ -83,6 +83,15 @@ def test_python_text_format() -> None:
                    "aws.lambda.request_id": RID}
 
 
+def test_python_unhandled_error_line_has_its_level() -> None:
+    # The Python runtime's line for an exception the handler did not catch.
+    got = parse("[ERROR] KeyError: 'uri'\nTraceback (most recent call last):\n"
+                '  File "/var/task/index.py", line 9, in handler\n')
+    assert got == {"aws.lambda.line_type": "function", "log.level": "ERROR"}
+    assert parse("[LOUD] not a level\n") is None
+    assert parse("[ERROR]no space\n") is None
+
+
 def test_text_format_without_request_id() -> None:
     got = parse("2024-05-01T12:00:00.123Z\tundefined\tINFO\tinit done\n")
     assert got == {"aws.lambda.line_type": "function", "log.level": "INFO"}

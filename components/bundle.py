@@ -10,11 +10,14 @@ Why each rule exists:
 - fixed timestamps, sorted entries, fixed permissions, no install records: the zip's sha256 is
   Lambda's CodeSha256, so any byte that changes between two builds of the same inputs would
   redeploy every region on every `pulumi up`.
-- bytecode shipped for the cold-start import path, compiled by a CPython of the runtime's own
-  version as unchecked-hash .pyc (no timestamps, never re-validated): Lambda's /var/task is
-  read-only, so without it every cold start compiles opensearch-py, requests and urllib3
-  again (about 2.5 times slower here). Only what the handler imports gets a .pyc, which keeps
-  the zip under 2 MB.
+- bytecode shipped for the cold-start import path, compiled as unchecked-hash .pyc (no
+  timestamps, never re-validated): Lambda's /var/task is read-only, so without it every cold
+  start compiles opensearch-py, requests and urllib3 again (about 2.5 times slower here). Only
+  what the handler imports gets a .pyc, which keeps the zip under 2 MB; that list is read from
+  the bundle's own files (components/bundle_imports.py), never by importing them here, so it
+  is the same on any build machine.
+- bytecode compiled by one pinned CPython release (COMPILER_VERSION): .pyc bytes differ
+  between patch releases of one minor version, so the release is an input like the pins.
 - `PRUNED` below: parts of dependencies that the forwarder can never reach.
 - a cache on disk keyed by a hash of every input (components/bundle_cache.py): a second
   preview installs nothing and needs no CPython 3.13, and an in-process memo makes the program
@@ -37,7 +40,14 @@ from pathlib import Path
 
 from components import bundle_cache
 from components.bundle_cache import Bundle
-from components.bundle_python import PYTHON_ENV, BundleError, target_python
+from components.bundle_imports import Target, cold_start_modules
+from components.bundle_python import (
+    PYTHON_ENV,
+    BundleError,
+    checked_python,
+    minor_version,
+    target_python,
+)
 
 __all__ = ["PYTHON_ENV", "Bundle", "BundleError", "build_bundle", "unpack"]
 
@@ -52,6 +62,11 @@ CACHE_DIR = REPO_ROOT / ".build"
 # Lambda to 2029.
 PYTHON_VERSION = "3.13"
 LAMBDA_RUNTIME = f"python{PYTHON_VERSION}"
+# The CPython release that compiles the bytecode, an input of the bundle's bytes: built with
+# 3.13.0 and with 3.13.5, the same inputs gave 51 of 174 .pyc files different bytes. 3.13.5
+# is Debian 13's python3.13, and what .ci/cpython-3.13 builds from Debian's source package
+# where no package of it exists. Any 3.13.x runs its bytecode (one magic number per minor).
+COMPILER_VERSION = "3.13.5"
 LAMBDA_ARCHITECTURE = "arm64"
 PLATFORM = "manylinux2014_aarch64"
 
@@ -88,11 +103,14 @@ PRUNED: dict[str, str] = {
     "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz": "tz database; the forwarder parses no zones",
 }
 
-# Imported on the first invocation rather than at module import; compiled too.
-PRECOMPILE_ALSO: tuple[str, ...] = ("requests_aws4auth",)
+# Imported on a cold start, though no `import` statement at import time says so; compiled too.
+PRECOMPILE_ALSO: tuple[str, ...] = (
+    "requests_aws4auth",  # imported by forwarder.client on the first invocation
+    "idna",  # requests.packages imports it with __import__(name), which no walk can read
+)
 
 # Bumped whenever the way the archive is laid out changes, so old cache entries are not reused.
-BUILD_FORMAT = "2"
+BUILD_FORMAT = "3"
 
 # Zip metadata fixed for reproducibility: the earliest time a zip can hold, unix, rw-r--r--.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -107,7 +125,7 @@ Installer = Callable[[Sequence[str], Path, str, str], None]
 def build_bundle(
     src_dir: Path = LAMBDA_SRC,
     cache_dir: Path = CACHE_DIR,
-    python_version: str = PYTHON_VERSION,
+    compiler_version: str = COMPILER_VERSION,
     platform: str = PLATFORM,
     installer: Installer | None = None,
     python: str | None = None,
@@ -115,18 +133,19 @@ def build_bundle(
     """The forwarder archive for these inputs: memoised per process, cached on disk by inputs.
 
     `installer` is for tests; by default pip installs the pins for the Lambda platform.
-    `python` is the CPython that compiles the bytecode; by default one of `python_version` is
-    looked for, and only when the cache does not hold the bundle already.
+    `python` is the CPython that compiles the bytecode, which must be `compiler_version` (the
+    cache key says so); by default one is looked for, only when the cache lacks the bundle.
     """
     # 1. The inputs, and the key they hash to.
+    python_version = minor_version(compiler_version)
     pins = all_pins(src_dir / "requirements.txt")
-    key = input_key(src_dir, pins, python_version, platform)
+    key = input_key(src_dir, pins, compiler_version, platform)
     # 2. A bundle built earlier from the same inputs is the answer.
     cached = bundle_cache.lookup(cache_dir, key)
     if cached is not None:
         return cached
     # 3. Only a build needs the runtime's CPython.
-    exe = python or target_python(python_version)
+    exe = checked_python(python, compiler_version) if python else target_python(compiler_version)
     with bundle_cache.staging(cache_dir) as tmp:
         site = tmp / "site"
         site.mkdir()
@@ -136,8 +155,8 @@ def build_bundle(
         prune(site)
         # 6. Plus the forwarder's own code.
         copy_sources(src_dir, site)
-        # 7. Bytecode for the cold start.
-        precompile(site, exe)
+        # 7. Bytecode for what a cold start imports, chosen from the files alone.
+        precompile(site, cold_start_files(site, python_version), exe)
         # 8. The zip, byte-for-byte reproducible.
         write_zip(archive_entries(site), tmp / "bundle.zip")
         # 9. Into the cache, for this run and the next.
@@ -188,8 +207,11 @@ def _source_files(src_dir: Path) -> list[Path]:
     )
 
 
-def input_key(src_dir: Path, pins: Sequence[str], python_version: str, platform: str) -> str:
-    """sha256 over everything the archive depends on: sources, pins, platform, layout."""
+def input_key(src_dir: Path, pins: Sequence[str], compiler_version: str, platform: str) -> str:
+    """sha256 over everything the archive depends on: sources, pins, compiler, platform, layout.
+
+    Constants and files only: a cache hit needs no interpreter to be found or run.
+    """
     h = hashlib.sha256()
 
     def feed(label: str, data: bytes) -> None:
@@ -198,7 +220,7 @@ def input_key(src_dir: Path, pins: Sequence[str], python_version: str, platform:
         h.update(data)
 
     feed("format", BUILD_FORMAT.encode())
-    feed("python", python_version.encode())
+    feed("python", compiler_version.encode())
     feed("platform", platform.encode())
     for pin in pins:
         feed("pin", pin.encode())
@@ -231,20 +253,23 @@ def pip_install(pins: Sequence[str], target: Path, python_version: str, platform
         raise BundleError(f"pip could not install the forwarder's pins for {platform}")
 
 
-def precompile(stage: Path, python: str) -> list[str]:
-    """Compiles what a cold start imports, in a CPython of the runtime's version.
+def cold_start_files(site: Path, python_version: str) -> list[str]:
+    """The staged .py files a cold start imports, read from the files (no import, no host)."""
+    major, minor = (int(n) for n in python_version.split("."))
+    target = Target(version=(major, minor), sys_platform="linux", os_name="posix")
+    return cold_start_modules(site, ["forwarder.handler", *PRECOMPILE_ALSO], target)
 
-    Runs isolated (-I -S -B) with only the staged bundle on the path, so it also proves the
-    handler imports from the bundle alone; returns the compiled files, relative to `stage`.
-    """
+
+def precompile(stage: Path, files: Sequence[str], python: str) -> None:
+    """Compiles `files` (relative to `stage`) in the pinned CPython, run isolated (-I -S -B)."""
     result = subprocess.run(
-        [python, "-I", "-S", "-B", str(PRECOMPILE_SCRIPT), str(stage), json.dumps(PRECOMPILE_ALSO)],
+        [python, "-I", "-S", "-B", str(PRECOMPILE_SCRIPT), str(stage), json.dumps(list(files))],
         capture_output=True, text=True, timeout=300,
         env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
     )  # fmt: skip
     if result.returncode != 0:
-        raise BundleError(f"the handler does not import from the bundle:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BundleError(f"compiling the bundle's bytecode with {python} failed: {last}")
 
 
 def _excluded(rel: str) -> bool:

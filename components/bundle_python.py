@@ -1,7 +1,8 @@
-"""Finds the CPython of the Lambda runtime's version that compiles the bundle's bytecode.
+"""Finds the CPython release that compiles the bundle's bytecode.
 
 Bytecode is specific to a CPython minor version, so the .pyc the bundle ships must come from
-the runtime's own version; it is only needed when a bundle is built, never on a cache hit.
+the runtime's own version, and its bytes from one pinned release (components/bundle.py,
+COMPILER_VERSION). It is only needed when a bundle is built, never on a cache hit.
 """
 
 from __future__ import annotations
@@ -36,16 +37,35 @@ def interpreter_version(exe: str) -> str | None:
     return version if out.returncode == 0 and impl == "cpython" else None
 
 
-def _minor(full: str) -> str:
-    return ".".join(full.split(".")[:2])
+def minor_version(version: str) -> str:
+    """'3.13' for '3.13.5' (and for '3.13')."""
+    return ".".join(version.split(".")[:2])
+
+
+def _matches(full: str, version: str) -> bool:
+    return full == version if version.count(".") == 2 else minor_version(full) == version
+
+
+def provided_python(version: str) -> Path:
+    """Where .ci/cpython-3.13 installs CPython `version` (a release) when it builds one."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "edgelogs" / f"cpython-{version}" / "bin" / f"python{minor_version(version)}"
+
+
+def checked_python(exe: str, version: str) -> str:
+    """`exe`, once it is shown to be CPython `version`; else BundleError."""
+    full = interpreter_version(exe)
+    if full is None or not _matches(full, version):
+        raise BundleError(f"{exe} is {f'CPython {full}' if full else 'no CPython'}, not {version}")
+    return exe
 
 
 @functools.cache
 def target_python(version: str) -> str:
-    """The path of a CPython `version` (e.g. "3.13") to compile the runtime's bytecode with.
+    """The path of a CPython `version`: a release ("3.13.5") or any of a minor ("3.13").
 
     Looked for in $EDGELOGS_BUNDLE_PYTHON (then it must be one), this interpreter,
-    `python<version>` on PATH, and pyenv's versions, in that order.
+    `python3.13` on PATH, pyenv's versions and where .ci/cpython-3.13 installs one, in order.
     """
     named = os.environ.get(PYTHON_ENV, "")
     if named:
@@ -54,17 +74,19 @@ def target_python(version: str) -> str:
         full = interpreter_version(named)
         if full is None:
             raise BundleError(f"{PYTHON_ENV}={named} is not a working CPython")
-        if _minor(full) != version:
+        if not _matches(full, version):
             raise BundleError(f"{PYTHON_ENV}={named} is CPython {full}, not {version}")
         return named
-    candidates = [sys.executable, shutil.which(f"python{version}")]
+    minor = minor_version(version)
+    candidates = [sys.executable, shutil.which(f"python{minor}")]
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    candidates += sorted(glob(f"{pyenv_root}/versions/{minor}.*/bin/python{minor}"))
+    candidates.append(str(provided_python(version)))
     for exe in filter(None, candidates):
         full = interpreter_version(exe)
-        if full and _minor(full) == version:
+        if full and _matches(full, version):
             return exe
     raise BundleError(
-        f"building the forwarder bundle needs CPython {version}, the Lambda runtime's version, "
-        f"to compile its bytecode: install Python {version} or point {PYTHON_ENV} at one"
+        f"building the forwarder bundle needs CPython {version} to compile its bytecode: "
+        f"run .ci/cpython-3.13 (it builds one) or point {PYTHON_ENV} at one"
     )

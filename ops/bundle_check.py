@@ -1,6 +1,6 @@
 """Imports the handler from an unpacked bundle the way Lambda would, and times it.
 
-The interpreter is a CPython of the Lambda runtime's version (components/bundle_python.py),
+The interpreter is the CPython release that compiles the bundle (components/bundle_python.py),
 so the bytecode the bundle ships is what it loads. It runs with `-I -S`: no user or system
 site-packages, so nothing installed on this machine can hide a dependency missing from the
 bundle. Only the stdlib, the bundle, and boto3/botocore (with their own dependencies that the
@@ -17,7 +17,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from components.bundle import PYTHON_VERSION
+from components.bundle import COMPILER_VERSION
 from components.bundle_python import target_python
 
 # What the Lambda Python runtime provides besides the stdlib. Their other dependencies
@@ -44,13 +44,13 @@ def runtime_shim(dest: Path) -> Path:
 def import_in_clean_interpreter(
     bundle_dir: Path, shim_dir: Path, module: str = "forwarder.handler", bytecode: bool = True
 ) -> dict:
-    """Imports `module` in a fresh `-I -S` interpreter; returns {"ms": float, "origins": {...}}.
+    """Imports `module` in a fresh `-I -S` interpreter; returns ops/bundle_probe.py's report.
 
     It always runs with -B: Lambda's /var/task is read-only, so a cold start loads the .pyc the
     bundle ships and compiles (without keeping) whatever else it imports. bytecode=False
     hides the shipped .pyc too, to show what a bundle without them would cost.
     """
-    args = [target_python(PYTHON_VERSION), "-I", "-S", "-B"]
+    args = [target_python(COMPILER_VERSION), "-I", "-S", "-B"]
     if not bytecode:
         bundle_dir = _without_bytecode(bundle_dir)
     # A minimal environment like Lambda's: -I already ignores PYTHON* variables.
@@ -81,7 +81,7 @@ def run_in_clean_interpreter(
     """Runs `code` in a fresh `-I -S -B` interpreter that sees only bundle, shim and stdlib."""
     prelude = f"import sys; sys.path[:0] = {[str(bundle_dir), str(shim_dir)]!r}\n"
     result = subprocess.run(
-        [target_python(PYTHON_VERSION), "-I", "-S", "-B", "-c", prelude + code],
+        [target_python(COMPILER_VERSION), "-I", "-S", "-B", "-c", prelude + code],
         capture_output=True,
         text=True,
         env={"PATH": os.environ.get("PATH", ""), **(env or {})},

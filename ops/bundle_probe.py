@@ -3,8 +3,9 @@
     python3.13 -I -S -B bundle_probe.py PATHS_JSON MODULE
 
 Puts PATHS_JSON (a JSON list of folders: the unpacked bundle, the runtime's packages) first on
-sys.path, imports MODULE, and prints {"ms": import time, "origins": {top-level module: file}}
-as JSON, so the caller can prove the bundle served every third-party module.
+sys.path, imports MODULE, and prints as JSON {"ms": import time, "origins": {top-level module:
+file}, "files": [the file of every module loaded]}, so the caller can prove the bundle served
+every third-party module, and see which files the import loaded.
 """
 
 import importlib
@@ -18,12 +19,15 @@ def main(paths: list[str], module: str) -> dict:
     t0 = time.perf_counter()
     importlib.import_module(module)
     elapsed = (time.perf_counter() - t0) * 1000
-    origins = {}
+    origins, files = {}, []
     for name, mod in list(sys.modules.items()):
         path = getattr(mod, "__file__", None)
-        if path and "." not in name and name != "__main__":  # __main__ is this file
+        if not path or name == "__main__":  # __main__ is this file
+            continue
+        files.append(path)
+        if "." not in name:
             origins[name] = path
-    return {"ms": elapsed, "origins": origins}
+    return {"ms": elapsed, "origins": origins, "files": sorted(files)}
 
 
 if __name__ == "__main__":

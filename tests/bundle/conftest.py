@@ -1,6 +1,6 @@
 """One real build of the forwarder bundle per test session, in a cache folder of its own.
 
-The build compiles bytecode with a CPython of the Lambda runtime's version. Tests that need
+The build compiles bytecode with the pinned CPython release (components/bundle.py). Tests that need
 one ask for the `runtime_python` fixture (directly or through `bundle`): without one they are
 skipped with the reason on a developer's machine, and fail in CI (CI=true), where .ci/run
 provides it. Every other test here runs anywhere.
@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from components.bundle import PYTHON_VERSION, Bundle, build_bundle, unpack
+from components.bundle import COMPILER_VERSION, Bundle, build_bundle, unpack
 from components.bundle_python import BundleError, target_python
 
 
 @pytest.fixture(scope="session")
 def runtime_python() -> str:
-    """The path of a CPython of the runtime's version (see components/bundle_python.py)."""
+    """The path of the CPython release that compiles the bundle (components/bundle_python.py)."""
     try:
-        return target_python(PYTHON_VERSION)
+        return target_python(COMPILER_VERSION)
     except BundleError as exc:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must provide CPython {PYTHON_VERSION} (.ci/run does): {exc}")
-        pytest.skip(f"needs CPython {PYTHON_VERSION}: {exc}")
+            pytest.fail(f"CI must provide CPython {COMPILER_VERSION} (.ci/run does): {exc}")
+        pytest.skip(f"needs CPython {COMPILER_VERSION}: {exc}")
 
 
 @pytest.fixture(scope="session")

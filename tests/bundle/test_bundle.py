@@ -6,6 +6,7 @@ import email
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -145,6 +146,26 @@ def test_bytecode_is_for_the_runtime_unchecked_and_covers_the_cold_start(
     assert origins["forwarder"].startswith(str(poisoned))
 
 
+def test_every_module_a_cold_start_loads_from_the_bundle_has_bytecode(
+    bundle: Bundle, unpacked: Path, tmp_path: Path
+) -> None:
+    # The list was read from the files (components/bundle_imports.py); here the runtime's
+    # CPython really imports the handler (and what the first invocation adds) and every
+    # bundle module it loaded must have had its .pyc shipped.
+    names = set(_names(bundle))
+    shim = runtime_shim(tmp_path / "runtime")
+    loaded: set[str] = set()
+    for module in ("forwarder.handler", *bundle_mod.PRECOMPILE_ALSO):
+        files = import_in_clean_interpreter(unpacked, shim, module=module)["files"]
+        loaded |= {Path(f).relative_to(unpacked).as_posix() for f in files
+                   if f.startswith(str(unpacked) + "/") and f.endswith(".py")}  # fmt: skip
+    assert "forwarder/handler.py" in loaded and "opensearchpy/transport.py" in loaded
+    for rel in sorted(loaded):
+        folder, _, name = rel.rpartition("/")
+        pyc = f"{folder}/__pycache__/{name[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
+        assert pyc in names, f"{rel} is imported on a cold start but has no bytecode"
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
@@ -185,8 +206,8 @@ def test_a_cached_bundle_needs_no_runtime_python(
 ) -> None:
     # Built once with this interpreter standing in for the runtime's (no CPython 3.13 needed).
     src, cache = _tiny_src(tmp_path / "src"), tmp_path / "cache"
-    monkeypatch.setattr(bundle_mod, "PRECOMPILE_ALSO", ("tinydep",))
-    first = build_bundle(src, cache, installer=_fake_installer, python=sys.executable)
+    here = platform.python_version()
+    first = build_bundle(src, cache, here, installer=_fake_installer, python=sys.executable)
     # A later program run on a machine without any CPython 3.13: nothing to search, PATH
     # empty, the variable pointing nowhere. The cached bundle is still the answer.
     monkeypatch.setattr(bundle_cache, "_built", {})
@@ -194,12 +215,23 @@ def test_a_cached_bundle_needs_no_runtime_python(
     monkeypatch.setenv("PATH", "")
     # The search itself, not its answer remembered from earlier in this process.
     monkeypatch.setattr(bundle_mod, "target_python", bundle_python.target_python.__wrapped__)
-    again = build_bundle(src, cache, installer=_fail_install)
+    again = build_bundle(src, cache, here, installer=_fail_install)
     assert again == first
     # And a changed forwarder does need it, with the one-line reason.
     (src / "forwarder" / "handler.py").write_text("import tinydep  # changed\n")
     with pytest.raises(bundle_python.BundleError, match="no such file"):
-        build_bundle(src, cache, installer=_fail_install)
+        build_bundle(src, cache, here, installer=_fail_install)
+
+
+def test_an_interpreter_of_another_release_cannot_build_under_the_pinned_key(
+    tmp_path: Path,
+) -> None:
+    # The cache key names the compiler release; an interpreter of another one would store
+    # other bytes under it.
+    src = _tiny_src(tmp_path / "src")
+    with pytest.raises(bundle_python.BundleError, match=r"is CPython \S+, not 3\.13\.5"):
+        build_bundle(src, tmp_path / "cache", "3.13.5", installer=_fail_install,
+                     python=sys.executable)  # fmt: skip
 
 
 def test_entries_are_sorted_with_fixed_times_and_modes(bundle: Bundle) -> None:
@@ -304,6 +336,10 @@ def test_the_cache_key_follows_every_input(tmp_path: Path) -> None:
     base = input_key(src, pins, "3.14", "manylinux2014_aarch64")
     assert input_key(src, pins, "3.14", "manylinux2014_aarch64") == base
     assert input_key(src, pins, "3.13", "manylinux2014_aarch64") != base
+    # Another patch release of the compiler writes other .pyc bytes: another bundle.
+    assert input_key(src, pins, "3.13.5", "manylinux2014_aarch64") != input_key(
+        src, pins, "3.13.0", "manylinux2014_aarch64"
+    )
     assert input_key(src, pins, "3.14", "manylinux2014_x86_64") != base
     assert input_key(src, ["opensearch-py==3.1.0"], "3.14", "manylinux2014_aarch64") != base
     (src / "forwarder" / "__pycache__").mkdir()
@@ -337,3 +373,7 @@ def test_zip_bytes_ignore_file_times_and_modes(tmp_path: Path) -> None:
     a.chmod(0o755)
     write_zip({"pkg/a.py": a, "pkg/b.py": b}, tmp_path / "two.zip")
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+
+
+def test_the_compiler_release_is_of_the_runtime_version() -> None:
+    assert bundle_python.minor_version(bundle_mod.COMPILER_VERSION) == PYTHON_VERSION

@@ -14,7 +14,11 @@ The rules, chosen to follow what runs at import time and nothing of the host:
   `sys.version_info`, `TYPE_CHECKING`) is decided for the Lambda runtime (`Target`, the same
   on every host); both branches of any other `if`, since the tree cannot say which runs.
 - Modules whose import is attempted and fails (`try: import x except ImportError`) are
-  followed and compiled too: Lambda loads them up to the failure on every cold start.
+  followed and compiled too: Lambda loads them up to the failure on every cold start. Their
+  later imports are walked as if it had not failed, and an unknown `if` takes both branches,
+  so the list errs towards a few files Lambda never loads (a few KB). What no walk can see
+  (`__import__(name)`, imports inside functions) is listed in bundle.PRECOMPILE_ALSO, and a
+  test checks that every bundle module the runtime's CPython loads has its .pyc.
 - `import a.b.c` imports a, a.b and a.b.c; `from p import x` imports p, and p.x when x is a
   submodule of p; relative imports resolve against the importing module's package.
 - A module is compiled when its `.py` file is in the tree, even if an extension module of the

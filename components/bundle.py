@@ -41,15 +41,10 @@ from pathlib import Path
 from components import bundle_cache
 from components.bundle_cache import Bundle
 from components.bundle_imports import Target, cold_start_modules
-from components.bundle_python import (
-    PYTHON_ENV,
-    BundleError,
-    checked_python,
-    minor_version,
-    target_python,
-)
+from components.bundle_python import BundleError, checked_python, minor_version, target_python
 
-__all__ = ["PYTHON_ENV", "Bundle", "BundleError", "build_bundle", "unpack"]
+# Bundle and BundleError are part of this module's interface (the program, scripts/bundle).
+__all__ = ["Bundle", "BundleError", "build_bundle", "unpack"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -253,25 +248,6 @@ def pip_install(pins: Sequence[str], target: Path, python_version: str, platform
         raise BundleError(f"pip could not install the forwarder's pins for {platform}")
 
 
-def cold_start_files(site: Path, python_version: str) -> list[str]:
-    """The staged .py files a cold start imports, read from the files (no import, no host)."""
-    major, minor = (int(n) for n in python_version.split("."))
-    target = Target(version=(major, minor), sys_platform="linux", os_name="posix")
-    return cold_start_modules(site, ["forwarder.handler", *PRECOMPILE_ALSO], target)
-
-
-def precompile(stage: Path, files: Sequence[str], python: str) -> None:
-    """Compiles `files` (relative to `stage`) in the pinned CPython, run isolated (-I -S -B)."""
-    result = subprocess.run(
-        [python, "-I", "-S", "-B", str(PRECOMPILE_SCRIPT), str(stage), json.dumps(list(files))],
-        capture_output=True, text=True, timeout=300,
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
-    )  # fmt: skip
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BundleError(f"compiling the bundle's bytecode with {python} failed: {last}")
-
-
 def _excluded(rel: str) -> bool:
     """True for installed files that vary between builds or are never imported on Lambda."""
     parts = rel.split("/")
@@ -308,6 +284,25 @@ def copy_sources(src_dir: Path, site: Path) -> None:
         dest = site / path.relative_to(src_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
+
+
+def cold_start_files(site: Path, python_version: str) -> list[str]:
+    """The staged .py files a cold start imports, read from the files (no import, no host)."""
+    major, minor = (int(n) for n in python_version.split("."))
+    target = Target(version=(major, minor), sys_platform="linux", os_name="posix")
+    return cold_start_modules(site, ["forwarder.handler", *PRECOMPILE_ALSO], target)
+
+
+def precompile(stage: Path, files: Sequence[str], python: str) -> None:
+    """Compiles `files` (relative to `stage`) in the pinned CPython, run isolated (-I -S -B)."""
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", str(PRECOMPILE_SCRIPT), str(stage), json.dumps(list(files))],
+        capture_output=True, text=True, timeout=300,
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BundleError(f"compiling the bundle's bytecode with {python} failed: {last}")
 
 
 def archive_entries(site: Path) -> dict[str, Path]:

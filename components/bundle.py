@@ -10,32 +10,41 @@ Why each rule exists:
 - fixed timestamps, sorted entries, fixed permissions, no install records: the zip's sha256 is
   Lambda's CodeSha256, so any byte that changes between two builds of the same inputs would
   redeploy every region on every `pulumi up`.
-- bytecode shipped for the cold-start import path, compiled by a CPython of the runtime's own
-  version as unchecked-hash .pyc (no timestamps, never re-validated): Lambda's /var/task is
-  read-only, so without it every cold start compiles opensearch-py, requests and urllib3
-  again (about 2.5 times slower here). Only what the handler imports gets a .pyc, which keeps
-  the zip under 2 MB.
+- bytecode shipped for the cold-start import path, compiled as unchecked-hash .pyc (no
+  timestamps, never re-validated): Lambda's /var/task is read-only, so without it every cold
+  start compiles opensearch-py, requests and urllib3 again (about 2.5 times slower here). Only
+  what the handler imports gets a .pyc, which keeps the zip under 2 MB; that list is read from
+  the bundle's own files (components/bundle_imports.py), never by importing them here, so it
+  is the same on any build machine.
+- bytecode compiled by one pinned CPython release (COMPILER_VERSION): .pyc bytes differ
+  between patch releases of one minor version, so the release is an input like the pins.
 - `PRUNED` below: parts of dependencies that the forwarder can never reach.
-- a cache on disk keyed by a hash of every input: a second preview installs nothing, and an
-  in-process memo makes the program build at most once per run however many regions ask.
+- a cache on disk keyed by a hash of every input (components/bundle_cache.py): a second
+  preview installs nothing and needs no CPython 3.13, and an in-process memo makes the program
+  build at most once per run however many regions ask.
+
+`build_bundle` is the entry point; it reads as the list of steps below it, in order.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from glob import glob
 from pathlib import Path
+
+from components import bundle_cache
+from components.bundle_cache import Bundle
+from components.bundle_imports import Target, cold_start_modules
+from components.bundle_python import BundleError, checked_python, minor_version, target_python
+
+# Bundle and BundleError are part of this module's interface (the program, scripts/bundle).
+__all__ = ["Bundle", "BundleError", "build_bundle", "unpack"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -44,9 +53,15 @@ CACHE_DIR = REPO_ROOT / ".build"
 # The deploy side must create the function with exactly these, or the wheels and bytecode below
 # would not match the interpreter and CPU that run them. python3.13 rather than the newer
 # python3.14: bytecode is version-specific and a CPython 3.13 is at hand to compile it (see
-# target_python), which more than halves the cold-start import. Supported by Lambda to 2029.
+# components/bundle_python.py), which more than halves the cold-start import. Supported by
+# Lambda to 2029.
 PYTHON_VERSION = "3.13"
 LAMBDA_RUNTIME = f"python{PYTHON_VERSION}"
+# The CPython release that compiles the bytecode, an input of the bundle's bytes: built with
+# 3.13.0 and with 3.13.5, the same inputs gave 51 of 174 .pyc files different bytes. 3.13.5
+# is Debian 13's python3.13, and what .ci/cpython-3.13 builds from Debian's source package
+# where no package of it exists. Any 3.13.x runs its bytecode (one magic number per minor).
+COMPILER_VERSION = "3.13.5"
 LAMBDA_ARCHITECTURE = "arm64"
 PLATFORM = "manylinux2014_aarch64"
 
@@ -83,36 +98,64 @@ PRUNED: dict[str, str] = {
     "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz": "tz database; the forwarder parses no zones",
 }
 
-# Imported on the first invocation rather than at module import; compiled too.
-PRECOMPILE_ALSO: tuple[str, ...] = ("requests_aws4auth",)
+# Imported on a cold start, though no `import` statement at import time says so; compiled too.
+PRECOMPILE_ALSO: tuple[str, ...] = (
+    "requests_aws4auth",  # imported by forwarder.client on the first invocation
+    "idna",  # requests.packages imports it with __import__(name), which no walk can read
+)
 
 # Bumped whenever the way the archive is laid out changes, so old cache entries are not reused.
-BUILD_FORMAT = "2"
-
-# The environment variable that names the CPython used to compile the bytecode.
-PYTHON_ENV = "EDGELOGS_BUNDLE_PYTHON"
+BUILD_FORMAT = "3"
 
 # Zip metadata fixed for reproducibility: the earliest time a zip can hold, unix, rw-r--r--.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 
+# The program that compiles the bytecode, run as a file by the runtime's CPython.
+PRECOMPILE_SCRIPT = Path(__file__).with_name("bundle_precompile.py")
+
 Installer = Callable[[Sequence[str], Path, str, str], None]
 
 
-class BundleError(RuntimeError):
-    """The bundle cannot be built here; the message says what is missing."""
+def build_bundle(
+    src_dir: Path = LAMBDA_SRC,
+    cache_dir: Path = CACHE_DIR,
+    compiler_version: str = COMPILER_VERSION,
+    platform: str = PLATFORM,
+    installer: Installer | None = None,
+    python: str | None = None,
+) -> Bundle:
+    """The forwarder archive for these inputs: memoised per process, cached on disk by inputs.
 
-
-@dataclass(frozen=True)
-class Bundle:
-    path: Path  # the zip file
-    sha256: str  # hex digest of the zip's bytes
-    zip_bytes: int
-
-    @property
-    def source_code_hash(self) -> str:
-        """base64 of the raw sha256, the form Lambda's CodeSha256 uses."""
-        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+    `installer` is for tests; by default pip installs the pins for the Lambda platform.
+    `python` is the CPython that compiles the bytecode, which must be `compiler_version` (the
+    cache key says so); by default one is looked for, only when the cache lacks the bundle.
+    """
+    # 1. The inputs, and the key they hash to.
+    python_version = minor_version(compiler_version)
+    pins = all_pins(src_dir / "requirements.txt")
+    key = input_key(src_dir, pins, compiler_version, platform)
+    # 2. A bundle built earlier from the same inputs is the answer.
+    cached = bundle_cache.lookup(cache_dir, key)
+    if cached is not None:
+        return cached
+    # 3. Only a build needs the runtime's CPython.
+    exe = checked_python(python, compiler_version) if python else target_python(compiler_version)
+    with bundle_cache.staging(cache_dir) as tmp:
+        site = tmp / "site"
+        site.mkdir()
+        # 4. The pinned wheels for the Lambda platform.
+        (installer or pip_install)(pins, site, python_version, platform)
+        # 5. Minus what the forwarder never reaches (before compiling, so it stays out).
+        prune(site)
+        # 6. Plus the forwarder's own code.
+        copy_sources(src_dir, site)
+        # 7. Bytecode for what a cold start imports, chosen from the files alone.
+        precompile(site, cold_start_files(site, python_version), exe)
+        # 8. The zip, byte-for-byte reproducible.
+        write_zip(archive_entries(site), tmp / "bundle.zip")
+        # 9. Into the cache, for this run and the next.
+        return bundle_cache.store(cache_dir, key, tmp / "bundle.zip")
 
 
 def read_pins(requirements: Path) -> list[str]:
@@ -159,8 +202,11 @@ def _source_files(src_dir: Path) -> list[Path]:
     )
 
 
-def input_key(src_dir: Path, pins: Sequence[str], python_version: str, platform: str) -> str:
-    """sha256 over everything the archive depends on: sources, pins, platform, layout."""
+def input_key(src_dir: Path, pins: Sequence[str], compiler_version: str, platform: str) -> str:
+    """sha256 over everything the archive depends on: sources, pins, compiler, platform, layout.
+
+    Constants and files only: a cache hit needs no interpreter to be found or run.
+    """
     h = hashlib.sha256()
 
     def feed(label: str, data: bytes) -> None:
@@ -169,7 +215,7 @@ def input_key(src_dir: Path, pins: Sequence[str], python_version: str, platform:
         h.update(data)
 
     feed("format", BUILD_FORMAT.encode())
-    feed("python", python_version.encode())
+    feed("python", compiler_version.encode())
     feed("platform", platform.encode())
     for pin in pins:
         feed("pin", pin.encode())
@@ -197,79 +243,9 @@ def pip_install(pins: Sequence[str], target: Path, python_version: str, platform
         "--quiet",
         *pins,
     ]  # fmt: skip
-    subprocess.run(cmd, check=True)
-
-
-def _interpreter_version(exe: str) -> str | None:
-    """'3.13.0' for a CPython at `exe`, None when it is not a working CPython."""
-    try:
-        out = subprocess.run(
-            [exe, "-I", "-c", "import sys, platform; "
-             "print(sys.implementation.name, platform.python_version())"],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    impl, _, version = out.stdout.strip().partition(" ")
-    return version if out.returncode == 0 and impl == "cpython" else None
-
-
-@functools.cache
-def target_python(version: str = PYTHON_VERSION) -> tuple[str, str]:
-    """(path, full version) of a CPython `version` to compile the runtime's bytecode with.
-
-    Looked for in $EDGELOGS_BUNDLE_PYTHON, this interpreter, `python<version>` on PATH, and
-    pyenv's versions, in that order.
-    """
-    candidates = [os.environ.get(PYTHON_ENV, ""), sys.executable, shutil.which(f"python{version}")]
-    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
-    for exe in filter(None, candidates):
-        full = _interpreter_version(exe)
-        if full and full.rsplit(".", 1)[0] == version:
-            return exe, full
-        if exe == os.environ.get(PYTHON_ENV):
-            raise BundleError(f"{PYTHON_ENV}={exe} is not a CPython {version} (found {full})")
-    raise BundleError(
-        f"building the forwarder bundle needs CPython {version}, the Lambda runtime's version, "
-        f"to compile its bytecode: install Python {version} or point {PYTHON_ENV} at one"
-    )
-
-
-_PRECOMPILE = """
-import importlib, importlib.util, json, py_compile, sys
-root = sys.argv[1]
-sys.path.insert(0, root)
-for name in ["forwarder.handler", *json.loads(sys.argv[2])]:
-    importlib.import_module(name)
-done = []
-for mod in list(sys.modules.values()):
-    src = getattr(mod, "__file__", None) or ""
-    if src.startswith(root + "/") and src.endswith(".py"):
-        rel = src[len(root) + 1:]
-        # dfile: tracebacks name the file where Lambda unpacks it.
-        py_compile.compile(src, cfile=importlib.util.cache_from_source(src),
-                           dfile="/var/task/" + rel, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        done.append(rel)
-print(json.dumps(sorted(done)))
-"""
-
-
-def precompile(stage: Path, python: str) -> list[str]:
-    """Compiles what a cold start imports, in a CPython of the runtime's version.
-
-    Runs isolated (-I -S -B) with only the staged bundle on the path, so it also proves the
-    handler imports from the bundle alone; returns the compiled files, relative to `stage`.
-    """
-    result = subprocess.run(
-        [python, "-I", "-S", "-B", "-c", _PRECOMPILE, str(stage), json.dumps(PRECOMPILE_ALSO)],
-        capture_output=True, text=True, timeout=300,
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise BundleError(f"the handler does not import from the bundle:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    if subprocess.run(cmd).returncode != 0:
+        # pip has said why above; this is the line that ends the command.
+        raise BundleError(f"pip could not install the forwarder's pins for {platform}")
 
 
 def _excluded(rel: str) -> bool:
@@ -295,6 +271,45 @@ def _files_under(root: Path) -> Iterable[tuple[str, Path]]:
             yield path.relative_to(root).as_posix(), path
 
 
+def prune(site: Path) -> None:
+    """Deletes the installed files that `_excluded` leaves out of the archive."""
+    for rel, path in _files_under(site):
+        if _excluded(rel):
+            path.unlink()
+
+
+def copy_sources(src_dir: Path, site: Path) -> None:
+    """Copies lambda_src/forwarder/** to the archive's root, beside the dependencies."""
+    for path in _source_files(src_dir):
+        dest = site / path.relative_to(src_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+
+
+def cold_start_files(site: Path, python_version: str) -> list[str]:
+    """The staged .py files a cold start imports, read from the files (no import, no host)."""
+    major, minor = (int(n) for n in python_version.split("."))
+    target = Target(version=(major, minor), sys_platform="linux", os_name="posix")
+    return cold_start_modules(site, ["forwarder.handler", *PRECOMPILE_ALSO], target)
+
+
+def precompile(stage: Path, files: Sequence[str], python: str) -> None:
+    """Compiles `files` (relative to `stage`) in the pinned CPython, run isolated (-I -S -B)."""
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", str(PRECOMPILE_SCRIPT), str(stage), json.dumps(list(files))],
+        capture_output=True, text=True, timeout=300,
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BundleError(f"compiling the bundle's bytecode with {python} failed: {last}")
+
+
+def archive_entries(site: Path) -> dict[str, Path]:
+    """Archive name -> file, for everything staged that the archive ships."""
+    return {rel: path for rel, path in _files_under(site) if not _excluded(rel)}
+
+
 def write_zip(entries: dict[str, Path], dest: Path) -> None:
     """Writes a zip whose bytes depend only on the entries' names and contents."""
     with zipfile.ZipFile(dest, "w") as zf:
@@ -304,81 +319,6 @@ def write_zip(entries: dict[str, Path], dest: Path) -> None:
             info.external_attr = _FILE_MODE
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, entries[name].read_bytes(), compresslevel=9)
-
-
-def _bundle_of(path: Path) -> Bundle:
-    data = path.read_bytes()
-    return Bundle(path=path, sha256=hashlib.sha256(data).hexdigest(), zip_bytes=len(data))
-
-
-# (cache dir, input key) -> bundle, so one program run hashes sources but builds at most once.
-_built: dict[tuple[str, str], Bundle] = {}
-
-
-def build_bundle(
-    src_dir: Path = LAMBDA_SRC,
-    cache_dir: Path = CACHE_DIR,
-    python_version: str = PYTHON_VERSION,
-    platform: str = PLATFORM,
-    installer: Installer | None = None,
-    python: tuple[str, str] | None = None,
-) -> Bundle:
-    """The forwarder archive for these inputs: memoised per process, cached on disk by inputs.
-
-    `installer` is for tests; by default pip installs the pins for the Lambda platform.
-    `python` is the (path, full version) of the CPython that compiles the bytecode; by
-    default `target_python(python_version)`. Its full version is an input: another patch
-    release may compile different bytes.
-    """
-    pins = all_pins(src_dir / "requirements.txt")
-    exe, full_version = python or target_python(python_version)
-    key = input_key(src_dir, pins, full_version, platform)
-    memo_key = (str(cache_dir.resolve()), key)
-    if memo_key in _built and _built[memo_key].path.is_file():
-        return _built[memo_key]
-
-    cached = cache_dir / f"bundle-{key[:24]}.zip"
-    if not cached.is_file():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="bundle-", dir=cache_dir) as tmp:
-            site = Path(tmp) / "site"
-            site.mkdir()
-            (installer or pip_install)(pins, site, python_version, platform)
-            for rel, path in _files_under(site):
-                if _excluded(rel):
-                    path.unlink()  # pruned before compiling, so the probe cannot reach it
-            for path in _source_files(src_dir):
-                dest = site / path.relative_to(src_dir)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
-            precompile(site, exe)
-            entries = {rel: p for rel, p in _files_under(site) if not _excluded(rel)}
-            partial = Path(tmp) / "bundle.zip"
-            write_zip(entries, partial)
-            # Atomic, so a concurrent build (another test worker, another preview) never sees a
-            # half-written file; both would write identical bytes anyway.
-            os.replace(partial, cached)
-        prune_cache(cache_dir, keep=cached)
-    bundle = _bundle_of(cached)
-    _built[memo_key] = bundle
-    return bundle
-
-
-# Enough for a few branches or stacks built from one checkout; older bundles are only disk.
-CACHE_KEEP = 5
-
-
-def prune_cache(cache_dir: Path, keep: Path, limit: int = CACHE_KEEP) -> list[Path]:
-    """Deletes all but the `limit` most recently built bundles (never `keep`); returns them."""
-    bundles = sorted(
-        (p for p in cache_dir.glob("bundle-*.zip") if p != keep),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    removed = bundles[max(limit - 1, 0):]
-    for path in removed:
-        path.unlink(missing_ok=True)
-    return removed
 
 
 def unpack(bundle: Bundle, dest: Path) -> Path:

@@ -1,6 +1,6 @@
 """Imports the handler from an unpacked bundle the way Lambda would, and times it.
 
-The interpreter is a CPython of the Lambda runtime's version (components.bundle.target_python),
+The interpreter is the CPython release that compiles the bundle (components/bundle_python.py),
 so the bytecode the bundle ships is what it loads. It runs with `-I -S`: no user or system
 site-packages, so nothing installed on this machine can hide a dependency missing from the
 bundle. Only the stdlib, the bundle, and boto3/botocore (with their own dependencies that the
@@ -17,26 +17,15 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from components.bundle import target_python
+from components.bundle import COMPILER_VERSION
+from components.bundle_python import target_python
 
 # What the Lambda Python runtime provides besides the stdlib. Their other dependencies
 # (urllib3, python-dateutil, six) are deliberately absent: the bundle must carry its own.
 RUNTIME_PROVIDED = ("boto3", "botocore", "jmespath", "s3transfer")
 
-_PROBE = """
-import json, sys, time
-sys.path[:0] = json.loads(sys.argv[1])
-t0 = time.perf_counter()
-import {module}
-elapsed = (time.perf_counter() - t0) * 1000
-# Report where every third-party module came from, so a caller can prove the bundle served it.
-origins = {{}}
-for name, mod in list(sys.modules.items()):
-    path = getattr(mod, "__file__", None)
-    if path and "." not in name:
-        origins[name] = path
-print(json.dumps({{"ms": elapsed, "origins": origins}}))
-"""
+# The program that imports and times the handler, run as a file by the runtime's CPython.
+PROBE_SCRIPT = Path(__file__).with_name("bundle_probe.py")
 
 
 def runtime_shim(dest: Path) -> Path:
@@ -55,19 +44,19 @@ def runtime_shim(dest: Path) -> Path:
 def import_in_clean_interpreter(
     bundle_dir: Path, shim_dir: Path, module: str = "forwarder.handler", bytecode: bool = True
 ) -> dict:
-    """Imports `module` in a fresh `-I -S` interpreter; returns {"ms": float, "origins": {...}}.
+    """Imports `module` in a fresh `-I -S` interpreter; returns ops/bundle_probe.py's report.
 
     It always runs with -B: Lambda's /var/task is read-only, so a cold start loads the .pyc the
     bundle ships and compiles (without keeping) whatever else it imports. bytecode=False
     hides the shipped .pyc too, to show what a bundle without them would cost.
     """
-    args = [target_python()[0], "-I", "-S", "-B"]
+    args = [target_python(COMPILER_VERSION), "-I", "-S", "-B"]
     if not bytecode:
         bundle_dir = _without_bytecode(bundle_dir)
     # A minimal environment like Lambda's: -I already ignores PYTHON* variables.
     env = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": "us-east-1"}
     result = subprocess.run(
-        [*args, "-c", _PROBE.format(module=module), json.dumps([str(bundle_dir), str(shim_dir)])],
+        [*args, str(PROBE_SCRIPT), json.dumps([str(bundle_dir), str(shim_dir)]), module],
         capture_output=True,
         text=True,
         env=env,
@@ -92,7 +81,7 @@ def run_in_clean_interpreter(
     """Runs `code` in a fresh `-I -S -B` interpreter that sees only bundle, shim and stdlib."""
     prelude = f"import sys; sys.path[:0] = {[str(bundle_dir), str(shim_dir)]!r}\n"
     result = subprocess.run(
-        [target_python()[0], "-I", "-S", "-B", "-c", prelude + code],
+        [target_python(COMPILER_VERSION), "-I", "-S", "-B", "-c", prelude + code],
         capture_output=True,
         text=True,
         env={"PATH": os.environ.get("PATH", ""), **(env or {})},

@@ -6,8 +6,10 @@ import email
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from components import bundle as bundle_mod
+from components import bundle_cache, bundle_python
 from components.bundle import (
     EXCLUDED_DEPENDENCIES,
     PYTHON_VERSION,
@@ -30,14 +33,16 @@ from ops.bundle_check import import_in_clean_interpreter, run_in_clean_interpret
 
 MAX_ZIP_BYTES = 2_000_000
 CACHE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
-# The magic number of the runtime's CPython, asked of that interpreter itself.
-TARGET_MAGIC = bytes.fromhex(
-    subprocess.run(
-        [bundle_mod.target_python()[0], "-I", "-c",
-         "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+
+
+def _magic_number(python: str) -> bytes:
+    """The .pyc magic number of the CPython at `python`, asked of that interpreter itself."""
+    out = subprocess.run(
+        [python, "-I", "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
         capture_output=True, text=True, check=True,
-    ).stdout.strip()
-)  # fmt: skip
+    )  # fmt: skip
+    return bytes.fromhex(out.stdout.strip())
+
 
 # The environment Lambda evaluates dependency markers in (the runtime's Python on arm64 Linux).
 LAMBDA_MARKERS = {
@@ -62,9 +67,11 @@ def _fail_install(*_args: object, **_kwargs: object) -> None:
     raise AssertionError("the installer ran although the cache holds this bundle")
 
 
-def test_two_builds_from_the_same_inputs_are_identical(bundle: Bundle, tmp_path: Path) -> None:
+def test_two_builds_from_the_same_inputs_are_identical(
+    bundle: Bundle, runtime_python: str, tmp_path: Path
+) -> None:
     # A cache of its own, so pip really installs a second time.
-    again = build_bundle(cache_dir=tmp_path)
+    again = build_bundle(cache_dir=tmp_path, python=runtime_python)
     assert again.path != bundle.path
     assert again.sha256 == bundle.sha256
     assert again.path.read_bytes() == bundle.path.read_bytes()
@@ -75,10 +82,9 @@ def test_second_build_hits_the_disk_cache_and_installs_nothing(
     bundle: Bundle, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Forget this process's memo: what is left is a new program run with the .build/ cache.
-    monkeypatch.setattr(bundle_mod, "_built", {})
-    # A run asks the compiling interpreter its version once (remembered per process), and
-    # then must neither install nor compile nor start anything.
-    bundle_mod.target_python()
+    monkeypatch.setattr(bundle_cache, "_built", {})
+    # It must neither look for the runtime's CPython nor install nor compile nor start anything.
+    monkeypatch.setattr(bundle_mod, "target_python", _fail_install)
     monkeypatch.setattr(bundle_mod, "pip_install", _fail_install)
     monkeypatch.setattr(bundle_mod, "precompile", _fail_install)
     monkeypatch.setattr(bundle_mod.subprocess, "run", _fail_install)
@@ -113,8 +119,9 @@ def test_forbidden_content_is_absent(bundle: Bundle) -> None:
 
 
 def test_bytecode_is_for_the_runtime_unchecked_and_covers_the_cold_start(
-    bundle: Bundle, unpacked: Path, tmp_path: Path
+    bundle: Bundle, unpacked: Path, runtime_python: str, tmp_path: Path
 ) -> None:
+    target_magic = _magic_number(runtime_python)
     names = _names(bundle)
     pycs = [n for n in names if n.endswith(".pyc")]
     assert "forwarder/__pycache__/handler.cpython-313.pyc" in pycs
@@ -125,7 +132,7 @@ def test_bytecode_is_for_the_runtime_unchecked_and_covers_the_cold_start(
             head = zf.read(name)[:8]
             # PEP 552 header: the runtime's magic number, then flags 0b01 = hash-based and
             # not checked against the source (no timestamp: reproducible; nothing to re-read).
-            assert head[:4] == TARGET_MAGIC, name
+            assert head[:4] == target_magic, name
             assert int.from_bytes(head[4:8], "little") == 1, name
     # The cold start runs on the shipped bytecode alone: with every compiled module's source
     # replaced by code that would fail, the handler still imports.
@@ -139,16 +146,92 @@ def test_bytecode_is_for_the_runtime_unchecked_and_covers_the_cold_start(
     assert origins["forwarder"].startswith(str(poisoned))
 
 
-def test_no_cpython_of_the_runtime_version_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_every_module_a_cold_start_loads_from_the_bundle_has_bytecode(
+    bundle: Bundle, unpacked: Path, tmp_path: Path
+) -> None:
+    # The list was read from the files (components/bundle_imports.py); here the runtime's
+    # CPython really imports the handler (and what the first invocation adds) and every
+    # bundle module it loaded must have had its .pyc shipped.
+    names = set(_names(bundle))
+    shim = runtime_shim(tmp_path / "runtime")
+    loaded: set[str] = set()
+    for module in ("forwarder.handler", *bundle_mod.PRECOMPILE_ALSO):
+        files = import_in_clean_interpreter(unpacked, shim, module=module)["files"]
+        loaded |= {Path(f).relative_to(unpacked).as_posix() for f in files
+                   if f.startswith(str(unpacked) + "/") and f.endswith(".py")}  # fmt: skip
+    assert "forwarder/handler.py" in loaded and "opensearchpy/transport.py" in loaded
+    for rel in sorted(loaded):
+        folder, _, name = rel.rpartition("/")
+        pyc = f"{folder}/__pycache__/{name[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
+        assert pyc in names, f"{rel} is imported on a cold start but has no bytecode"
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (None, r"EDGELOGS_BUNDLE_PYTHON=\S+: no such file"),
+        ("#!/bin/sh\nexit 3\n", r"EDGELOGS_BUNDLE_PYTHON=\S+ is not a working CPython"),
+        ("#!/bin/sh\necho cpython 3.9.1\n", r"=\S+ is CPython 3\.9\.1, not 3\.13"),
+    ],
+)
+def test_a_wrong_runtime_python_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str | None, expected: str
 ) -> None:
     bogus = tmp_path / "python"
-    bogus.write_text("#!/bin/sh\necho cpython 3.9.1\n")
-    bogus.chmod(0o755)
-    monkeypatch.setenv(bundle_mod.PYTHON_ENV, str(bogus))
-    expected = r"EDGELOGS_BUNDLE_PYTHON=.*not a CPython 3\.13"
-    with pytest.raises(bundle_mod.BundleError, match=expected):
-        bundle_mod.target_python.__wrapped__()
+    if script is not None:
+        bogus.write_text(script)
+        bogus.chmod(0o755)
+    monkeypatch.setenv(bundle_python.PYTHON_ENV, str(bogus))
+    with pytest.raises(bundle_python.BundleError, match=expected) as raised:
+        bundle_python.target_python.__wrapped__(PYTHON_VERSION)
+    assert "\n" not in str(raised.value)
+
+
+def _fake_installer(pins: object, target: Path, *_args: object) -> None:
+    """Stands in for pip: one tiny package, so a build needs no registry."""
+    (target / "tinydep").mkdir()
+    (target / "tinydep" / "__init__.py").write_text("VALUE = 1\n")
+
+
+def _tiny_src(root: Path) -> Path:
+    (root / "forwarder").mkdir(parents=True)
+    (root / "forwarder" / "__init__.py").write_text("")
+    (root / "forwarder" / "handler.py").write_text("import tinydep\n")
+    (root / "requirements.txt").write_text("opensearch-py==3.2.0\n")
+    return root
+
+
+def test_a_cached_bundle_needs_no_runtime_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Built once with this interpreter standing in for the runtime's (no CPython 3.13 needed).
+    src, cache = _tiny_src(tmp_path / "src"), tmp_path / "cache"
+    here = platform.python_version()
+    first = build_bundle(src, cache, here, installer=_fake_installer, python=sys.executable)
+    # A later program run on a machine without any CPython 3.13: nothing to search, PATH
+    # empty, the variable pointing nowhere. The cached bundle is still the answer.
+    monkeypatch.setattr(bundle_cache, "_built", {})
+    monkeypatch.setenv(bundle_python.PYTHON_ENV, str(tmp_path / "no-such-python"))
+    monkeypatch.setenv("PATH", "")
+    # The search itself, not its answer remembered from earlier in this process.
+    monkeypatch.setattr(bundle_mod, "target_python", bundle_python.target_python.__wrapped__)
+    again = build_bundle(src, cache, here, installer=_fail_install)
+    assert again == first
+    # And a changed forwarder does need it, with the one-line reason.
+    (src / "forwarder" / "handler.py").write_text("import tinydep  # changed\n")
+    with pytest.raises(bundle_python.BundleError, match="no such file"):
+        build_bundle(src, cache, here, installer=_fail_install)
+
+
+def test_an_interpreter_of_another_release_cannot_build_under_the_pinned_key(
+    tmp_path: Path,
+) -> None:
+    # The cache key names the compiler release; an interpreter of another one would store
+    # other bytes under it.
+    src = _tiny_src(tmp_path / "src")
+    with pytest.raises(bundle_python.BundleError, match=r"is CPython \S+, not 3\.13\.5"):
+        build_bundle(src, tmp_path / "cache", "3.13.5", installer=_fail_install,
+                     python=sys.executable)  # fmt: skip
 
 
 def test_entries_are_sorted_with_fixed_times_and_modes(bundle: Bundle) -> None:
@@ -253,6 +336,10 @@ def test_the_cache_key_follows_every_input(tmp_path: Path) -> None:
     base = input_key(src, pins, "3.14", "manylinux2014_aarch64")
     assert input_key(src, pins, "3.14", "manylinux2014_aarch64") == base
     assert input_key(src, pins, "3.13", "manylinux2014_aarch64") != base
+    # Another patch release of the compiler writes other .pyc bytes: another bundle.
+    assert input_key(src, pins, "3.13.5", "manylinux2014_aarch64") != input_key(
+        src, pins, "3.13.0", "manylinux2014_aarch64"
+    )
     assert input_key(src, pins, "3.14", "manylinux2014_x86_64") != base
     assert input_key(src, ["opensearch-py==3.1.0"], "3.14", "manylinux2014_aarch64") != base
     (src / "forwarder" / "__pycache__").mkdir()
@@ -270,7 +357,7 @@ def test_the_cache_keeps_only_the_newest_bundles(tmp_path: Path) -> None:
         os.utime(path, (1_000_000 + n, 1_000_000 + n))
         old.append(path)
     current = old[0]  # the oldest on disk, but the one this run uses
-    removed = bundle_mod.prune_cache(tmp_path, keep=current, limit=5)
+    removed = bundle_cache.prune(tmp_path, keep=current, limit=5)
     left = sorted(tmp_path.glob("bundle-*.zip"))
     assert current in left and len(left) == 5
     assert set(left) == {current, *old[4:]}
@@ -286,3 +373,7 @@ def test_zip_bytes_ignore_file_times_and_modes(tmp_path: Path) -> None:
     a.chmod(0o755)
     write_zip({"pkg/a.py": a, "pkg/b.py": b}, tmp_path / "two.zip")
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+
+
+def test_the_compiler_release_is_of_the_runtime_version() -> None:
+    assert bundle_python.minor_version(bundle_mod.COMPILER_VERSION) == PYTHON_VERSION

@@ -578,4 +578,9 @@ def send(url: str, method: str, path: str, body: Any = None, identity: Identity 
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
-    return status, (json.loads(raw) if raw.strip() else None)
+    if not raw.strip():
+        return status, None
+    try:
+        return status, json.loads(raw)
+    except ValueError:  # _cat and other text answers
+        return status, raw.decode("utf-8", "replace")

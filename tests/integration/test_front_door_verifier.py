@@ -32,7 +32,7 @@ WRITER = Identity("writer", "ASIAWRITER", "s3cr3t", assumed_role_session(ROLE, "
                   {"Version": "2012-10-17", "Statement": [
                       {"Effect": "Allow", "Action": "es:ESHttpPost",
                        "Resource": f"{DOMAIN}/logs-*/_bulk"}]},
-                  token="tok")
+                  token="tok", both_policies=True)
 READER = Identity("reader", "AKIAREADER", "r34d", f"arn:aws:iam::{ACCOUNT}:user/reader",
                   ACCOUNT)
 OUTSIDER = Identity("outsider", "AKIAOUT", "0ut", "arn:aws:iam::210987654321:user/x",
@@ -178,6 +178,25 @@ def test_policies_decide_with_principals_matched_and_deny_winning() -> None:
     decision = fd.decisions[-1]
     assert (decision.resource_policy, decision.identity_policy) == (
         PermissionResult.NEUTRAL, PermissionResult.PERMITTED)
+
+
+def test_same_account_union_and_the_forwarders_stricter_rule() -> None:
+    """A same-account caller is admitted by its identity policy alone (AWS's union rule);
+    the forwarder role, whose two policies the program writes, needs both."""
+    own_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "es:ESHttpPost", "Resource": f"{DOMAIN}/logs-*/_bulk"}]}
+    operator = Identity("op", "AKIAOP", "0p", f"arn:aws:iam::{ACCOUNT}:user/op", ACCOUNT,
+                        own_policy)
+    writer_only_domain = Identity("w2", "ASIAW2", "w2", assumed_role_session(ROLE, "x"),
+                                  ACCOUNT, None, token="t", both_policies=True)
+    fd = FrontDoor("http://127.0.0.1:9", REGION, ACCOUNT, "d", POLICY,
+                   [operator, writer_only_domain])
+    assert fd.admit("POST", "/logs-1/_bulk", signed(operator, "POST", "/logs-1/_bulk"),
+                    b"").admitted
+    refusal(fd, "POST", "/logs-1/_bulk", signed(writer_only_domain, "POST", "/logs-1/_bulk"))
+    decision = fd.decisions[-1]
+    assert (decision.resource_policy, decision.identity_policy) == (
+        PermissionResult.PERMITTED, None)
 
 
 def test_principal_entries() -> None:

@@ -23,11 +23,10 @@ here (moto only knows ``*``): a role ARN names its assumed-role sessions, an acc
 (``123456789012`` or ``arn:aws:iam::123456789012:root``) every principal of it.
 Admitted when nothing denies and
 - the caller is of another account: both policies allow (cross-account rule);
-- the caller is of the domain's account and has an identity policy: BOTH allow. AWS
-  would take either (same-account union); requiring both makes the program's two
-  policies (domain and forwarder role) agree with each other;
-- the caller is of the domain's account without an identity policy (the program grants
-  admins nothing but the domain policy): the resource policy allows.
+- the caller is the forwarder role (``Identity.both_policies``): BOTH allow. AWS would
+  take either (same-account union); requiring both makes the program's two policies
+  (domain access policy and the role's own) agree with each other;
+- any other caller of the domain's account: either allows (AWS's same-account union).
 Every decision is recorded (``FrontDoor.decisions``), so a test of a refusal can also
 check that neither policy allowed the call, i.e. AWS's union rule refuses it too.
 
@@ -85,6 +84,7 @@ class Identity:
     account: str
     identity_policy: dict[str, Any] | None = None
     token: str | None = None
+    both_policies: bool = False  # the program writes both policies: they must agree
 
     def credentials(self) -> Credentials:
         return Credentials(self.access_key, self.secret_key, self.token)
@@ -289,9 +289,10 @@ class FrontDoor:
                  ident: PermissionResult | None) -> bool:
         if PermissionResult.DENIED in (res, ident):
             return False
-        if caller.account != self.account or ident is not None:
-            return res is PermissionResult.PERMITTED and ident is PermissionResult.PERMITTED
-        return res is PermissionResult.PERMITTED
+        both = res is PermissionResult.PERMITTED and ident is PermissionResult.PERMITTED
+        if caller.account != self.account or caller.both_policies:
+            return both
+        return PermissionResult.PERMITTED in (res, ident)
 
     def _authenticate(self, method: str, target: str, headers: dict[str, str],
                       body: bytes) -> Identity | None:
@@ -466,6 +467,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 # The deployment the front door stands for: taken from the program run under mocks.
 
 ADMIN_ROLE = "arn:aws:iam::123456789012:role/edgelogs-admin"
+OPERATOR_ROLE = "arn:aws:iam::123456789012:role/edgelogs-operator"
 STRANGER_ACCOUNT = "210987654321"
 
 
@@ -517,6 +519,8 @@ def caller_table(dep: Deployment) -> list[Identity]:
       with temporary keys and a session token), with the role's inline policy;
     - ``admin``: a session of a role listed in adminPrincipals; the program gives admins
       no identity policy, only the domain policy's grant;
+    - ``operator``: a session of a role of the domain's account whose own policy grants
+      the forwarder role's es statements (what scripts/replay needs);
     - ``stranger``: a user of another account whose own policy allows ``es:*`` on
       everything: refused because the domain policy does not name it (cross-account
       access needs both policies), so its own generosity cannot help it;
@@ -528,7 +532,15 @@ def caller_table(dep: Deployment) -> list[Identity]:
         out.append(Identity(
             f"forwarder-{region}", key, secret,
             assumed_role_session(dep.role_arn, dep.role_arn.rsplit("/", 1)[-1]), dep.account,
-            dep.role_policy, token=f"token-{region}-{secret[:8]}"))
+            dep.role_policy, token=f"token-{region}-{secret[:8]}", both_policies=True))
+    # An operator running scripts/replay: granted, by its own identity policy, the same
+    # requests on the domain as the forwarder role (the role's es statements).
+    es_only = {"Version": "2012-10-17", "Statement": [
+        s for s in dep.role_policy["Statement"]
+        if all(":es:" in r for r in _as_list(s["Resource"]))]}
+    key, secret = _key("ASIA", "operator")
+    out.append(Identity("operator", key, secret, assumed_role_session(OPERATOR_ROLE, "bob"),
+                        dep.account, es_only, token="token-operator"))
     key, secret = _key("ASIA", "admin")
     out.append(Identity("admin", key, secret, assumed_role_session(ADMIN_ROLE, "alice"),
                         dep.account, None, token="token-admin"))
@@ -542,6 +554,10 @@ def caller_table(dep: Deployment) -> list[Identity]:
     out.append(Identity("nobody", key, secret, f"arn:aws:iam::{dep.account}:user/nobody",
                         dep.account, None))
     return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def front_door_for(upstream: str, dep: Deployment) -> FrontDoor:

@@ -76,6 +76,18 @@ def stack_config(index_prefix: str) -> dict[str, object]:
             "indexPrefix": index_prefix, "adminPrincipals": [ADMIN_ROLE]}
 
 
+@contextlib.contextmanager
+def front_door_before(url: str, prefix: str) -> Iterator[tuple[FrontDoor, Deployment]]:
+    """A front door before the node at ``url`` (a test's own node), for a stack using
+    ``prefix``: (door, the program's deployment)."""
+    dep = deployment_from_program(stack_config(prefix))
+    door = front_door_for(url, dep).start()
+    try:
+        yield door, dep
+    finally:
+        door.stop()
+
+
 @pytest.fixture
 def deployment(index_prefix: str) -> Deployment:
     """The program's policies and forwarder environments for a stack using this prefix."""

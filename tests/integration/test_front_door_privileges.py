@@ -148,3 +148,17 @@ def test_admins_search_and_read_but_never_write(
     assert decision.resource_policy.name == "DENIED"
 
     assert count(opensearch_url, f"{index_prefix}-2*") == stored_batch
+
+
+@pytest.mark.parametrize("index", ["{p}-a%2F..%2Fother-logs", "{p}-a,other-logs"])
+def test_paths_iam_lets_through_are_refused_by_the_engine(
+        front_door: FrontDoor, opensearch_url: str, index_prefix: str, index: str) -> None:
+    """``<prefix>-*/_bulk`` matches more than one index name to IAM (``*`` spans ``/`` and
+    ``,``): such a URL is admitted, but no such index can exist, so nothing is written."""
+    fwd = front_door.identity("forwarder-eu-west-1")
+    status, reply = _admitted(front_door, fwd, "POST", f"{index.format(p=index_prefix)}/_bulk",
+                              [{"create": {"_id": "x"}}, {"m": 1}], ndjson=True)
+    (item,) = reply["items"]
+    assert status == 200 and item["create"]["status"] == 400, reply
+    assert item["create"]["error"]["type"] == "invalid_index_name_exception"
+    assert count(opensearch_url, "other-logs") == 0

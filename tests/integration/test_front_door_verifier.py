@@ -210,3 +210,55 @@ def test_principal_entries() -> None:
     assert not principal_matches("arn:aws:iam::210987654321:role/writer",
                                  "arn:aws:sts::210987654321:assumed-role/writerx/fn",
                                  "210987654321")
+
+
+def test_the_proxy_forwards_chunked_and_fixed_bodies_and_streams_answers() -> None:
+    """The HTTP side on its own: a stand-in node echoes what it received."""
+    import http.client
+    import http.server
+    import json
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            reply = json.dumps({"path": self.path, "n": len(body),
+                                "auth": self.headers.get("authorization")}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    node = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=node.serve_forever, daemon=True).start()
+    fd = FrontDoor(f"http://127.0.0.1:{node.server_address[1]}", REGION, ACCOUNT, "d",
+                   POLICY, [WRITER]).start()
+    try:
+        host = fd.url.removeprefix("http://")
+        body = b'{"create":{"_id":"1"}}\n{"m":1}\n' * 100
+        conn = http.client.HTTPConnection(host)
+        for chunked in (False, True):
+            headers = signed_for(host, body)
+            conn.request("POST", "/logs-1/_bulk", body=iter([body[:7], body[7:]]) if chunked
+                         else body, headers=headers, encode_chunked=chunked)
+            resp = conn.getresponse()
+            reply = json.loads(resp.read())
+            # Forwarded as received, without the caller's keys.
+            assert (resp.status, reply) == (200, {"path": "/logs-1/_bulk", "n": len(body),
+                                                  "auth": None})
+    finally:
+        fd.stop()
+        node.shutdown()
+
+
+def signed_for(host: str, body: bytes) -> dict[str, str]:
+    req = AWSRequest(method="POST", url=f"http://{host}/logs-1/_bulk", data=body,
+                     headers={"content-type": "application/x-ndjson"})
+    SigV4Auth(WRITER.credentials(), "es", REGION).add_auth(req)
+    return dict(req.headers.items())

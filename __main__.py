@@ -44,6 +44,7 @@ role = ForwarderRole(
         role_name=naming.forwarder_function_name(stack),
         home_region=config.home_region,
         domain_name=naming.domain_name(stack),
+        index_prefix=config.index_prefix,
         regions=config.regions,
         forwarder_log_group_name=naming.forwarder_log_group_name(stack),
         failure_queue_name=naming.failure_queue_name(stack),
@@ -71,6 +72,7 @@ search = SearchDomain(
     SearchDomainArgs(
         domain_name=naming.domain_name(stack),
         home_region=config.home_region,
+        index_prefix=config.index_prefix,
         settings=config.domain,
         forwarder_role_arn=role.arn,
         admin_principals=readers,

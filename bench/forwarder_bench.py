@@ -94,7 +94,7 @@ def cpu_path(event: dict, settings: Settings) -> int:
                       settings.bulk_max_docs, 1.0)
     lines = batch.lines
     n = 0
-    for chunk in shipper.chunks(lines, range(len(lines))):
+    for chunk in shipper.chunks(lines, range(len(lines)), batch.indices):
         # The body exactly as bulk.Shipper._send builds it for a first-round chunk.
         n += len("".join(lines[chunk[0]:chunk[-1] + 1]).encode("ascii"))
     return n
@@ -167,9 +167,9 @@ def main() -> None:
         process(warm, fwd_settings, client, time.monotonic() + 300)
         for name, body in template.templates(pe_prefix).items():
             client.indices.put_index_template(name=name, body=body)
-        for line in documents.build(decode_event(warm), REGION, pe_prefix, 0).lines:
-            index, id_ = documents.target(line)
-            client.index(index=index, id=id_, body=line.split("\n", 2)[1])
+        warm_batch = documents.build(decode_event(warm), REGION, pe_prefix, 0)
+        for line, index in zip(warm_batch.lines, warm_batch.indices, strict=True):
+            client.index(index=index, id=documents.target_id(line), body=line.split("\n", 2)[1])
 
         # 2a. the forwarder, end to end: best of three batches of n new events (same day).
         t_fwd = float("inf")
@@ -185,7 +185,8 @@ def main() -> None:
         # 2b. one request per event: the same documents, same template, same client.
         batch = documents.build(decode_event(event), REGION, pe_prefix,
                                 time.time_ns() // 1_000_000)
-        requests = [(*documents.target(line), line.split("\n", 2)[1]) for line in batch.lines]
+        requests = [(index, documents.target_id(line), line.split("\n", 2)[1])
+                    for line, index in zip(batch.lines, batch.indices, strict=True)]
         t0 = time.perf_counter()
         for index, id_, source in requests:
             client.index(index=index, id=id_, body=source)

@@ -15,14 +15,37 @@ from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:ForwarderRole"
 
-# The HTTP verbs the forwarder uses on the domain: bulk (POST), index template install (PUT),
-# its existence checks and version probe (HEAD/GET). No DELETE, no PATCH, no control plane.
-SEARCH_WRITE_ACTIONS: tuple[str, ...] = (
-    "es:ESHttpPost",
-    "es:ESHttpPut",
-    "es:ESHttpGet",
-    "es:ESHttpHead",
-)
+
+def search_domain_statements(domain_arn: str, index_prefix: str) -> list[dict[str, Any]]:
+    """Exactly the requests the forwarder makes on the domain, nothing else.
+
+    ``POST /<prefix>-*/_bulk`` (log and errors indices; the index is in the URL and the
+    domain refuses one in the body, rest.action.multi.allow_explicit_index=false, so this
+    grant cannot be stretched to other indices:
+    https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html#ac-advanced),
+    and ``GET``/``PUT`` of its own two index templates and ISM retention policy. No
+    DELETE, no _cluster, no _delete_by_query, no search. Shared by the role's policy and
+    the domain access policy, so the two grants are always the same.
+    """
+    own = [
+        f"{domain_arn}/_index_template/{index_prefix}",
+        f"{domain_arn}/_index_template/{index_prefix}-errors",
+        f"{domain_arn}/_plugins/_ism/policies/{index_prefix}-retention",
+    ]
+    return [
+        {
+            "Sid": "ForwarderBulkIntoOwnIndices",
+            "Effect": "Allow",
+            "Action": ["es:ESHttpPost"],
+            "Resource": [f"{domain_arn}/{index_prefix}-*/_bulk"],
+        },
+        {
+            "Sid": "ForwarderOwnTemplatesAndRetention",
+            "Effect": "Allow",
+            "Action": ["es:ESHttpGet", "es:ESHttpPut"],
+            "Resource": own,
+        },
+    ]
 
 
 @dataclass
@@ -30,6 +53,7 @@ class ForwarderRoleArgs:
     role_name: pulumi.Input[str]
     home_region: pulumi.Input[str]
     domain_name: pulumi.Input[str]
+    index_prefix: str
     regions: Sequence[str]
     forwarder_log_group_name: pulumi.Input[str]
     failure_queue_name: pulumi.Input[str]
@@ -59,6 +83,7 @@ def permissions_policy(
     account_id: str,
     home_region: str,
     domain_name: str,
+    index_prefix: str,
     regions: Sequence[str],
     log_group_name: str,
     queue_name: str,
@@ -72,14 +97,9 @@ def permissions_policy(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "WriteSearchDomainIndices",
-                "Effect": "Allow",
-                "Action": list(SEARCH_WRITE_ACTIONS),
-                "Resource": [
-                    naming.domain_arn(partition, home_region, account_id, domain_name) + "/*"
-                ],
-            },
+            *search_domain_statements(
+                naming.domain_arn(partition, home_region, account_id, domain_name), index_prefix
+            ),
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
@@ -124,6 +144,7 @@ class ForwarderRole(pulumi.ComponentResource):
             opts=child,
         )
         regions = list(args.regions)
+        prefix = args.index_prefix
         policy_json = pulumi.Output.all(
             identity.partition,
             identity.account_id,
@@ -138,6 +159,7 @@ class ForwarderRole(pulumi.ComponentResource):
                     account_id=v[1],
                     home_region=v[2],
                     domain_name=v[3],
+                    index_prefix=prefix,
                     regions=regions,
                     log_group_name=v[4],
                     queue_name=v[5],

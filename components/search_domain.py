@@ -13,7 +13,7 @@ import pulumi_aws as aws
 from components import naming
 from components.config import DomainSettings
 from components.dashboards_auth import CognitoOptions
-from components.forwarder_role import SEARCH_WRITE_ACTIONS
+from components.forwarder_role import search_domain_statements
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:SearchDomain"
@@ -22,15 +22,35 @@ TOKEN = "edgelogs:index:SearchDomain"
 # would refuse clients without FIPS cipher suites for no gain here.
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
-# What an admin principal needs to search and to use Dashboards. HTTP POST is included
-# because _search and _msearch are POSTs; IAM cannot tell a search POST from a bulk POST.
-ADMIN_ACTIONS: tuple[str, ...] = ("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost")
+# Admins search, read and use Dashboards; they never write or delete. GET/HEAD anywhere
+# (reads: documents, mappings, _cat, health); POST only where a POST is a read (search
+# APIs take their query in a POST body) and under _dashboards/ (the Dashboards app posts
+# its searches and saved objects there). No PUT, no DELETE, no _bulk, no _doc POST.
+ADMIN_READ_ACTIONS: tuple[str, ...] = ("es:ESHttpGet", "es:ESHttpHead")
+ADMIN_POST_PATHS: tuple[str, ...] = (
+    "_search", "*/_search", "_search/scroll", "_msearch", "*/_msearch", "_count", "*/_count",
+    "_mget", "*/_mget", "*/_field_caps", "_field_caps", "*/_validate/query",
+    "_dashboards/*",
+)  # fmt: skip
+# Dashboards' Dev Tools console forwards any request (path and method in its query) with
+# the Dashboards server's access: IAM only sees POST _dashboards/api/console/proxy, so it is
+# denied outright rather than letting admins write or delete through it.
+ADMIN_DENIED_PATHS: tuple[str, ...] = ("_dashboards/api/console/proxy*",)
+ALL_HTTP_ACTIONS: tuple[str, ...] = tuple(
+    f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put")
+)
+# The domain refuses an index named in a bulk/mget/msearch body, so that the index in the
+# URL, which IAM sees, is the one acted on (see forwarder_role.search_domain_statements).
+# Known risk, to verify on a real domain: Dashboards' saved-objects bulk get uses _mget
+# with _index in the body (https://github.com/opensearch-project/OpenSearch-Dashboards/issues/4270).
+ADVANCED_OPTIONS: dict[str, str] = {"rest.action.multi.allow_explicit_index": "false"}
 
 
 @dataclass
 class SearchDomainArgs:
     domain_name: pulumi.Input[str]
     home_region: pulumi.Input[str]
+    index_prefix: str
     settings: DomainSettings
     forwarder_role_arn: pulumi.Input[str]
     # An Input: the Dashboards users' role ARN (an Output) is one of these readers.
@@ -41,28 +61,45 @@ class SearchDomainArgs:
 
 
 def access_policy(
-    *, domain_arn: str, forwarder_role_arn: str, admin_principals: Sequence[str]
+    *,
+    domain_arn: str,
+    forwarder_role_arn: str,
+    admin_principals: Sequence[str],
+    index_prefix: str,
 ) -> dict[str, Any]:
-    """Names only the forwarder role and the admins: never an anonymous principal."""
+    """Names only the forwarder role and the admins: never an anonymous principal.
+
+    The forwarder gets exactly what its role's policy grants (the same statements).
+    """
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ForwarderWrites",
-            "Effect": "Allow",
-            "Principal": {"AWS": forwarder_role_arn},
-            "Action": list(SEARCH_WRITE_ACTIONS),
-            "Resource": f"{domain_arn}/*",
-        }
+        {**s, "Principal": {"AWS": forwarder_role_arn}}
+        for s in search_domain_statements(domain_arn, index_prefix)
     ]
     if admin_principals:
-        statements.append(
+        admins = {"AWS": sorted(admin_principals)}
+        statements += [
             {
                 "Sid": "AdminsRead",
                 "Effect": "Allow",
-                "Principal": {"AWS": sorted(admin_principals)},
-                "Action": list(ADMIN_ACTIONS),
+                "Principal": admins,
+                "Action": list(ADMIN_READ_ACTIONS),
                 "Resource": f"{domain_arn}/*",
-            }
-        )
+            },
+            {
+                "Sid": "AdminsSearch",
+                "Effect": "Allow",
+                "Principal": admins,
+                "Action": ["es:ESHttpPost"],
+                "Resource": [f"{domain_arn}/{p}" for p in ADMIN_POST_PATHS],
+            },
+            {
+                "Sid": "AdminsNoConsoleProxy",
+                "Effect": "Deny",
+                "Principal": admins,
+                "Action": list(ALL_HTTP_ACTIONS),
+                "Resource": [f"{domain_arn}/{p}" for p in ADMIN_DENIED_PATHS],
+            },
+        ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -79,6 +116,7 @@ class SearchDomain(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         identity = caller_identity(self, args.provider)
         s = args.settings
+        prefix = args.index_prefix
 
         # The domain's own ARN is built from its fixed name so the policy can be set on
         # create, without a second resource that would leave a window with no policy.
@@ -95,6 +133,7 @@ class SearchDomain(pulumi.ComponentResource):
                     domain_arn=naming.domain_arn(v[0], v[2], v[1], v[3]),
                     forwarder_role_arn=v[4],
                     admin_principals=v[5],
+                    index_prefix=prefix,
                 )
             )
         )
@@ -138,6 +177,7 @@ class SearchDomain(pulumi.ComponentResource):
                 if cognito
                 else None
             ),
+            advanced_options=ADVANCED_OPTIONS,
             tags=args.tags,
             # Protected by default (domain.protect): a `pulumi destroy` cannot delete the logs
             # by accident. Not retain_on_delete: that would orphan a billed domain whose fixed

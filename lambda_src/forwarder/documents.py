@@ -1,11 +1,14 @@
 """Build bulk-ready documents from a decoded payload: the forwarder's CPU hot path.
 
 Each document becomes one string, the ready NDJSON text of its bulk ``create`` action and
-source. Fields shared by the whole batch (account, region, log group
-...) are serialised once per batch and spliced in, so each event costs one ``json.dumps``
-of only its own fields. ``json.dumps`` keeps its default ``ensure_ascii=True``: the lines
-are pure ASCII, so ``len(line)`` is its size in bytes and encoding can never fail (not even
-on lone surrogates from ``\\ud800`` escapes in a message).
+source, and its index is kept alongside (``Batch.indices``): the action line names only the
+``_id``, because the forwarder posts to ``/<index>/_bulk`` and the domain refuses an index in
+the body (``rest.action.multi.allow_explicit_index=false``), so that IAM, which sees only the
+URL, can confine the forwarder to its own indices. Fields shared by the whole batch
+(account, region, log group ...) are serialised once per batch and spliced in, so each
+event costs one ``json.dumps`` of only its own fields. ``json.dumps`` keeps its default
+``ensure_ascii=True``: the lines are pure ASCII, so ``len(line)`` is its size in bytes and
+encoding can never fail (not even on lone surrogates from ``\\ud800`` escapes in a message).
 
 Field names are dotted ECS-style keys in ``_source`` (``"cloud.region": ...``); OpenSearch
 maps them exactly like nested objects.
@@ -53,9 +56,11 @@ TAG_MESSAGE_NOT_STRING = "message_not_string"
 
 @dataclass(slots=True)
 class Batch:
-    # One bulk entry per document: '{"create":{...}}\n{...source...}\n', pure ASCII.
+    # One bulk entry per document: '{"create":{"_id":...}}\n{...source...}\n', pure ASCII.
     # Plain strings rather than objects: a 10,000-event batch allocates nothing else.
     lines: list[str] = field(default_factory=list)
+    # The index of each line (the same few day-index strings, shared, not copies).
+    indices: list[str] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)  # the log event of each line
     # Events that are not even objects: they go straight to the errors index.
     bad_events: list[tuple[Any, str]] = field(default_factory=list)
@@ -71,10 +76,9 @@ def day_of(epoch_ms: int) -> str:
     return _strftime("%Y.%m.%d", _gmtime(epoch_ms // 1000))
 
 
-def target(line: str) -> tuple[str, str]:
-    """(index, _id) of a bulk entry, read back from its action line (error path only)."""
-    action = json.loads(line[: line.index("\n")])["create"]
-    return action["_index"], action["_id"]
+def target_id(line: str) -> str:
+    """The _id of a bulk entry, read back from its action line (error path only)."""
+    return json.loads(line[: line.index("\n")])["create"]["_id"]
 
 
 def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
@@ -132,6 +136,7 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
     ``verbatim_json``)."""
     batch = Batch()
     lines_ = batch.lines
+    add_index = batch.indices.append
     ingested = iso_ms(ingested_ms)
     # Member order in _source: shared fields, @timestamp, event.id, message, line fields.
     shared: dict[str, Any] = {
@@ -149,13 +154,14 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
     head = _encode(shared)[:-1] + ","
     version_member = lines.VERSION_MEMBER + _esc(version) if version else ""
     key = group_key(payload.owner, region, payload.log_group)
-    action_head = '{"create":{"_index":"' + index_prefix + "-"
-    id_head = '","_id":"' + key + "-"
-    # epoch second -> (index day, action line up to the event key, ISO time up to the ms)
-    seconds: dict[int, tuple[str, str, str]] = {}
+    index_head = index_prefix + "-"
+    # The action line up to the event key: the same for every event of the batch.
+    action = '{"create":{"_id":"' + key + "-"
+    # epoch second -> (index, ISO time up to the ms)
+    seconds: dict[int, tuple[str, str]] = {}
     # From the end of the action line to the start of @timestamp's value.
     mid = '"}}\n' + head + '"@timestamp":"'
-    fallback_day = _stream_day(payload.log_stream) or day_of(ingested_ms)
+    fallback_index = index_head + (_stream_day(payload.log_stream) or day_of(ingested_ms))
     tag_counts = batch.tags
     ms_text = _MS
     max_ts = _MAX_TS
@@ -183,18 +189,16 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
             known = seconds.get(sec)
             if known is None:
                 t = _gmtime(sec)
-                day = _strftime("%Y.%m.%d", t)
-                known = seconds[sec] = (day, action_head + day + id_head,
+                known = seconds[sec] = (index_head + _strftime("%Y.%m.%d", t),
                                         _strftime("%Y-%m-%dT%H:%M:%S.", t))
-            day, action, stamp = known
+            index, stamp = known
             stamp += ms_text[ts % 1000]
         else:
             # No usable event time: stored at ingestion time, tagged, in the index of the
             # stream's day (Lambda streams are named YYYY/MM/DD/...) so a retry on a later
             # day still finds the same index and _id.
             stamp = ingested
-            day = fallback_day
-            action = action_head + day + id_head
+            index = fallback_index
             tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
         if type(event_id) is not str or not event_id:
             # Deterministic stand-in: the same line sent again gets the same id.
@@ -220,6 +224,7 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
                 tag_counts[tag] = tag_counts.get(tag, 0) + 1
         lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
                       f'"message":{_esc(message)}{text}{version_text}}}\n')
+        add_index(index)
     # The event of each line, for the errors index; usually simply the payload's list.
     batch.events = (payload.events if not batch.bad_events
                     else [e for e in payload.events if type(e) is dict])
@@ -258,10 +263,14 @@ def _error_source(error_type: str, reason: str, region: str, ingested_ms: int,
     return source
 
 
-def rejected_doc(line: str, event: Any, index_prefix: str, reason: str, status: int,
-                 payload: Payload, region: str, ingested_ms: int) -> tuple[str, Any]:
+# An errors-index record: (index, bulk entry, the event it keeps).
+ErrorDoc = tuple[str, str, Any]
+
+
+def rejected_doc(line: str, index: str, event: Any, index_prefix: str, reason: str,
+                 status: int, payload: Payload, region: str, ingested_ms: int) -> ErrorDoc:
     """The errors-index record of a document the engine rejected for its content."""
-    index, id_ = target(line)
+    id_ = target_id(line)
     day = index[len(index_prefix) + 1:]
     source = _error_source("rejected_document", reason, region, ingested_ms, payload)
     source["error.status"] = status
@@ -272,7 +281,7 @@ def rejected_doc(line: str, event: Any, index_prefix: str, reason: str, status: 
 
 
 def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
-                  ingested_ms: int) -> tuple[str, Any]:
+                  ingested_ms: int) -> ErrorDoc:
     raw = _dumps(event, default=repr)
     source = _error_source("bad_log_event", reason, region, ingested_ms, payload)
     source["raw.event"] = raw
@@ -281,7 +290,7 @@ def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, 
 
 
 def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
-                    ingested_ms: int, payload: Payload | None = None) -> tuple[str, Any]:
+                    ingested_ms: int, payload: Payload | None = None) -> ErrorDoc:
     """The errors-index record keeping a payload that could not be (fully) decoded.
 
     ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
@@ -308,8 +317,7 @@ def errors_index(index_prefix: str, day: str) -> str:
     return f"{template.errors_prefix(index_prefix)}-{day}"
 
 
-def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> tuple[str, Any]:
-    """(bulk entry, event) of an errors-index record."""
-    line = ('{"create":{"_index":"' + index + '","_id":"' + id_ + '"}}\n'
-            + _dumps(source, default=repr) + "\n")
-    return line, event
+def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> ErrorDoc:
+    """(index, bulk entry, event) of an errors-index record."""
+    line = '{"create":{"_id":"' + id_ + '"}}\n' + _dumps(source, default=repr) + "\n"
+    return index, line, event

@@ -132,11 +132,12 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         return
 
     _ensure_templates(shipper, settings, pending=summary.events_in)
-    outcome = shipper.ship(batch.lines)
+    outcome = shipper.ship(batch.lines, batch.indices)
     rejected, again = _second_chance(shipper, batch, payload, outcome.rejected, region,
                                      prefix, ingested_ms)
-    error_docs += [documents.rejected_doc(batch.lines[pos], batch.events[pos], prefix, why,
-                                          status, payload, region, ingested_ms)
+    error_docs += [documents.rejected_doc(batch.lines[pos], batch.indices[pos],
+                                          batch.events[pos], prefix, why, status, payload,
+                                          region, ingested_ms)
                    for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
@@ -161,7 +162,7 @@ def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
     changed = [i for i, (pos, _, _) in enumerate(rejected) if safe.lines[i] != batch.lines[pos]]
     if not changed:
         return rejected, Outcome()
-    again = shipper.ship([safe.lines[i] for i in changed])
+    again = shipper.ship([safe.lines[i] for i in changed], [safe.indices[i] for i in changed])
     resent = set(changed)
     still = [r for i, r in enumerate(rejected) if i not in resent]
     still += [(rejected[changed[j]][0], status, why) for j, status, why in again.rejected]
@@ -201,12 +202,12 @@ def _ensure_templates(shipper: Shipper, settings: Settings, pending: int) -> Non
     _templates_ready.add(key)
 
 
-def _ship_errors(shipper: Shipper, docs: list[tuple[str, Any]], summary: Summary,
+def _ship_errors(shipper: Shipper, docs: list[documents.ErrorDoc], summary: Summary,
                  raise_: bool = True) -> int:
-    """Ship errors-index records ((entry, event) pairs); return how many were not stored."""
+    """Ship errors-index records ((index, entry, event)); return how many were not stored."""
     if not docs:
         return 0
-    outcome = shipper.ship([line for line, _ in docs])
+    outcome = shipper.ship([line for _, line, _ in docs], [index for index, _, _ in docs])
     # The errors template indexes nothing a record's content can break, so a rejection
     # here is unexpected: count it as undelivered rather than loop.
     failed = len(outcome.undelivered) + len(outcome.rejected)

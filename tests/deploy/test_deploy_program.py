@@ -225,24 +225,49 @@ def test_domain_security_settings(default_stack: ProgramRun) -> None:
     assert i["ebsOptions"] == {"ebsEnabled": True, "volumeType": "gp3", "volumeSize": 10}
     assert i["clusterConfig"]["instanceType"] == "t3.small.search"
     assert i["clusterConfig"]["instanceCount"] == 1
+    # The index named in the URL is the one acted on (the forwarder's grant is per path).
+    assert i["advancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
     policy = json.loads(i["accessPolicies"])
+    domain_arn = f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev"
+    forwarder = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"}
     assert policy["Statement"] == [
         {
-            "Sid": "ForwarderWrites",
+            "Sid": "ForwarderBulkIntoOwnIndices",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"},
-            "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet", "es:ESHttpHead"],
-            "Resource": f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev/*",
+            "Action": ["es:ESHttpPost"],
+            "Resource": [f"{domain_arn}/lambda-edge-*/_bulk"],
+            "Principal": forwarder,
         },
         {
-            "Sid": "AdminsRead",
+            "Sid": "ForwarderOwnTemplatesAndRetention",
             "Effect": "Allow",
-            "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-dashboards"]},
-            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"],
-            "Resource": f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev/*",
+            "Action": ["es:ESHttpGet", "es:ESHttpPut"],
+            "Resource": [
+                f"{domain_arn}/_index_template/lambda-edge",
+                f"{domain_arn}/_index_template/lambda-edge-errors",
+                f"{domain_arn}/_plugins/_ism/policies/lambda-edge-retention",
+            ],
+            "Principal": forwarder,
         },
+        *ADMIN_STATEMENTS(domain_arn, [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-dashboards"]),
     ]
     assert (ROLE, "forwarder-role") in default_stack.depends_on(DOMAIN, "search-domain")
+
+
+def ADMIN_STATEMENTS(domain_arn: str, admins: list[str]) -> list[dict[str, Any]]:
+    """The readers' three statements, as the custom-stack test checks them piece by piece."""
+    from components.search_domain import ADMIN_DENIED_PATHS, ADMIN_POST_PATHS
+
+    principal = {"AWS": sorted(admins)}
+    return [
+        {"Sid": "AdminsRead", "Effect": "Allow", "Principal": principal,
+         "Action": ["es:ESHttpGet", "es:ESHttpHead"], "Resource": f"{domain_arn}/*"},
+        {"Sid": "AdminsSearch", "Effect": "Allow", "Principal": principal,
+         "Action": ["es:ESHttpPost"], "Resource": [f"{domain_arn}/{p}" for p in ADMIN_POST_PATHS]},
+        {"Sid": "AdminsNoConsoleProxy", "Effect": "Deny", "Principal": principal,
+         "Action": [f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put")],
+         "Resource": [f"{domain_arn}/{p}" for p in ADMIN_DENIED_PATHS]},
+    ]
 
 
 def _no_wildcards(policy: dict[str, Any]) -> None:
@@ -274,15 +299,31 @@ def test_forwarder_role_trust_and_permissions(default_stack: ProgramRun) -> None
     _no_wildcards(policy)
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert set(statements) == {
-        "WriteSearchDomainIndices",
+        "ForwarderBulkIntoOwnIndices",
+        "ForwarderOwnTemplatesAndRetention",
         "WriteOwnLogs",
         "SendToOwnFailureQueues",
     }
-    assert statements["WriteSearchDomainIndices"]["Action"] == [
-        "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet", "es:ESHttpHead",
+    domain_arn = f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev"
+    assert statements["ForwarderBulkIntoOwnIndices"]["Action"] == ["es:ESHttpPost"]
+    assert statements["ForwarderBulkIntoOwnIndices"]["Resource"] == [
+        f"{domain_arn}/lambda-edge-*/_bulk"
+    ]
+    assert statements["ForwarderOwnTemplatesAndRetention"]["Action"] == [
+        "es:ESHttpGet", "es:ESHttpPut",
     ]  # fmt: skip
-    assert statements["WriteSearchDomainIndices"]["Resource"] == [
-        f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev/*"
+    assert statements["ForwarderOwnTemplatesAndRetention"]["Resource"] == [
+        f"{domain_arn}/_index_template/lambda-edge",
+        f"{domain_arn}/_index_template/lambda-edge-errors",
+        f"{domain_arn}/_plugins/_ism/policies/lambda-edge-retention",
+    ]
+    # The domain access policy grants the role exactly the same.
+    (domain,) = default_stack.of_type(DOMAIN)
+    granted = json.loads(domain.inputs["accessPolicies"])["Statement"]
+    forwarder_arn = f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"
+    assert [{k: v for k, v in s.items() if k != "Principal"} for s in granted
+            if s["Principal"] == {"AWS": forwarder_arn}] == [
+        statements["ForwarderBulkIntoOwnIndices"], statements["ForwarderOwnTemplatesAndRetention"]
     ]
     assert statements["WriteOwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statements["WriteOwnLogs"]["Resource"] == [
@@ -361,8 +402,10 @@ def test_custom_stack_home_region_holds_the_global_resources(custom_stack: Progr
         assert {r.region for r in custom_stack.of_type(typ)} == {"eu-central-1"}
     assert {f.region for f in custom_stack.of_type(FUNCTION)} == {"us-east-1", "ap-south-1"}
     policy = json.loads(custom_stack.of_type(ROLE_POLICY)[0].inputs["policy"])
-    search = next(s for s in policy["Statement"] if s["Sid"] == "WriteSearchDomainIndices")
-    assert search["Resource"] == [f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod/*"]
+    search = [r for s in policy["Statement"] for r in s["Resource"] if r.startswith("arn:aws:es")]
+    assert search and all(
+        r.startswith(f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod/") for r in search
+    )
 
 
 def test_existing_log_group_is_referenced_not_created_but_subscribed(
@@ -416,17 +459,26 @@ def test_custom_stack_admin_principals_in_domain_policy(custom_stack: ProgramRun
     policy = json.loads(domain.inputs["accessPolicies"])
     _no_wildcards(policy)
     principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-    assert principals == [
-        f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder",
-        [
-            "arn:aws:iam::111122223333:role/ops",
-            "arn:aws:iam::111122223333:root",
-            f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-dashboards",  # Dashboards users
-        ],
+    admin_arns = [
+        "arn:aws:iam::111122223333:role/ops",
+        "arn:aws:iam::111122223333:root",
+        f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-dashboards",  # Dashboards users
     ]
-    admins = policy["Statement"][1]
-    assert admins["Action"] == ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"]
-    assert admins["Resource"] == f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod/*"
+    assert principals == [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder"] * 2 + [
+        admin_arns
+    ] * 3
+    domain_arn = f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod"
+    read, search, no_proxy = policy["Statement"][2:]
+    assert (read["Effect"], read["Action"]) == ("Allow", ["es:ESHttpGet", "es:ESHttpHead"])
+    assert read["Resource"] == f"{domain_arn}/*"
+    # POST only where a POST reads: search APIs and the Dashboards app; never _bulk/_doc.
+    assert (search["Effect"], search["Action"]) == ("Allow", ["es:ESHttpPost"])
+    assert f"{domain_arn}/*/_search" in search["Resource"]
+    assert f"{domain_arn}/_dashboards/*" in search["Resource"]
+    assert not any(r.endswith(("/_bulk", "/_doc", "/*")) and not r.endswith("_dashboards/*")
+                   for r in search["Resource"])
+    assert no_proxy["Effect"] == "Deny"
+    assert no_proxy["Resource"] == [f"{domain_arn}/_dashboards/api/console/proxy*"]
 
 
 def test_custom_stack_tags(custom_stack: ProgramRun) -> None:

@@ -53,19 +53,20 @@ def test_role_policy_follows_partition_and_account() -> None:
         account_id="999988887777",
         home_region="cn-north-1",
         domain_name="edgelogs-x",
+        index_prefix="logs",
         regions=["cn-north-1", "cn-northwest-1"],
         log_group_name="/aws/lambda/f",
         queue_name="q",
     )
     resources = [r for s in policy["Statement"] for r in s["Resource"]]
     assert all(r.startswith("arn:aws-cn:") and ":999988887777:" in r for r in resources)
-    assert len(resources) == 1 + 2 + 2
+    assert len(resources) == 1 + 3 + 2 + 2
 
 
 def test_access_policy_without_admins_names_only_the_role() -> None:
     policy = access_policy(domain_arn="arn:aws:es:r:1:domain/d", forwarder_role_arn="R",
-                           admin_principals=[])  # fmt: skip
-    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "R"}]
+                           admin_principals=[], index_prefix="logs")  # fmt: skip
+    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "R"}] * 2
 
 
 def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> None:

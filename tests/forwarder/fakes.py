@@ -69,22 +69,31 @@ class FakeClient:
         self.attempts: dict[tuple[str, str], int] = {}
         self.bodies: list[bytes] = []
         self.calls: list[tuple[str, str]] = []
+        self.bulk_indices: list[str | None] = []  # the URL index of each bulk request
         self.templates: dict[str, Any] = {}
         self.template_error: Exception | None = None
         self.indices = FakeIndices(self)
 
-    def bulk(self, body: bytes, params: Any = None, headers: Any = None) -> dict[str, Any]:
+    def bulk(self, body: bytes, index: str | None = None, params: Any = None,
+             headers: Any = None) -> dict[str, Any]:
+        """POST /<index>/_bulk on a domain with rest.action.multi.allow_explicit_index=false:
+        the index comes from the URL, never from the body."""
         self.bodies.append(body)
         self.calls.append(("bulk", str(len(body))))
+        self.bulk_indices.append(index)
         if self.request_errors:
             error = self.request_errors.pop(0)
             if error is not None:
                 raise error
+        entries = parse_body_raw(body)
+        if index is None or any("_index" in action["create"] for action, _, _ in entries):
+            raise TransportError(400, "illegal_argument_exception",
+                                 {"error": {"reason": "explicit index in bulk is not allowed"}})
         items = []
         errors = False
-        for action, source, raw in parse_body_raw(body):
-            meta = action["create"]
-            key = (meta["_index"], meta["_id"])
+        for action, source, raw in entries:
+            meta = {**action["create"], "_index": index}
+            key = (index, meta["_id"])
             attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
             status = self.rule(attempt, meta, source) if self.rule else 201
             if has_duplicate_keys(raw):  # like the engine's strict duplicate detection

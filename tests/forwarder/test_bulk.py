@@ -12,8 +12,16 @@ from tests.forwarder.fakes import FakeClient, FakeClock, conn_error, http_error,
 
 def entry(i: int, size: int = 0) -> str:
     """A bulk entry of the same length for every i < 10000."""
-    return (f'{{"create":{{"_index":"p-2025.11.24","_id":"id{i:04d}"}}}}\n'
+    return (f'{{"create":{{"_id":"id{i:04d}"}}}}\n'
             f'{{"n":{i},"pad":"{"x" * (size + 4 - len(str(i)))}"}}\n')
+
+
+INDEX = "p-2025.11.24"
+
+
+def on(lines: list[str], index: str = INDEX) -> tuple[list[str], list[str]]:
+    """ship()'s arguments: every entry into ``index``."""
+    return lines, [index] * len(lines)
 
 
 def shipper(client: FakeClient, clock: FakeClock, time_left: float = 60.0,
@@ -25,7 +33,7 @@ def shipper(client: FakeClient, clock: FakeClock, time_left: float = 60.0,
 def test_everything_stored_in_one_request() -> None:
     client, clock = FakeClient(), FakeClock()
     s = shipper(client, clock)
-    out = s.ship([entry(i) for i in range(100)])
+    out = s.ship(*on([entry(i) for i in range(100)]))
     assert not out.undelivered and not out.rejected
     assert (s.stats.stored, s.stats.requests, s.stats.retries) == (100, 1, 0)
     assert len(client.store) == 100
@@ -35,20 +43,20 @@ def test_chunks_bounded_by_bytes_and_count() -> None:
     lines = [entry(i, 100) for i in range(50)]
     size = len(lines[0])
     s = shipper(FakeClient(), FakeClock(), max_bytes=size * 10 + 5, max_docs=7)
-    chunks = list(s.chunks(lines, list(range(50))))
+    chunks = list(s.chunks(lines, list(range(50)), [INDEX] * 50))
     assert [len(c) for c in chunks] == [7] * 7 + [1]
     s = shipper(FakeClient(), FakeClock(), max_bytes=size * 4 + 5)
-    assert [len(c) for c in s.chunks(lines, list(range(50)))] == [4] * 12 + [2]
+    assert [len(c) for c in s.chunks(lines, list(range(50)), [INDEX] * 50)] == [4] * 12 + [2]
     # One oversized entry travels alone.
     s = shipper(FakeClient(), FakeClock(), max_bytes=10)
-    assert [len(c) for c in s.chunks(lines, [0, 1, 2])] == [1, 1, 1]
+    assert [len(c) for c in s.chunks(lines, [0, 1, 2], [INDEX] * len(lines))] == [1, 1, 1]
 
 
 def test_request_bodies_respect_the_byte_limit() -> None:
     client, clock = FakeClient(), FakeClock()
     lines = [entry(i, 500) for i in range(200)]
     s = shipper(client, clock, max_bytes=20_000)
-    s.ship(lines)
+    s.ship(*on(lines))
     assert all(len(body) <= 20_000 for body in client.bodies)
     assert sum(len(parse_body(b)) for b in client.bodies) == 200 and len(client.store) == 200
 
@@ -56,9 +64,9 @@ def test_request_bodies_respect_the_byte_limit() -> None:
 def test_conflict_counts_as_already_present() -> None:
     client, clock = FakeClient(), FakeClock()
     lines = [entry(i) for i in range(10)]
-    shipper(client, clock).ship(lines[:4])
+    shipper(client, clock).ship(*on(lines[:4]))
     s = shipper(client, clock)
-    out = s.ship(lines)
+    out = s.ship(*on(lines))
     assert not out.undelivered
     assert (s.stats.stored, s.stats.already_present) == (6, 4)
 
@@ -69,7 +77,7 @@ def test_only_failed_items_are_retried_with_backoff() -> None:
         {1: 429, 2: 503}.get(attempt, 201) if src["n"] % 2 else 201))
     clock = FakeClock()
     s = shipper(client, clock)
-    out = s.ship([entry(i) for i in range(20)])
+    out = s.ship(*on([entry(i) for i in range(20)]))
     assert not out.undelivered and len(client.store) == 20
     sizes = [len(parse_body(b)) for b in client.bodies]
     assert sizes == [20, 10, 10]
@@ -83,7 +91,7 @@ def test_only_failed_items_are_retried_with_backoff() -> None:
 def test_content_rejections_are_reported_not_retried() -> None:
     client = FakeClient(rule=lambda attempt, meta, src: 400 if src["n"] == 3 else 201)
     s = shipper(client, FakeClock())
-    out = s.ship([entry(i) for i in range(5)])
+    out = s.ship(*on([entry(i) for i in range(5)]))
     assert [(pos, status) for pos, status, _ in out.rejected] == [(3, 400)]
     assert "mapper_parsing_exception" in out.rejected[0][2]
     assert not out.undelivered and len(client.bodies) == 1
@@ -92,7 +100,7 @@ def test_content_rejections_are_reported_not_retried() -> None:
 def test_other_item_4xx_is_undelivered_without_retry() -> None:
     client = FakeClient(rule=lambda attempt, meta, src: 403 if src["n"] == 1 else 201)
     s = shipper(client, FakeClock())
-    out = s.ship([entry(i) for i in range(3)])
+    out = s.ship(*on([entry(i) for i in range(3)]))
     assert out.undelivered == [1] and "cluster_block_exception" in out.reason
     assert len(client.bodies) == 1
 
@@ -101,7 +109,7 @@ def test_whole_request_failures_are_retried() -> None:
     client = FakeClient(request_errors=[conn_error(), http_error(429), http_error(502), None])
     clock = FakeClock()
     s = shipper(client, clock)
-    out = s.ship([entry(i) for i in range(5)])
+    out = s.ship(*on([entry(i) for i in range(5)]))
     assert not out.undelivered and len(client.store) == 5
     assert s.stats.requests == 4 and len(clock.slept) == 3
 
@@ -110,7 +118,7 @@ def test_non_retryable_request_error_fails_fast() -> None:
     client = FakeClient(request_errors=[http_error(403, "security_exception")])
     clock = FakeClock()
     s = shipper(client, clock)
-    out = s.ship([entry(i) for i in range(5)])
+    out = s.ship(*on([entry(i) for i in range(5)]))
     assert out.undelivered == [0, 1, 2, 3, 4]
     assert "403" in out.reason and clock.slept == []
 
@@ -118,7 +126,7 @@ def test_non_retryable_request_error_fails_fast() -> None:
 def test_request_too_large_is_split() -> None:
     client = FakeClient(request_errors=[http_error(413), http_error(413)])
     s = shipper(client, FakeClock())
-    out = s.ship([entry(i) for i in range(8)])
+    out = s.ship(*on([entry(i) for i in range(8)]))
     assert not out.undelivered and len(client.store) == 8
     assert [len(parse_body(b)) for b in client.bodies] == [8, 4, 2, 2, 4]
 
@@ -127,7 +135,7 @@ def test_gives_up_within_the_time_left() -> None:
     client = FakeClient(rule=lambda attempt, meta, src: 429)
     clock = FakeClock()
     s = shipper(client, clock, time_left=10.0)  # 3 s of it is the safety margin
-    out = s.ship([entry(i) for i in range(4)])
+    out = s.ship(*on([entry(i) for i in range(4)]))
     assert out.undelivered == [0, 1, 2, 3]
     assert "429" in out.reason and "gave up" in out.reason
     assert clock.now <= 1000.0 + 10.0 - 3.0
@@ -137,7 +145,7 @@ def test_gives_up_within_the_time_left() -> None:
 def test_no_request_once_the_margin_is_reached() -> None:
     client = FakeClient()
     s = shipper(client, FakeClock(), time_left=2.0)  # less than the 3 s margin
-    out = s.ship([entry(i) for i in range(4)])
+    out = s.ship(*on([entry(i) for i in range(4)]))
     assert out.undelivered == [0, 1, 2, 3] and client.bodies == []
     assert "out of time" in out.reason
 
@@ -169,3 +177,23 @@ def test_connection_errors_are_described_briefly() -> None:
                              "timeout=3.0)", Exception("x"))
     assert bulk._describe(slow).startswith("timed out: Read timed out")
     assert bulk._describe(http_error(403, "security_exception")).startswith("HTTP 403")
+
+
+def test_each_request_posts_to_one_index_and_names_none_in_its_body() -> None:
+    """POST /<index>/_bulk only (the domain refuses an explicit index in the body): a
+    chunk never mixes indices, also in retry rounds and across a midnight."""
+    days = ["p-2025.11.24", "p-2025.11.25"]
+    lines = [entry(i) for i in range(40)]
+    indices = [days[(i // 3) % 2] for i in range(40)]  # interleaved, as around midnight
+    client, clock = FakeClient(rule=lambda attempt, meta, src: 429 if attempt == 1
+                               and src["n"] % 5 == 0 else 201), FakeClock()
+    s = shipper(client, clock, max_docs=8)
+    out = s.ship(lines, indices)
+    assert not out.undelivered and not out.rejected and s.stats.stored == 40
+    assert set(client.bulk_indices) == set(days)
+    for i, index in enumerate(indices):
+        assert client.store[(index, f"id{i:04d}")]["n"] == i
+    for body in client.bodies:
+        assert b"_index" not in body
+    assert [list(c) for c in s.chunks(lines, range(6), indices)] == [[0, 1, 2], [3, 4, 5]]
+    assert [list(c) for c in s.chunks(lines, range(3), indices)] == [[0, 1, 2]]

@@ -41,8 +41,9 @@ def test_document_schema() -> None:
                           "Memory Size: 128 MB\tMax Memory Used: 70 MB\tInit Duration: 9.5 ms"}]
     batch = make(events)
     action, source = split(batch.lines[0])
-    assert action == {"create": {"_index": "lambda-edge-2025.11.24",
-                                 "_id": documents.doc_id(ACCOUNT, REGION, GROUP,
+    assert batch.indices == ["lambda-edge-2025.11.24"]
+    # No _index in the body: the request goes to /<index>/_bulk.
+    assert action == {"create": {"_id": documents.doc_id(ACCOUNT, REGION, GROUP,
                                                          events[0]["id"])}}
     assert source == {
         "event.ingested": "2025-11-25T19:46:40.000Z",
@@ -106,7 +107,7 @@ def test_index_per_event_day() -> None:
     day = 86_400_000
     batch = make([{"id": str(i), "timestamp": BASE_MS + i * day, "message": "m"}
                   for i in range(3)])
-    assert [split(line)[0]["create"]["_index"] for line in batch.lines] == [
+    assert batch.indices == [
         "lambda-edge-2025.11.24", "lambda-edge-2025.11.25", "lambda-edge-2025.11.26"]
 
 
@@ -120,7 +121,7 @@ def test_event_without_timestamp() -> None:
         assert source["@timestamp"] == "2025-11-25T19:46:40.000Z"  # ingestion time
         assert source["tags"] == [documents.TAG_TIMESTAMP_MISSING]
         # The stream's day, so a retry on another day hits the same index and _id.
-        assert action["create"]["_index"] == "lambda-edge-2025.11.24"
+        assert batch.indices == ["lambda-edge-2025.11.24"] and "_index" not in action["create"]
         assert batch.tags == {documents.TAG_TIMESTAMP_MISSING: 1}
 
 
@@ -171,11 +172,11 @@ def test_rejected_doc_keeps_reason_and_raw_event() -> None:
     event = {"id": "1", "timestamp": BASE_MS, "message": "m"}
     batch = make([event])
     payload = Payload("DATA_MESSAGE", ACCOUNT, GROUP, STREAM, [event])
-    line, kept = documents.rejected_doc(batch.lines[0], event, "lambda-edge",
-                                        "400 mapper_parsing_exception: x", 400, payload,
-                                        REGION, INGESTED)
+    index, line, kept = documents.rejected_doc(batch.lines[0], batch.indices[0], event,
+                                               "lambda-edge", "400 mapper_parsing_exception: x",
+                                               400, payload, REGION, INGESTED)
     action, source = split(line)
-    assert action["create"]["_index"] == "lambda-edge-errors-2025.11.24"
+    assert index == "lambda-edge-errors-2025.11.24" and "_index" not in action["create"]
     assert action["create"]["_id"] == split(batch.lines[0])[0]["create"]["_id"]
     assert json.loads(source["raw.event"]) == event and kept is event
     assert source["error.type"] == "rejected_document" and source["error.status"] == 400
@@ -184,6 +185,6 @@ def test_rejected_doc_keeps_reason_and_raw_event() -> None:
 def test_raw_payload_doc_id_is_stable() -> None:
     a = documents.raw_payload_doc("undecodable_payload", "why", "abc", "p", REGION, INGESTED)
     b = documents.raw_payload_doc("undecodable_payload", "why", "abc", "p", REGION, INGESTED)
-    assert a[0] == b[0]
-    _, source = split(a[0])
+    assert a[:2] == b[:2] and a[0] == "p-errors-2025.11.25"
+    _, source = split(a[1])
     assert source["raw.data_base64"] == "abc"

@@ -68,17 +68,17 @@ def test_any_events_build_valid_bulk_entries(evs: list[Any], group: str, stream:
                                     stream or "s", evs), "eu-west-1", "p", 1_764_000_000_000)
     assert len(batch.lines) + len(batch.bad_events) == len(evs)
     assert len(batch.events) == len(batch.lines)
-    for line, event in zip(batch.lines, batch.events, strict=True):
+    for line, index, event in zip(batch.lines, batch.indices, batch.events, strict=True):
         action, source = split(line)  # strict JSON, ASCII, no duplicate keys
         meta = action["create"]
-        assert meta["_index"].startswith("p-") and 0 < len(meta["_id"]) < 512
+        assert index.startswith("p-") and list(meta) == ["_id"] and 0 < len(meta["_id"]) < 512
         assert isinstance(source["message"], str) and "@timestamp" in source
         if isinstance(event.get("message"), str):
             assert source["message"] == event["message"]
         if "json" in source:
             assert isinstance(source["json"], dict)
     for event, _why in batch.bad_events:
-        line, _ = documents.bad_event_doc(event, _why, "p", Payload(
+        _, line, _ = documents.bad_event_doc(event, _why, "p", Payload(
             "DATA_MESSAGE", "1", "g", "s", []), "eu-west-1", 0)
         split(line)
 

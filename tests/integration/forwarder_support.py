@@ -1,4 +1,10 @@
-"""Helpers shared by the forwarder's integration tests (talk to the node directly)."""
+"""Helpers shared by the forwarder's integration tests.
+
+``settings``/``client_for``: a forwarder talking to the node directly (unsigned, loopback).
+``deployed_settings``/``signed_client``: a forwarder as the program deploys it in a region
+(its environment from the program run under mocks), talking to the front door and signing
+with that region's forwarder-role session keys.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from typing import Any
 from forwarder.client import make_client
 from forwarder.settings import Settings
 
+from tests.support.front_door import Deployment, FrontDoor
+
 
 def settings(url: str, prefix: str, region: str = "eu-west-1", **env: str) -> Settings:
     return Settings.from_env({"OPENSEARCH_ENDPOINT": url, "AWS_REGION": region,
@@ -17,6 +25,19 @@ def settings(url: str, prefix: str, region: str = "eu-west-1", **env: str) -> Se
 
 def client_for(s: Settings) -> Any:
     return make_client(s)
+
+
+def deployed_settings(door: FrontDoor, dep: Deployment, region: str, **env: str) -> Settings:
+    """The environment the program gives the forwarder of ``region``, with the endpoint
+    pointed at the front door (and Lambda's own AWS_REGION), plus ``env`` overrides."""
+    program_env = dep.forwarder_env[region]
+    return Settings.from_env({**program_env, "OPENSEARCH_ENDPOINT": door.url,
+                              "AWS_REGION": region, **env})
+
+
+def signed_client(door: FrontDoor, s: Settings) -> Any:
+    """The forwarder's own client, signing with the session keys of its region's role."""
+    return make_client(s, credentials=door.identity(f"forwarder-{s.region}").credentials())
 
 
 def call(url: str, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:

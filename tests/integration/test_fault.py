@@ -8,6 +8,10 @@ queue in moto's SQS), the node is killed with SIGKILL and restarted on the same 
 every invocation has either succeeded or reached its failure queue, the replay tool drains the
 queues. Then every document is read back and counted by _id and by the unique marker that
 each sent message carries.
+
+The node sits behind an AWS front door (tests/support/front_door.py): each region's
+forwarder signs with its role's keys and the environment the program gives it, the replay
+with an operator's; while the node is down the front door answers 502.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import boto3
 import pytest
 from forwarder.client import make_client
 from forwarder.handler import process
-from forwarder.settings import Settings
 from moto import mock_aws
 
 from ops.replay import replay_queue
 from tests.forwarder.payloads import encode
+from tests.integration.conftest import front_door_before
+from tests.integration.forwarder_support import deployed_settings, signed_client
 from tests.integration.node import start_node, stop_node
 from tests.support.cwl import EDGE_REGIONS, FUNCTIONS, BatchFactory
 from tests.support.lambda_async import AsyncLambda
@@ -81,24 +86,24 @@ def _batches(factory: BatchFactory) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+@pytest.fixture
+def stack() -> Iterator[contextlib.ExitStack]:
+    with contextlib.ExitStack() as s:
+        yield s
+
+
 def test_every_event_stored_exactly_once_through_crash_429s_and_replay(
-    fault_node: str, capsys: pytest.CaptureFixture[str]
+    fault_node: str, capsys: pytest.CaptureFixture[str], stack: contextlib.ExitStack
 ) -> None:
     started = time.monotonic()
     prefix = f"fault-{uuid.uuid4().hex[:8]}"
     factory = BatchFactory(seed=1)
     work = _batches(factory)
     sent = {f"m={factory.run}-{n}" for n in range(1, factory.sent + 1)}
+    door, dep = stack.enter_context(front_door_before(fault_node, prefix))
     settings = {
-        region: Settings.from_env(
-            {
-                "OPENSEARCH_ENDPOINT": fault_node,
-                "INDEX_PREFIX": prefix,
-                "AWS_REGION": region,
-                "SAFETY_MARGIN_MS": "300",
-                "REQUEST_TIMEOUT_MS": "2000",
-            }
-        )
+        region: deployed_settings(door, dep, region, SAFETY_MARGIN_MS="300",
+                                  REQUEST_TIMEOUT_MS="2000")
         for region in EDGE_REGIONS
     }
     containers = threading.local()  # one client per region per execution environment
@@ -106,7 +111,7 @@ def test_every_event_stored_exactly_once_through_crash_429s_and_replay(
     def handler(event: dict[str, Any], region: str, deadline: float) -> Any:
         clients: dict[str, Any] = containers.__dict__.setdefault("clients", {})
         if region not in clients:
-            clients[region] = make_client(settings[region])
+            clients[region] = signed_client(door, settings[region])
         return process(event, settings[region], clients[region], deadline)
 
     with mock_aws():
@@ -163,7 +168,8 @@ def test_every_event_stored_exactly_once_through_crash_429s_and_replay(
                 sqs[region],
                 queues[region],
                 settings[region],
-                make_client(settings[region]),
+                make_client(settings[region],
+                            credentials=door.identity("operator").credentials()),
                 seconds_per_message=60,
                 log=lambda _: None,
             )
@@ -205,3 +211,5 @@ def test_every_event_stored_exactly_once_through_crash_429s_and_replay(
     assert tally.failed_attempts > 0, figures
     assert tally.to_destination > 0 and replayed == tally.to_destination, figures
     assert rejections[0] > 0, figures
+    # Nothing got in without the signature and the program's policies allowing it.
+    assert door.decisions and all(d.admitted for d in door.decisions), figures

@@ -1,6 +1,9 @@
 """The forwarder against a node under stress: a real 429 storm, and the node killed mid-batch.
 
-Each test runs its own node (tests/integration/node.py), so the shared one is never hurt.
+Each test runs its own node (tests/integration/node.py), so the shared one is never hurt,
+behind an AWS front door of its own (tests/support/front_door.py): the forwarder signs with
+its role's keys and the environment the program gives it. A node that is down is answered
+by the front door with a 502, as the service's endpoint would.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from forwarder.errors import DeliveryError
 from forwarder.handler import Summary, process
 
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
-from tests.integration.forwarder_support import all_docs, call, client_for, count, settings
+from tests.integration.conftest import front_door_before
+from tests.integration.forwarder_support import (
+    all_docs,
+    call,
+    count,
+    deployed_settings,
+    signed_client,
+)
 from tests.integration.node import start_node, stop_node
 from tests.support.cwl import decode as decode_events_payload
 
@@ -57,14 +67,25 @@ def kill_url() -> Iterator[str]:
         stop_node(KILL_NODE)
 
 
-def test_a_real_429_storm_ends_with_everything_stored_once(storm_url: str) -> None:
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def stack() -> Iterator[contextlib.ExitStack]:
+    with contextlib.ExitStack() as s:
+        yield s
+
+
+def test_a_real_429_storm_ends_with_everything_stored_once(
+        storm_url: str, stack: contextlib.ExitStack) -> None:
     # Its own prefix: the node keeps its data (and templates) between runs.
     prefix = f"storm{uuid.uuid4().hex[:8]}"
     invocations = 8
     per_invocation = 1500
     # Small bulks: many concurrent requests, each one competing for the single write slot.
-    s = settings(storm_url, prefix, BULK_MAX_BYTES=str(64 * 1024))
-    client = client_for(s)
+    door, dep = stack.enter_context(front_door_before(storm_url, prefix))
+    s = deployed_settings(door, dep, REGION, BULK_MAX_BYTES=str(64 * 1024))
+    client = signed_client(door, s)
     process(encode(payload(realistic_events(1, seed=99, base_ms=BASE_MS - 10**7))), s,
             client, time.monotonic() + 60)  # templates in place before the storm
     events = [encode(payload(realistic_events(per_invocation, seed=i,
@@ -75,7 +96,8 @@ def test_a_real_429_storm_ends_with_everything_stored_once(storm_url: str) -> No
 
     def invoke(event: dict[str, Any]) -> None:
         try:
-            summaries.append(process(event, s, client_for(s), time.monotonic() + 120))
+            summaries.append(process(event, s, signed_client(door, s),
+                                     time.monotonic() + 120))
         except BaseException as exc:
             failures.append(exc)
 
@@ -85,6 +107,7 @@ def test_a_real_429_storm_ends_with_everything_stored_once(storm_url: str) -> No
     for t in threads:
         t.join(timeout=300)
     assert not failures, failures
+    assert all(d.admitted for d in door.decisions)
     assert sum(x.stored + x.already_present for x in summaries) == invocations * per_invocation
     retries = sum(x.retries for x in summaries)
     assert retries > 0, "the node never pushed back: the storm did not happen"
@@ -118,13 +141,14 @@ class KillAfter:
 
 
 def test_node_killed_mid_batch_fails_clearly_then_retry_stores_exactly_once(
-        kill_url: str) -> None:
+        kill_url: str, stack: contextlib.ExitStack) -> None:
     prefix = f"kill{uuid.uuid4().hex[:8]}"  # its own prefix: the node keeps its data
     n = 5000
-    s = settings(kill_url, prefix, BULK_MAX_BYTES=str(256 * 1024), SAFETY_MARGIN_MS="1000",
-                 REQUEST_TIMEOUT_MS="3000")
+    door, dep = stack.enter_context(front_door_before(kill_url, prefix))
+    s = deployed_settings(door, dep, REGION, BULK_MAX_BYTES=str(256 * 1024),
+                          SAFETY_MARGIN_MS="1000", REQUEST_TIMEOUT_MS="3000")
     event = encode(payload(realistic_events(n, seed=5)))
-    client = KillAfter(client_for(s), n=4)  # 3 bulks (about 900 events) get in first
+    client = KillAfter(signed_client(door, s), n=4)  # 3 bulks (about 900 events) get in first
 
     started = time.monotonic()
     with pytest.raises(DeliveryError) as info:
@@ -132,14 +156,15 @@ def test_node_killed_mid_batch_fails_clearly_then_retry_stores_exactly_once(
     elapsed = time.monotonic() - started
     failed = info.value
     assert 0 < failed.undelivered < n
-    assert "connection error" in failed.reason and f"of {n} events" in str(failed)
+    # The node is gone behind the endpoint: the front door answers 502, as the service does.
+    assert "HTTP 502" in failed.reason and f"of {n} events" in str(failed)
     assert elapsed < 10, "gave up within the Lambda's time"
 
     # Lambda retries the same event after the node is back (same data directory).
     url = start_node(KILL_NODE, KILL_PORT)
     assert url == kill_url
-    s2 = settings(url, prefix)
-    summary = process(event, s2, client_for(s2), time.monotonic() + 120)
+    s2 = deployed_settings(door, dep, REGION)
+    summary = process(event, s2, signed_client(door, s2), time.monotonic() + 120)
     # The guarantee, not how the counts split: when the node stored a bulk request but its
     # reply was lost, those events count as "already present" on the retry, not "stored".
     assert summary.undelivered == 0

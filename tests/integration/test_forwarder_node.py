@@ -1,5 +1,9 @@
 """The forwarder against a real OpenSearch node: schema, idempotency, regions, JSON types,
-bad input, rejected documents."""
+bad input, rejected documents.
+
+Every forwarder call goes through the AWS front door (tests/support/front_door.py), signed
+with the forwarder role's keys and the environment the program gives the forwarder of that
+region; what is stored is read back from the node itself."""
 
 from __future__ import annotations
 
@@ -7,29 +11,47 @@ import base64
 import gzip
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
-from forwarder.handler import process
+import pytest
+from forwarder.handler import Summary, process
 
 from tests.forwarder.payloads import BASE_MS, encode, event_id, payload, realistic_events
-from tests.integration.forwarder_support import all_docs, call, client_for, count, settings
+from tests.integration.forwarder_support import (
+    all_docs,
+    call,
+    count,
+    deployed_settings,
+    signed_client,
+)
+from tests.support.front_door import Deployment, FrontDoor
 
 EDGE_GROUP = "/aws/lambda/us-east-1.edge-auth"
 REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-1")
 
 
-def run(url: str, prefix: str, event: dict[str, Any], region: str = "eu-west-1") -> Any:
-    s = settings(url, prefix, region)
-    return process(event, s, client_for(s), time.monotonic() + 60)
+Forward = Callable[..., Summary]
+
+
+@pytest.fixture
+def forward(front_door: FrontDoor, deployment: Deployment) -> Forward:
+    """forward(event, region="eu-west-1"): that region's forwarder, through the front door."""
+
+    def run(event: dict[str, Any], region: str = "eu-west-1") -> Summary:
+        s = deployed_settings(front_door, deployment, region)
+        return process(event, s, signed_client(front_door, s), time.monotonic() + 60)
+
+    return run
 
 
 def test_multi_region_edge_batch_is_read_back_with_its_fields(
-        opensearch_url: str, index_prefix: str) -> None:
+        opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     for i, region in enumerate(REGIONS):
         events = realistic_events(300, seed=i, base_ms=BASE_MS + i * 3_600_000)
         stream = f"2025/11/24/[7]{region.replace('-', '')}0123456789abcdef"
-        summary = run(opensearch_url, index_prefix, encode(payload(events, stream=stream)),
-                      region)
+        summary = forward(encode(payload(events, stream=stream)), region)
         assert (summary.stored, summary.undelivered, summary.errors_indexed) == (300, 0, 0)
 
     docs = all_docs(opensearch_url, f"{index_prefix}-2*")
@@ -65,20 +87,22 @@ def test_multi_region_edge_batch_is_read_back_with_its_fields(
     assert props["aws"]["properties"]["lambda"]["properties"]["duration_ms"]["type"] == "double"
 
 
-def test_same_payload_twice_stores_nothing_new(opensearch_url: str, index_prefix: str) -> None:
+def test_same_payload_twice_stores_nothing_new(opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     event = encode(payload(realistic_events(500, seed=3)))
-    first = run(opensearch_url, index_prefix, event)
-    second = run(opensearch_url, index_prefix, event)
+    first = forward(event)
+    second = forward(event)
     assert (first.stored, first.already_present) == (500, 0)
     assert (second.stored, second.already_present) == (0, 500)
     assert count(opensearch_url, f"{index_prefix}-2*") == 500
 
 
 def test_same_group_and_event_ids_from_two_regions_are_two_documents(
-        opensearch_url: str, index_prefix: str) -> None:
+        opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     event = encode(payload(realistic_events(100, seed=4)))
-    run(opensearch_url, index_prefix, event, "us-east-1")
-    run(opensearch_url, index_prefix, event, "sa-east-1")
+    forward(event, "us-east-1")
+    forward(event, "sa-east-1")
     assert count(opensearch_url, f"{index_prefix}-2*") == 200
     for region in ("us-east-1", "sa-east-1"):
         assert count(opensearch_url, f"{index_prefix}-2*",
@@ -86,7 +110,8 @@ def test_same_group_and_event_ids_from_two_regions_are_two_documents(
 
 
 def test_conflicting_json_field_types_are_all_stored(
-        opensearch_url: str, index_prefix: str) -> None:
+        opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     shapes: list[Any] = [41, {"b": 2}, "text", [1, {"c": 1}], None, True, 2.5, [], {},
                          {"b": {"c": {"d": [1, "x", None]}}}, {"a.b": 1}, {"": 2}, 10**30]
     deep: dict[str, Any] = {}
@@ -98,7 +123,7 @@ def test_conflicting_json_field_types_are_all_stored(
                 for i, v in enumerate(shapes)] + [json.dumps(deep)]
     events = [{"id": event_id(BASE_MS, i), "timestamp": BASE_MS, "message": m}
               for i, m in enumerate(messages)]
-    summary = run(opensearch_url, index_prefix, encode(payload(events)))
+    summary = forward(encode(payload(events)))
     assert (summary.stored, summary.errors_indexed, summary.undelivered) == (len(events), 0, 0)
     docs = all_docs(opensearch_url, f"{index_prefix}-2*")
     assert len(docs) == len(events) and all("json" in d["_source"] for d in docs)
@@ -109,14 +134,15 @@ def test_conflicting_json_field_types_are_all_stored(
 
 
 def test_json_with_duplicate_keys_is_stored_after_the_rebuild(
-        opensearch_url: str, index_prefix: str) -> None:
+        opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     # JSON content is copied verbatim; the node refuses duplicate keys (strict duplicate
     # detection), the forwarder resends that document with the JSON re-encoded.
     events = [{"id": event_id(BASE_MS, 1), "timestamp": BASE_MS,
                "message": '2025-11-24T16:00:00.000Z\tr\tINFO\t{"user": "a", "user": "b"}\n'},
               {"id": event_id(BASE_MS, 2), "timestamp": BASE_MS,
                "message": '{"level": "info", "n": 1, "n": 2}'}]
-    summary = run(opensearch_url, index_prefix, encode(payload(events)))
+    summary = forward(encode(payload(events)))
     assert (summary.stored, summary.errors_indexed, summary.undelivered) == (2, 0, 0)
     docs = {d["_source"]["event.id"]: d["_source"]
             for d in all_docs(opensearch_url, f"{index_prefix}-2*")}
@@ -124,7 +150,8 @@ def test_json_with_duplicate_keys_is_stored_after_the_rebuild(
     assert docs[event_id(BASE_MS, 2)]["json"] == {"level": "info", "n": 2}
 
 
-def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str) -> None:
+def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     undecodable = [
         {"awslogs": {"data": "not base64 at all!"}},
         {"awslogs": {"data": base64.b64encode(b"no gzip here").decode()}},
@@ -134,7 +161,7 @@ def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str) 
         encode({"messageType": "DATA_MESSAGE", "owner": "123456789012"}),
     ]
     for event in undecodable:
-        summary = run(opensearch_url, index_prefix, event)
+        summary = forward(event)
         assert summary.outcome == "undecodable_kept" and summary.errors_indexed == 1
     errors = all_docs(opensearch_url, f"{index_prefix}-errors-*")
     assert sorted(d["_source"]["raw.data_base64"] for d in errors) == sorted(
@@ -149,7 +176,7 @@ def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str) 
         {"id": event_id(BASE_MS, 2), "message": "no timestamp"},
         {"id": event_id(BASE_MS, 3), "timestamp": BASE_MS, "message": "caf\udce9 \ud800 ok"},
     ]
-    summary = run(opensearch_url, index_prefix, encode(payload(odd_events)))
+    summary = forward(encode(payload(odd_events)))
     assert (summary.stored, summary.errors_indexed, summary.undelivered) == (3, 0, 0)
     stored = {d["_source"]["event.id"]: d["_source"]
               for d in all_docs(opensearch_url, f"{index_prefix}-2*")}
@@ -159,13 +186,14 @@ def test_bad_input_outcomes_on_the_node(opensearch_url: str, index_prefix: str) 
 
 
 def test_rejected_documents_land_in_the_errors_index(
-        opensearch_url: str, index_prefix: str) -> None:
+        opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     # Mapping drift: someone created the day's index by hand with `message` as a number.
     call(opensearch_url, "PUT", f"{index_prefix}-2025.11.24",
          {"mappings": {"properties": {"message": {"type": "long"}}}})
     events = [{"id": event_id(BASE_MS, 1), "timestamp": BASE_MS, "message": "12345"},
               {"id": event_id(BASE_MS, 2), "timestamp": BASE_MS, "message": "not a number"}]
-    summary = run(opensearch_url, index_prefix, encode(payload(events)))
+    summary = forward(encode(payload(events)))
     assert (summary.stored, summary.errors_indexed, summary.undelivered) == (1, 1, 0)
     (record,) = all_docs(opensearch_url, f"{index_prefix}-errors-*")
     source = record["_source"]
@@ -174,17 +202,18 @@ def test_rejected_documents_land_in_the_errors_index(
     assert json.loads(source["raw.event"]) == events[1]
     assert record["_index"] == f"{index_prefix}-errors-2025.11.24"
     # Replayed: nothing new anywhere.
-    again = run(opensearch_url, index_prefix, encode(payload(events)))
+    again = forward(encode(payload(events)))
     assert (again.stored, again.already_present, again.errors_indexed) == (0, 1, 1)
     assert count(opensearch_url, f"{index_prefix}-errors-*") == 1
 
 
-def test_templates_are_installed_idempotently(opensearch_url: str, index_prefix: str) -> None:
+def test_templates_are_installed_idempotently(opensearch_url: str, index_prefix: str,
+        forward: Forward) -> None:
     from forwarder import handler
 
-    run(opensearch_url, index_prefix, encode(payload(realistic_events(5))))
+    forward(encode(payload(realistic_events(5))))
     handler._templates_ready.clear()  # a new container
-    run(opensearch_url, index_prefix, encode(payload(realistic_events(5, seed=8))))
+    forward(encode(payload(realistic_events(5, seed=8))))
     got = call(opensearch_url, "GET", f"_index_template/{index_prefix}*")
     names = sorted(t["name"] for t in got["index_templates"])
     assert names == [index_prefix, f"{index_prefix}-errors"]

@@ -1,4 +1,8 @@
-"""Replay of a failure queue (moto's SQS) into the real OpenSearch node, through the forwarder."""
+"""Replay of a failure queue (moto's SQS) into the real OpenSearch node, through the forwarder.
+
+Every request goes through the AWS front door: the forwarder signs with its role's keys,
+the replay with an operator's (a role whose own policy grants the forwarder role's es
+statements), both for the domain's region."""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from moto import mock_aws
 from ops import replay
 from ops.replay import replay_queue
 from tests.forwarder.payloads import encode
+from tests.integration.forwarder_support import deployed_settings, signed_client
 from tests.support.cwl import BatchFactory, decode, failure_record
+from tests.support.front_door import Deployment, FrontDoor
 from tests.support.store import marker_set, stored
 
 REGION = "eu-west-1"
@@ -35,10 +41,16 @@ def queue(sqs: Any) -> str:
     return sqs.create_queue(QueueName="edgelogs-forwarder-failures")["QueueUrl"]
 
 
-def _settings(url: str, prefix: str, region: str = REGION) -> Settings:
+def _settings(url: str, prefix: str, domain_region: str, region: str = REGION) -> Settings:
+    """The replay's settings: the queue's region, signing for the domain's."""
     return Settings.from_env(
-        {"OPENSEARCH_ENDPOINT": url, "INDEX_PREFIX": prefix, "AWS_REGION": region}
+        {"OPENSEARCH_ENDPOINT": url, "INDEX_PREFIX": prefix, "AWS_REGION": region,
+         "OPENSEARCH_REGION": domain_region}
     )
+
+
+def _operator_client(door: FrontDoor, settings: Settings) -> Any:
+    return make_client(settings, credentials=door.identity("operator").credentials())
 
 
 def _depth(sqs: Any, queue_url: str) -> int:
@@ -63,21 +75,26 @@ def _send_failures(sqs: Any, queue_url: str, events: list[dict], region: str = R
 
 
 def test_replay_stores_every_event_once_and_empties_the_queue(
-    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str, front_door: FrontDoor,
+    deployment: Deployment,
 ) -> None:
     factory = BatchFactory()
     payloads = [factory.batch(REGION, fn, 60) for fn in ("viewer-auth", "origin-rewrite", "x")]
     events = [encode(p) for p in payloads]
-    settings = _settings(opensearch_url, index_prefix)
-    client = make_client(settings)
-    # One batch had been partly stored before the invocation failed: replay must not double it.
-    process(events[0], settings, client, time.monotonic() + 30)
+    # One batch had been stored by the forwarder before the invocation failed: replay must
+    # not double it.
+    fwd = deployed_settings(front_door, deployment, REGION)
+    process(events[0], fwd, signed_client(front_door, fwd), time.monotonic() + 30)
     _send_failures(sqs, queue, events)
+    settings = _settings(front_door.url, index_prefix, deployment.region)
+    client = _operator_client(front_door, settings)
 
     report = replay_queue(sqs, queue, settings, client, log=lambda _: None)
 
     assert (report.received, report.replayed, report.failed, report.malformed) == (3, 3, 0, 0)
     assert report.events == 180
+    assert {(d.caller, d.admitted) for d in front_door.decisions} == {
+        (f"forwarder-{REGION}", True), ("operator", True)}
     assert _depth(sqs, queue) == 0
     ids, markers = stored(opensearch_url, f"{index_prefix}-*")
     assert set(markers) == marker_set(payloads)
@@ -92,7 +109,8 @@ def test_replay_stores_every_event_once_and_empties_the_queue(
 
 
 def test_malformed_records_are_reported_and_left_in_the_queue(
-    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str, front_door: FrontDoor,
+    deployment: Deployment,
 ) -> None:
     factory = BatchFactory()
     good = encode(factory.batch(REGION, "viewer-auth", 10))
@@ -107,9 +125,10 @@ def test_malformed_records_are_reported_and_left_in_the_queue(
         sqs.send_message(QueueUrl=queue, MessageBody=body)
     _send_failures(sqs, queue, [good])
     lines: list[str] = []
-    settings = _settings(opensearch_url, index_prefix)
+    settings = _settings(front_door.url, index_prefix, deployment.region)
 
-    report = replay_queue(sqs, queue, settings, make_client(settings), log=lines.append)
+    report = replay_queue(sqs, queue, settings, _operator_client(front_door, settings),
+                          log=lines.append)
 
     assert (report.replayed, report.malformed, report.failed) == (1, 5, 0)
     assert not report.ok
@@ -122,23 +141,24 @@ def test_malformed_records_are_reported_and_left_in_the_queue(
 
 
 def test_a_message_that_fails_stays_and_is_replayed_later(
-    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str, front_door: FrontDoor,
+    deployment: Deployment,
 ) -> None:
     factory = BatchFactory()
     payload = factory.batch(REGION, "viewer-auth", 25)
     _send_failures(sqs, queue, [encode(payload)])
-    down = _settings(f"http://127.0.0.1:{_closed_port()}", index_prefix)
+    down = _settings(f"http://127.0.0.1:{_closed_port()}", index_prefix, deployment.region)
 
     report = replay_queue(
-        sqs, queue, down, make_client(down), seconds_per_message=1.0, visibility_timeout=1,
-        log=lambda _: None,
+        sqs, queue, down, _operator_client(front_door, down), seconds_per_message=1.0,
+        visibility_timeout=1, log=lambda _: None,
     )  # fmt: skip
 
     assert (report.received, report.replayed, report.failed) == (1, 0, 1)
     assert _depth(sqs, queue) == 1
     time.sleep(1.2)  # the visibility timeout runs out: the message is back for the next replay
-    up = _settings(opensearch_url, index_prefix)
-    report = replay_queue(sqs, queue, up, make_client(up), log=lambda _: None)
+    up = _settings(front_door.url, index_prefix, deployment.region)
+    report = replay_queue(sqs, queue, up, _operator_client(front_door, up), log=lambda _: None)
     assert (report.received, report.replayed, report.failed) == (1, 1, 0)
     assert _depth(sqs, queue) == 0
     _, markers = stored(opensearch_url, f"{index_prefix}-*")
@@ -146,18 +166,25 @@ def test_a_message_that_fails_stays_and_is_replayed_later(
 
 
 def test_command_line_replays_a_queue(
-    queue: str, opensearch_url: str, index_prefix: str, capsys: pytest.CaptureFixture[str]
+    queue: str, opensearch_url: str, index_prefix: str, capsys: pytest.CaptureFixture[str],
+    front_door: FrontDoor, deployment: Deployment, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     payloads = [BatchFactory().batch(REGION, "viewer-auth", 15)]
     client = boto3.client("sqs", region_name=REGION)
     _send_failures(client, queue, [encode(p) for p in payloads])
+    # The operator's keys, found by botocore's default chain as on a workstation.
+    operator = front_door.identity("operator")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", operator.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", operator.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", operator.token or "")
 
     code = replay.main(
-        ["--region", REGION, "--queue-url", queue, "--endpoint", opensearch_url,
-         "--index-prefix", index_prefix]
+        ["--region", REGION, "--queue-url", queue, "--endpoint", front_door.url,
+         "--domain-region", deployment.region, "--index-prefix", index_prefix]
     )  # fmt: skip
 
     assert code == 0
+    assert {(d.caller, d.admitted) for d in front_door.decisions} == {("operator", True)}
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == (f"replay: region={REGION} received=1 replayed=1 events=15 failed=0 malformed=0")
     _, markers = stored(opensearch_url, f"{index_prefix}-*")

@@ -137,7 +137,7 @@ def test_payloads_are_what_a_subscription_delivers_with_the_same_ids(logs: Any) 
     batch = documents.build(decode_event(bf.subscription_event(
         ACCOUNT, seeded.group, p["logStream"], p["logEvents"])), REGION, "lambda-edge", NOW)
     first_id = p["logEvents"][0]["id"]
-    assert documents.target(batch.lines[0])[1] == documents.doc_id(
+    assert documents.target_id(batch.lines[0]) == documents.doc_id(
         ACCOUNT, REGION, seeded.group, first_id)
 
 

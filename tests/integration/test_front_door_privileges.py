@@ -109,10 +109,13 @@ def test_forwarder_role_writes_its_documents_and_nothing_else(
     assert count(opensearch_url, "other-logs") == 0
 
 
+# An admin principal, and a Dashboards user signed in through Cognito (the authenticated
+# role, which the domain policy lists among the readers): the same rights, read-only.
+@pytest.mark.parametrize("reader", ["admin", "dashboards-user"])
 def test_admins_search_and_read_but_never_write(
         front_door: FrontDoor, opensearch_url: str, index_prefix: str,
-        stored_batch: int) -> None:
-    admin = front_door.identity("admin")
+        stored_batch: int, reader: str) -> None:
+    admin = front_door.identity(reader)
     index = f"{index_prefix}-{DAY}"
     status, reply = _admitted(front_door, admin, "POST", f"{index_prefix}-*/_search",
                               {"query": {"match_all": {}}, "size": 1})

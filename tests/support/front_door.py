@@ -509,6 +509,7 @@ class Deployment:
     role_policy: dict[str, Any]  # the forwarder RolePolicy's policy input
     forwarder_env: dict[str, dict[str, str]]  # region -> the function's environment
     advanced_options: dict[str, str]
+    dashboards_role_arn: str | None = None  # Cognito's role for signed-in Dashboards users
 
 
 def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deployment:
@@ -521,15 +522,21 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
     with tempfile.TemporaryDirectory() as tmp:
         run = run_program(config, bundle=fake_bundle(Path(tmp)), stack=stack)
     (domain,) = run.of_type("aws:opensearch/domain:Domain")
-    (role,) = run.of_type("aws:iam/role:Role")
-    (role_policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    role = run.one("aws:iam/role:Role", "forwarder-role")
+    (role_policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy",
+                                 parent="edgelogs:index:ForwarderRole")
     envs = {f.region or "": dict(f.inputs["environment"]["variables"])
-            for f in run.of_type("aws:lambda/function:Function")}
+            for f in run.of_type("aws:lambda/function:Function",
+                                 parent="edgelogs:index:RegionalForwarder")}
+    # The role Cognito gives signed-in Dashboards users (dashboards.auth cognito, the default).
+    dashboards = [r.outputs["arn"] for r in run.of_type("aws:iam/role:Role")
+                  if r.name == "dashboards-authenticated-role"]
     return Deployment(
         region=domain.region or "", account=ACCOUNT, domain_name=domain.inputs["domainName"],
         access_policy=json.loads(domain.inputs["accessPolicies"]),
         role_arn=role.outputs["arn"], role_policy=json.loads(role_policy.inputs["policy"]),
         forwarder_env=envs, advanced_options=dict(domain.inputs.get("advancedOptions") or {}),
+        dashboards_role_arn=dashboards[0] if dashboards else None,
     )
 
 
@@ -547,6 +554,8 @@ def caller_table(dep: Deployment) -> list[Identity]:
       no identity policy, only the domain policy's grant;
     - ``operator``: a session of a role of the domain's account whose own policy grants
       the forwarder role's es statements (what scripts/replay needs);
+    - ``dashboards-user``: a session of the role Cognito gives signed-in Dashboards users
+      (no identity policy: only the domain policy's readers' statements);
     - ``stranger``: a user of another account whose own policy allows ``es:*`` on
       everything: refused because the domain policy does not name it (cross-account
       access needs both policies), so its own generosity cannot help it;
@@ -570,6 +579,14 @@ def caller_table(dep: Deployment) -> list[Identity]:
     key, secret = _key("ASIA", "admin")
     out.append(Identity("admin", key, secret, assumed_role_session(ADMIN_ROLE, "alice"),
                         dep.account, None, token="token-admin"))
+    if dep.dashboards_role_arn:
+        # A Dashboards user signed in through Cognito: the identity pool hands out sessions
+        # of the authenticated role, which has no IAM policy of its own.
+        key, secret = _key("ASIA", "dashboards-user")
+        out.append(Identity(
+            "dashboards-user", key, secret,
+            assumed_role_session(dep.dashboards_role_arn, "CognitoIdentityCredentials"),
+            dep.account, None, token="token-dashboards-user"))
     key, secret = _key("AKIA", "stranger")
     out.append(Identity(
         "stranger", key, secret, f"arn:aws:iam::{STRANGER_ACCOUNT}:user/stranger",

@@ -16,6 +16,7 @@ from components.coverage_check import CoverageCheck, CoverageCheckArgs, build_zi
 from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
 from components.domain_alarms import DomainAlarms, DomainAlarmsArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
+from components.function_code import FunctionCode
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
 from components.search_domain import SearchDomain, SearchDomainArgs
@@ -30,24 +31,34 @@ if get_monitor() is None:
 config = load_config()
 tags = config.all_tags
 stack = config.stack
+names = naming.StackNames.for_stack(stack)
 
 providers = regional_providers(dict.fromkeys((*config.regions, config.home_region)), tags)
 home = providers[config.home_region]
 
 # Built once per run (and cached on disk), shared by every region.
 code = bundle.build_bundle()
-archive = pulumi.FileArchive(str(code.path))
+forwarder_code = FunctionCode(
+    pulumi.FileArchive(str(code.path)), code.source_code_hash,
+    bundle.LAMBDA_RUNTIME, bundle.LAMBDA_ARCHITECTURE,
+)  # fmt: skip
 
+# One role for every region's forwarder (IAM is global), named like the function, so an operator
+# finds "the forwarder" under one name in Lambda and in IAM; both allow 64 characters, which
+# naming.PREFIX_MAX leaves room for (RoleName: https://docs.aws.amazon.com/IAM/latest/
+# APIReference/API_CreateRole.html). The names are fixed by the stack, not generated, because
+# the role's policy must name the forwarder's log groups and failure queues in every region
+# before those exist (components/naming.py).
 role = ForwarderRole(
     "forwarder",
     ForwarderRoleArgs(
-        role_name=naming.forwarder_function_name(stack),
+        role_name=names.forwarder_function,
         home_region=config.home_region,
-        domain_name=naming.domain_name(stack),
+        domain_name=names.domain,
         index_prefix=config.index_prefix,
         regions=config.regions,
-        forwarder_log_group_name=naming.forwarder_log_group_name(stack),
-        failure_queue_name=naming.failure_queue_name(stack),
+        forwarder_log_group_name=names.forwarder_log_group,
+        failure_queue_name=names.failure_queue,
         provider=home,
         tags=tags,
     ),
@@ -70,7 +81,7 @@ if dashboards is not None:
 search = SearchDomain(
     "search",
     SearchDomainArgs(
-        domain_name=naming.domain_name(stack),
+        domain_name=names.domain,
         home_region=config.home_region,
         index_prefix=config.index_prefix,
         settings=config.domain,
@@ -90,23 +101,15 @@ for region in config.regions:
         RegionalForwarderArgs(
             region=region,
             provider=providers[region],
-            function_name=naming.forwarder_function_name(stack),
-            log_group_name=naming.forwarder_log_group_name(stack),
-            queue_name=naming.failure_queue_name(stack),
-            topic_name=naming.alarm_topic_name(stack),
+            names=names,
             role_arn=role.arn,
-            code=archive,
-            source_code_hash=code.source_code_hash,
-            runtime=bundle.LAMBDA_RUNTIME,
-            architecture=bundle.LAMBDA_ARCHITECTURE,
+            code=forwarder_code,
             search_endpoint=search.endpoint,
             search_region=config.home_region,
             index_prefix=config.index_prefix,
             sources=[LogSource(n, existing=n in existing) for n in config.log_group_names()],
             log_retention_days=config.log_retention_days,
             filter_pattern=config.filter_pattern,
-            filter_name=naming.subscription_filter_name(stack),
-            alarm_name_prefix=naming.resource_prefix(stack),
             alarm_email=config.alarm_email,
             tags=tags,
             reserved_concurrency=config.forwarder_concurrency,
@@ -119,11 +122,11 @@ home_forwarder = forwarders.get(config.home_region)
 domain_alarms = DomainAlarms(
     "domain-alarms",
     DomainAlarmsArgs(
-        name_prefix=naming.resource_prefix(stack),
+        name_prefix=names.resource_prefix,
         domain_name=search.domain.domain_name,
         volume_size_gb=config.domain.volume_size_gb,
         topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
-        topic_name=naming.alarm_topic_name(stack),
+        topic_name=names.alarm_topic,
         alarm_email=config.alarm_email,
         provider=home,
         tags=tags,
@@ -132,24 +135,21 @@ domain_alarms = DomainAlarms(
 
 if config.coverage_check:
     coverage_zip = build_zip()
+    coverage_code = FunctionCode(
+        pulumi.FileArchive(str(coverage_zip.path)), coverage_zip.source_code_hash,
+        bundle.LAMBDA_RUNTIME, bundle.LAMBDA_ARCHITECTURE,
+    )  # fmt: skip
     coverage = CoverageCheck(
         "coverage",
         CoverageCheckArgs(
-            stack=stack,
+            names=names,
             home_region=config.home_region,
-            function_name=naming.coverage_function_name(stack),
-            log_group_name=naming.coverage_log_group_name(stack),
             collected_regions=config.regions,
             collected_log_groups=config.log_group_names(),
-            code=pulumi.FileArchive(str(coverage_zip.path)),
-            source_code_hash=coverage_zip.source_code_hash,
-            runtime=bundle.LAMBDA_RUNTIME,
-            architecture=bundle.LAMBDA_ARCHITECTURE,
+            code=coverage_code,
             log_retention_days=config.log_retention_days,
-            alarm_name_prefix=naming.resource_prefix(stack),
             # The home alarm topic: the home forwarder's, or the one DomainAlarms made.
             alarm_topic_arn=domain_alarms.topic_arn,
-            topic_name=naming.alarm_topic_name(stack),
             alarm_email=config.alarm_email,
             provider=home,
             tags=tags,

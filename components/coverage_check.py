@@ -26,7 +26,9 @@ import pulumi_aws as aws
 
 from components.bundle import CACHE_DIR, LAMBDA_SRC, Bundle
 from components.forwarder_role import assume_role_policy
+from components.function_code import FunctionCode
 from components.identity import caller_identity
+from components.naming import StackNames
 
 TOKEN = "edgelogs:index:CoverageCheck"
 
@@ -116,21 +118,14 @@ def custom_groups(names: Sequence[str]) -> list[str]:
 
 @dataclass
 class CoverageCheckArgs:
-    stack: str
+    names: StackNames
     home_region: str
-    function_name: str
-    log_group_name: str
     collected_regions: Sequence[str]
     collected_log_groups: Sequence[str]
-    code: pulumi.Input[pulumi.Archive]
-    source_code_hash: str
-    runtime: str
-    architecture: str
+    code: FunctionCode
     log_retention_days: pulumi.Input[int]
-    alarm_name_prefix: str
-    # The home region's alarm topic; None creates one here (named topic_name).
+    # The home region's alarm topic; None creates one here (named names.alarm_topic).
     alarm_topic_arn: pulumi.Input[str] | None
-    topic_name: str
     alarm_email: str | None
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
@@ -154,16 +149,17 @@ class CoverageCheck(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        names = args.names
         identity = caller_identity(self, args.provider)
 
         # Created before the function so Lambda never creates it first without retention.
         self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=args.log_group_name,
+            f"{name}-logs", name=names.coverage_log_group,
             retention_in_days=args.log_retention_days, tags=args.tags, opts=child,
         )  # fmt: skip
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=args.function_name,
+            name=names.coverage_function,
             description="edgelogs coverage check: lists edge log groups, publishes one metric",
             assume_role_policy=assume_role_policy(),
             tags=args.tags,
@@ -177,7 +173,7 @@ class CoverageCheck(pulumi.ComponentResource):
             policy=pulumi.Output.all(identity.partition, identity.account_id).apply(
                 lambda v: json.dumps(permissions_policy(
                     partition=v[0], account_id=v[1], home_region=args.home_region,
-                    log_group_name=args.log_group_name, custom_log_groups=customs,
+                    log_group_name=names.coverage_log_group, custom_log_groups=customs,
                 ))
             ),
             opts=child,
@@ -186,18 +182,18 @@ class CoverageCheck(pulumi.ComponentResource):
         role_arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
         self.function = aws.lambda_.Function(
             f"{name}-function",
-            name=args.function_name,
+            name=names.coverage_function,
             description="edgelogs: daily audit of Lambda@Edge log groups this stack misses",
             role=role_arn,
-            runtime=args.runtime,
-            architectures=[args.architecture],
+            runtime=args.code.runtime,
+            architectures=[args.code.architecture],
             handler=HANDLER,
-            code=args.code,
-            source_code_hash=args.source_code_hash,
+            code=args.code.archive,
+            source_code_hash=args.code.source_code_hash,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
-                "STACK_NAME": args.stack,
+                "STACK_NAME": names.stack,
                 "METRIC_NAMESPACE": METRIC_NAMESPACE,
                 "COLLECTED_REGIONS": ",".join(args.collected_regions),
                 "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
@@ -209,7 +205,7 @@ class CoverageCheck(pulumi.ComponentResource):
         )  # fmt: skip
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
-            name=args.function_name,
+            name=names.coverage_function,
             description="edgelogs: run the coverage check once a day",
             schedule_expression=SCHEDULE,
             tags=args.tags,
@@ -236,7 +232,7 @@ class CoverageCheck(pulumi.ComponentResource):
         if args.alarm_topic_arn is None:
             # The home region collects nothing, so no forwarder topic exists there.
             self.topic = aws.sns.Topic(
-                f"{name}-topic", name=args.topic_name, tags=args.tags, opts=child
+                f"{name}-topic", name=names.alarm_topic, tags=args.tags, opts=child
             )
             if args.alarm_email:
                 aws.sns.TopicSubscription(
@@ -249,7 +245,7 @@ class CoverageCheck(pulumi.ComponentResource):
 
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-uncovered",
-            name=f"{args.alarm_name_prefix}-uncovered-log-groups",
+            name=f"{names.resource_prefix}-uncovered-log-groups",
             alarm_description=(
                 "Lambda@Edge log groups with events that this stack does not collect. The "
                 "coverage check's log lists them; run scripts/audit, then add the region to "
@@ -257,7 +253,7 @@ class CoverageCheck(pulumi.ComponentResource):
             ),
             namespace=METRIC_NAMESPACE,
             metric_name=METRIC_NAME,
-            dimensions={METRIC_DIMENSION: args.stack},
+            dimensions={METRIC_DIMENSION: names.stack},
             statistic="Maximum",
             period=ALARM_PERIOD_SECONDS,
             evaluation_periods=1,
@@ -271,7 +267,7 @@ class CoverageCheck(pulumi.ComponentResource):
         )
         self.errors_alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-errors",
-            name=f"{args.alarm_name_prefix}-coverage-check-errors",
+            name=f"{names.resource_prefix}-coverage-check-errors",
             alarm_description=(
                 "The daily coverage check failed, so uncovered log groups would go unnoticed. "
                 "Check its log group."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 DOMAIN_NAME_MAX = 28  # OpenSearch Service domain names: 3-28 chars, [a-z][a-z0-9-]*
 PREFIX_MAX = 40  # leaves room for "-forwarder" (Lambda: 64) and "-failures" (SQS: 80)
@@ -98,3 +99,38 @@ def coverage_function_name(stack: str) -> str:
 
 def coverage_log_group_name(stack: str) -> str:
     return f"/aws/lambda/{coverage_function_name(stack)}"
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Every physical name of one stack, in one value handed to the components.
+
+    Built only by `for_stack`, from the functions above, so the names never drift from what
+    earlier deployments created (a changed name would replace the resource).
+    """
+
+    stack: str
+    resource_prefix: str  # also the alarm name prefix
+    domain: str
+    forwarder_function: str  # also the forwarder role's name (see __main__.py)
+    forwarder_log_group: str
+    failure_queue: str
+    alarm_topic: str
+    subscription_filter: str
+    coverage_function: str  # also its role's and its schedule rule's name
+    coverage_log_group: str
+
+    @classmethod
+    def for_stack(cls, stack: str) -> StackNames:
+        return cls(
+            stack=stack,
+            resource_prefix=resource_prefix(stack),
+            domain=domain_name(stack),
+            forwarder_function=forwarder_function_name(stack),
+            forwarder_log_group=forwarder_log_group_name(stack),
+            failure_queue=failure_queue_name(stack),
+            alarm_topic=alarm_topic_name(stack),
+            subscription_filter=subscription_filter_name(stack),
+            coverage_function=coverage_function_name(stack),
+            coverage_log_group=coverage_log_group_name(stack),
+        )

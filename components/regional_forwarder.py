@@ -19,7 +19,9 @@ import pulumi_aws as aws
 from components import aws_catalog, config, invoke_permissions
 from components.alarms import ForwarderAlarms, ForwarderAlarmsArgs
 from components.failure_queue import FailureQueue, FailureQueueArgs
+from components.function_code import FunctionCode
 from components.identity import caller_identity
+from components.naming import StackNames
 
 TOKEN = "edgelogs:index:RegionalForwarder"
 
@@ -51,23 +53,15 @@ class LogSource:
 class RegionalForwarderArgs:
     region: str
     provider: aws.Provider
-    function_name: str  # a plain string: the permission plan measures the policy with it
-    log_group_name: pulumi.Input[str]  # the forwarder's own
-    queue_name: pulumi.Input[str]
-    topic_name: pulumi.Input[str]
+    names: StackNames  # the same physical names in every region
     role_arn: pulumi.Input[str]
-    code: pulumi.Input[pulumi.Archive]
-    source_code_hash: pulumi.Input[str]
-    runtime: pulumi.Input[str]
-    architecture: pulumi.Input[str]
+    code: FunctionCode
     search_endpoint: pulumi.Input[str]
     search_region: str  # the domain's region: what the forwarder signs for
     index_prefix: pulumi.Input[str]
     sources: Sequence[LogSource]
     log_retention_days: pulumi.Input[int]
     filter_pattern: pulumi.Input[str]
-    filter_name: pulumi.Input[str]  # per stack: see naming.subscription_filter_name
-    alarm_name_prefix: str
     alarm_email: str | None
     tags: pulumi.Input[dict[str, str]]
     # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY).
@@ -97,32 +91,35 @@ class RegionalForwarder(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
         r = args.region
+        names = args.names
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         identity = caller_identity(self, args.provider)
 
         # Created before the function so Lambda never creates it first without retention.
         self.log_group = aws.cloudwatch.LogGroup(
             f"{r}-forwarder-logs",
-            name=args.log_group_name,
+            name=names.forwarder_log_group,
             retention_in_days=args.log_retention_days,
             tags=args.tags,
             opts=child,
         )
         self.failure_queue = FailureQueue(
             f"{r}-failures",
-            FailureQueueArgs(queue_name=args.queue_name, provider=args.provider, tags=args.tags),
+            FailureQueueArgs(
+                queue_name=names.failure_queue, provider=args.provider, tags=args.tags
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = aws.lambda_.Function(
             f"{r}-forwarder",
-            name=args.function_name,
+            name=names.forwarder_function,
             description="edgelogs: ships this region's Lambda@Edge logs to OpenSearch",
             role=args.role_arn,
-            runtime=args.runtime,
-            architectures=[args.architecture],
+            runtime=args.code.runtime,
+            architectures=[args.code.architecture],
             handler=HANDLER,
-            code=args.code,
-            source_code_hash=args.source_code_hash,
+            code=args.code.archive,
+            source_code_hash=args.code.source_code_hash,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             reserved_concurrent_executions=args.reserved_concurrency,
@@ -155,14 +152,14 @@ class RegionalForwarder(pulumi.ComponentResource):
             opts=child,
         )
 
-        names = [s.name for s in args.sources]
+        groups = [s.name for s in args.sources]
         # One exact grant per collected group (a prefix per kind only if the 20 KB policy
         # limit forces it; see components/invoke_permissions.py).
         self.grants = invoke_permissions.plan_grants(
-            names,
+            groups,
             partition=aws_catalog.region_partitions().get(r, "aws"),
             region=r,
-            function_name=args.function_name,
+            function_name=names.forwarder_function,
         )
         self.permissions = {
             grant.key: aws.lambda_.Permission(
@@ -202,7 +199,7 @@ class RegionalForwarder(pulumi.ComponentResource):
             self.source_log_groups[source.name] = group
             self.subscriptions[source.name] = aws.cloudwatch.LogSubscriptionFilter(
                 f"{r}-{slug}-subscription",
-                name=args.filter_name,
+                name=names.subscription_filter,
                 log_group=group.name,
                 destination_arn=self.function.arn,
                 filter_pattern=args.filter_pattern,
@@ -217,13 +214,13 @@ class RegionalForwarder(pulumi.ComponentResource):
                     ],
                 ),
             )
-        self.log_group_names = names
+        self.log_group_names = groups
 
         self.alarms = ForwarderAlarms(
             f"{r}-alarms",
             ForwarderAlarmsArgs(
-                name_prefix=args.alarm_name_prefix,
-                topic_name=args.topic_name,
+                name_prefix=names.resource_prefix,
+                topic_name=names.alarm_topic,
                 function_name=self.function.name,
                 queue_name=self.failure_queue.name,
                 alarm_email=args.alarm_email,
@@ -237,6 +234,6 @@ class RegionalForwarder(pulumi.ComponentResource):
                 "functionArn": self.function.arn,
                 "failureQueueUrl": self.failure_queue.url,
                 "alarmTopicArn": self.alarms.topic.arn,
-                "logGroups": names,
+                "logGroups": groups,
             }
         )

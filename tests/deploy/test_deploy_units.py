@@ -12,6 +12,7 @@ from pulumi.runtime import settings
 
 from components import naming
 from components.forwarder_role import permissions_policy
+from components.function_code import FunctionCode
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
 from components.search_domain import access_policy
 from tests.deploy.harness import RecordingMocks, fake_bundle
@@ -86,15 +87,14 @@ def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> 
             built["f"] = RegionalForwarder(
                 "sa-east-1",
                 RegionalForwarderArgs(
-                    region="sa-east-1", provider=provider, function_name="fwd",
-                    log_group_name="/aws/lambda/fwd", queue_name="q", topic_name="t",
-                    role_arn="arn:aws:iam::123456789012:role/fwd", code=archive,
-                    source_code_hash="aGFzaA==", runtime="python3.14", architecture="arm64",
+                    region="sa-east-1", provider=provider,
+                    names=naming.StackNames.for_stack("unit"),
+                    role_arn="arn:aws:iam::123456789012:role/fwd",
+                    code=FunctionCode(archive, "aGFzaA==", "python3.14", "arm64"),
                     search_endpoint="https://search.example", search_region="eu-west-1",
                     index_prefix="p",
                     sources=[LogSource("/aws/lambda/us-east-1.a", existing=True)],
-                    log_retention_days=7, filter_pattern="", filter_name="edgelogs-unit",
-                    alarm_name_prefix="x",
+                    log_retention_days=7, filter_pattern="",
                     alarm_email=None, tags={"k": "v"},
                 ),
             )  # fmt: skip

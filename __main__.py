@@ -17,6 +17,7 @@ from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthAr
 from components.domain_alarms import DomainAlarms, DomainAlarmsArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.function_code import FunctionCode
+from components.operator_policy import OperatorPolicy, OperatorPolicyArgs
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
 from components.search_domain import SearchDomain, SearchDomainArgs
@@ -117,6 +118,22 @@ for region in config.regions:
         ),
     )
 
+# What replay and backfill need, for an operator's role: created, attached to nobody.
+operator = OperatorPolicy(
+    "operator",
+    OperatorPolicyArgs(
+        policy_name=names.operator_policy,
+        home_region=config.home_region,
+        domain_name=names.domain,
+        index_prefix=config.index_prefix,
+        regions=config.regions,
+        queue_name=names.failure_queue,
+        collected_log_groups=config.log_group_names(),
+        provider=home,
+        tags=tags,
+    ),
+)
+
 # Alarms can only notify a topic in their own region: the home forwarder's, if there is one.
 home_forwarder = forwarders.get(config.home_region)
 domain_alarms = DomainAlarms(
@@ -166,6 +183,7 @@ pulumi.export("dashboardsSignIn", SIGN_IN[config.dashboards.auth])
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})
 pulumi.export("failureQueueUrls", {r: f.failure_queue.url for r, f in forwarders.items()})
+pulumi.export("operatorPolicyArn", operator.arn)
 pulumi.export("alarmTopicArns", {r: f.alarms.topic.arn for r, f in forwarders.items()})
 # The domain alarms and the coverage check notify this topic in the home region.
 pulumi.export("homeAlarmTopicArn", domain_alarms.topic_arn)

@@ -119,6 +119,7 @@ class StackNames:
     subscription_filter: str
     coverage_function: str  # also its role's and its schedule rule's name
     coverage_log_group: str
+    operator_policy: str  # the managed policy for scripts/replay and scripts/backfill
 
     @classmethod
     def for_stack(cls, stack: str) -> StackNames:
@@ -133,4 +134,5 @@ class StackNames:
             subscription_filter=subscription_filter_name(stack),
             coverage_function=coverage_function_name(stack),
             coverage_log_group=coverage_log_group_name(stack),
+            operator_policy=f"{resource_prefix(stack)}-operator",
         )

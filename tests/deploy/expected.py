@@ -12,6 +12,7 @@ TAGGABLE = {
     "aws:cognito/identityPool:IdentityPool",
     "aws:cognito/userPool:UserPool",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:iam/policy:Policy",
     "aws:iam/role:Role",
     "aws:lambda/function:Function",
     "aws:opensearch/domain:Domain",
@@ -38,8 +39,10 @@ NOT_TAGGABLE = {
     "edgelogs:index:ForwarderAlarms",
     "edgelogs:index:DashboardsAuth",
     "edgelogs:index:DomainAlarms",
+    "edgelogs:index:OperatorPolicy",
 }
 GLOBAL_TYPES = {
+    "aws:iam/policy:Policy",
     "aws:iam/role:Role",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:opensearch/domain:Domain",
@@ -93,6 +96,8 @@ def expected_counts(
             "edgelogs:index:FailureQueue": regions,
             "edgelogs:index:ForwarderAlarms": regions,
             "edgelogs:index:DomainAlarms": 1,
+            "edgelogs:index:OperatorPolicy": 1,
+            "aws:iam/policy:Policy": 1,
             "aws:lambda/function:Function": regions,
             # one exact grant per collected log group
             "aws:lambda/permission:Permission": regions * sources,

@@ -90,6 +90,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}"
         elif args.typ == "aws:cloudwatch/eventRule:EventRule":
             outputs["arn"] = f"arn:{PARTITION}:events:{region}:{ACCOUNT}:rule/{name}"
+        elif args.typ == "aws:iam/policy:Policy":
+            outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}"
         elif args.typ == "aws:iam/role:Role":
             outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
         elif args.typ == "aws:cognito/userPool:UserPool":

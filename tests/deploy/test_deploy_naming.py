@@ -23,6 +23,7 @@ def test_every_name_of_a_short_stack() -> None:
         subscription_filter="edgelogs-prod-eu",
         coverage_function="edgelogs-prod-eu-coverage",
         coverage_log_group="/aws/lambda/edgelogs-prod-eu-coverage",
+        operator_policy="edgelogs-prod-eu-operator",
     )
 
 
@@ -42,6 +43,7 @@ def test_long_stack_names_are_cut_with_the_hash_suffix() -> None:
         subscription_filter=prefix,
         coverage_function=f"{prefix}-coverage",
         coverage_log_group=f"/aws/lambda/{prefix}-coverage",
+        operator_policy=f"{prefix}-operator",
     )
     assert len(prefix) == naming.PREFIX_MAX
 

@@ -105,8 +105,9 @@ def test_invokes_are_answered_by_explicit_providers(default_stack: ProgramRun) -
     assert all(i.region is not None for i in invokes)
     identity = [i for i in invokes if i.token == "aws:index/getCallerIdentity:getCallerIdentity"]
     partition = [i for i in invokes if i.token == "aws:index/getPartition:getPartition"]
-    # SearchDomain, ForwarderRole, DomainAlarms in the home region; one per RegionalForwarder
-    home_twice = ["us-east-1", "us-east-1", "us-east-1"]
+    # SearchDomain, ForwarderRole, DomainAlarms, OperatorPolicy in the home region; one per
+    # RegionalForwarder
+    home_twice = ["us-east-1"] * 4
     assert sorted(i.region for i in identity) == sorted([*DEFAULT_REGIONS, *home_twice])
     assert len(partition) == len(identity)
 
@@ -363,6 +364,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         "failureQueueUrls",
         "alarmTopicArns",
         "homeAlarmTopicArn",
+        "operatorPolicyArn",
     }
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"

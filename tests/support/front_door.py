@@ -510,6 +510,7 @@ class Deployment:
     forwarder_env: dict[str, dict[str, str]]  # region -> the function's environment
     advanced_options: dict[str, str]
     dashboards_role_arn: str | None = None  # Cognito's role for signed-in Dashboards users
+    operator_policy: dict[str, Any] | None = None  # the OperatorPolicy's document
 
 
 def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deployment:
@@ -528,6 +529,7 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
     envs = {f.region or "": dict(f.inputs["environment"]["variables"])
             for f in run.of_type("aws:lambda/function:Function",
                                  parent="edgelogs:index:RegionalForwarder")}
+    (operator,) = run.of_type("aws:iam/policy:Policy", parent="edgelogs:index:OperatorPolicy")
     # The role Cognito gives signed-in Dashboards users (dashboards.auth cognito, the default).
     dashboards = [r.outputs["arn"] for r in run.of_type("aws:iam/role:Role")
                   if r.name == "dashboards-authenticated-role"]
@@ -537,6 +539,7 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
         role_arn=role.outputs["arn"], role_policy=json.loads(role_policy.inputs["policy"]),
         forwarder_env=envs, advanced_options=dict(domain.inputs.get("advancedOptions") or {}),
         dashboards_role_arn=dashboards[0] if dashboards else None,
+        operator_policy=json.loads(operator.inputs["policy"]),
     )
 
 
@@ -552,8 +555,8 @@ def caller_table(dep: Deployment) -> list[Identity]:
       with temporary keys and a session token), with the role's inline policy;
     - ``admin``: a session of a role listed in adminPrincipals; the program gives admins
       no identity policy, only the domain policy's grant;
-    - ``operator``: a session of a role of the domain's account whose own policy grants
-      the forwarder role's es statements (what scripts/replay needs);
+    - ``operator``: a session of a role of the domain's account with the stack's operator
+      policy attached (the program's OperatorPolicy: what scripts/replay and backfill need);
     - ``dashboards-user``: a session of the role Cognito gives signed-in Dashboards users
       (no identity policy: only the domain policy's readers' statements);
     - ``stranger``: a user of another account whose own policy allows ``es:*`` on
@@ -568,14 +571,11 @@ def caller_table(dep: Deployment) -> list[Identity]:
             f"forwarder-{region}", key, secret,
             assumed_role_session(dep.role_arn, dep.role_arn.rsplit("/", 1)[-1]), dep.account,
             dep.role_policy, token=f"token-{region}-{secret[:8]}", both_policies=True))
-    # An operator running scripts/replay: granted, by its own identity policy, the same
-    # requests on the domain as the forwarder role (the role's es statements).
-    es_only = {"Version": "2012-10-17", "Statement": [
-        s for s in dep.role_policy["Statement"]
-        if all(":es:" in r for r in _as_list(s["Resource"]))]}
+    # An operator running scripts/replay or scripts/backfill: a role of the domain's account
+    # with the stack's operator policy attached (its only grant on the domain).
     key, secret = _key("ASIA", "operator")
     out.append(Identity("operator", key, secret, assumed_role_session(OPERATOR_ROLE, "bob"),
-                        dep.account, es_only, token="token-operator"))
+                        dep.account, dep.operator_policy, token="token-operator"))
     key, secret = _key("ASIA", "admin")
     out.append(Identity("admin", key, secret, assumed_role_session(ADMIN_ROLE, "alice"),
                         dep.account, None, token="token-admin"))
@@ -597,10 +597,6 @@ def caller_table(dep: Deployment) -> list[Identity]:
     out.append(Identity("nobody", key, secret, f"arn:aws:iam::{dep.account}:user/nobody",
                         dep.account, None))
     return out
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def front_door_for(upstream: str, dep: Deployment) -> FrontDoor:

@@ -9,8 +9,9 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
-# Decides the status of one document: (attempt number of this document, action, source)
-Rule = Callable[[int, dict[str, Any], dict[str, Any]], int]
+# Decides the status of one document: (attempt number of this document, action, source) ->
+# status, or (status, error type) to choose the type the engine names.
+Rule = Callable[[int, dict[str, Any], dict[str, Any]], "int | tuple[int, str]"]
 
 
 def parse_body(body: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -86,9 +87,10 @@ class FakeClient:
             meta = action["create"]
             key = (meta["_index"], meta["_id"])
             attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
-            status = self.rule(attempt, meta, source) if self.rule else 201
+            decided = self.rule(attempt, meta, source) if self.rule else 201
+            status, kind = decided if isinstance(decided, tuple) else (decided, None)
             if has_duplicate_keys(raw):  # like the engine's strict duplicate detection
-                status = 400
+                status, kind = 400, "mapper_parsing_exception"
             if status == 201 and key in self.store:
                 status = 409
             if status == 201:
@@ -100,7 +102,7 @@ class FakeClient:
                      429: "es_rejected_execution_exception",
                      400: "mapper_parsing_exception", 403: "cluster_block_exception"}
             items.append({"create": {"status": status, "error": {
-                "type": kinds.get(status, "exception"), "reason": f"status {status}"}}})
+                "type": kind or kinds.get(status, "exception"), "reason": f"status {status}"}}})
         return {"errors": errors, "items": items}
 
     def stored_in(self, prefix: str) -> dict[tuple[str, str], dict[str, Any]]:

@@ -46,6 +46,12 @@ class Summary:
         return asdict(self)
 
 
+def _now_ms() -> int:
+    """The ingestion time (event.ingested). Never names an errors index or an _id: a retry
+    after midnight must find what the first attempt stored (documents.input_day)."""
+    return time.time_ns() // 1_000_000
+
+
 # Templates already checked in this container, by (endpoint, prefix): one GET per template
 # per container, not per invocation.
 _templates_ready: set[tuple[str, str]] = set()
@@ -84,7 +90,7 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
 def _process(event: Any, settings: Settings, client: Any, deadline: float,
              summary: Summary, log_stats: Stats, error_stats: Stats,
              extra: dict[str, Any]) -> None:
-    ingested_ms = time.time_ns() // 1_000_000
+    ingested_ms = _now_ms()
 
     def shipper_for(stats: Stats) -> Shipper:
         return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,

@@ -59,6 +59,49 @@ class FakeIndices:
         return {"acknowledged": True}
 
 
+class FakeISM:
+    """The ISM policy API as the plugin documents it (or its absence, ``present=False``).
+
+    GET answers 404 for a missing policy, else the policy with its _seq_no/_primary_term.
+    PUT creates (409 if it exists and no if_seq_no is given), or updates only when
+    if_seq_no/if_primary_term match the stored ones (409 otherwise).
+    https://docs.opensearch.org/latest/im-plugin/ism/api/
+    """
+
+    def __init__(self, client: FakeClient, present: bool = True) -> None:
+        self.client = client
+        self.present = present
+        self.policies: dict[str, dict[str, Any]] = {}  # id -> {"policy", "_seq_no", ...}
+        self.error: Exception | None = None  # raised by every request while set
+        self.seq_no = 0
+
+    def perform_request(self, method: str, url: str, params: Any = None,
+                        body: Any = None) -> Any:
+        self.client.calls.append((f"{method.lower()}_policy", url.rsplit("/", 1)[-1]))
+        if self.error is not None:
+            raise self.error
+        if not self.present or not url.startswith("/_plugins/_ism/policies/"):
+            raise TransportError(400, "no handler", {
+                "error": f"no handler found for uri [{url}] and method [{method}]"})
+        pid = url.rsplit("/", 1)[-1]
+        params = params or {}
+        found = self.policies.get(pid)
+        if method == "GET":
+            if found is None:
+                raise NotFoundError(404, "status_exception", {"error": {
+                    "type": "status_exception", "reason": "Policy not found"}})
+            return {"_id": pid, **found}
+        assert method == "PUT" and isinstance(body, dict) and set(body) == {"policy"}
+        if found is not None and (params.get("if_seq_no") != found["_seq_no"]
+                                  or params.get("if_primary_term") != found["_primary_term"]):
+            raise TransportError(409, "version_conflict_engine_exception", {"error": {
+                "type": "version_conflict_engine_exception", "reason": "conflict"}})
+        self.seq_no += 1
+        self.policies[pid] = {"_seq_no": self.seq_no, "_primary_term": 1,
+                              "policy": {"policy_id": pid, **body["policy"]}}
+        return {"_id": pid, "_seq_no": self.seq_no, "_primary_term": 1}
+
+
 class FakeClient:
     """Stores documents by (index, _id) like the engine's create op does."""
 
@@ -73,6 +116,7 @@ class FakeClient:
         self.templates: dict[str, Any] = {}
         self.template_error: Exception | None = None
         self.indices = FakeIndices(self)
+        self.transport = FakeISM(self)
 
     def bulk(self, body: bytes, params: Any = None, headers: Any = None) -> dict[str, Any]:
         self.bodies.append(body)

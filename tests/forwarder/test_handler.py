@@ -49,7 +49,8 @@ def test_templates_checked_once_per_container() -> None:
     run(encode(payload(realistic_events(5, seed=2))), client)
     assert [c for c in client.calls if c[0] != "bulk"] == [
         ("get_template", "le"), ("put_template", "le"),
-        ("get_template", "le-errors"), ("put_template", "le-errors")]
+        ("get_template", "le-errors"), ("put_template", "le-errors"),
+        ("get_policy", "le-retention"), ("put_policy", "le-retention")]
 
 
 def test_same_payload_twice_stores_nothing_new() -> None:

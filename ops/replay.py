@@ -9,11 +9,22 @@ was partly stored (or replaying twice) never stores an event twice.
 A message that fails again simply is not deleted: it becomes visible after the visibility
 timeout and a later replay picks it up. A malformed record is reported and left in place for a
 human to look at (the queue keeps messages 14 days).
+
+Messages are received ONE at a time, each hidden for its whole retry budget plus a margin: a
+message is never visible to a second replayer (or a second run) while it is being replayed,
+and none waits, received but not yet replayed, while its visibility runs out. Receives long
+poll (WaitTimeSeconds up to 20): short polling samples a subset of SQS's servers and can
+answer "empty" while messages remain, which would end a drain early.
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/best-practices-setting-up-long-polling.html
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/working-with-visibility-timeouts.html
+The summary line ends with the queue's remaining depth (visible + in flight), from
+GetQueueAttributes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -35,8 +46,12 @@ from forwarder.decode import raw_data  # noqa: E402
 from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
-# SQS hands out at most 10 messages per receive.
-_BATCH = 10
+# SQS's longest long poll; its longest visibility timeout is 12 hours.
+MAX_WAIT_S = 20
+MAX_VISIBILITY_S = 43_200
+# Kept on top of a message's retry budget while it is hidden: decoding it, the last request's
+# reply, deleting it.
+VISIBILITY_MARGIN_S = 30
 
 
 class MalformedRecord(ValueError):
@@ -50,6 +65,7 @@ class ReplayReport:
     failed: int = 0  # left in the queue: storing failed, retry later
     malformed: int = 0  # left in the queue: needs a human
     events: int = 0  # log events in the replayed messages
+    remaining: int | None = None  # messages in the queue at the end (visible + in flight)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -59,7 +75,8 @@ class ReplayReport:
     def line(self, region: str) -> str:
         return (
             f"replay: region={region} received={self.received} replayed={self.replayed} "
-            f"events={self.events} failed={self.failed} malformed={self.malformed}"
+            f"events={self.events} failed={self.failed} malformed={self.malformed} "
+            f"remaining={'unknown' if self.remaining is None else self.remaining}"
         )
 
 
@@ -112,36 +129,62 @@ def replay_queue(
     max_messages: int | None = None,
     seconds_per_message: float = 60.0,
     visibility_timeout: int | None = None,
+    wait_seconds: int = MAX_WAIT_S,
     log: Callable[[str], None] = print,
 ) -> ReplayReport:
     """Replays every message visible now (each at most once per run) and returns the tally.
 
-    Each message gets `seconds_per_message` of retries inside the forwarder (its deadline);
-    while it is being replayed it stays invisible to other consumers for
-    `visibility_timeout` seconds (default: a little more than that budget).
+    One message at a time: each gets `seconds_per_message` of retries inside the forwarder
+    (its deadline) and stays invisible to other consumers for `visibility_timeout` seconds
+    (default: that budget plus VISIBILITY_MARGIN_S), which covers its whole replay.
     """
     report = ReplayReport()
     seen: set[str] = set()
-    hide = visibility_timeout or int(seconds_per_message) + 30
+    hide = visibility_timeout or visibility_for(seconds_per_message)
+    back_in_a_row = 0
     while max_messages is None or report.received < max_messages:
-        want = _BATCH if max_messages is None else min(_BATCH, max_messages - report.received)
         messages = sqs.receive_message(
             QueueUrl=queue_url,
-            MaxNumberOfMessages=want,
+            MaxNumberOfMessages=1,
             VisibilityTimeout=hide,
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
         ).get("Messages", [])
-        fresh = [m for m in messages if m["MessageId"] not in seen]
-        if not fresh:
-            # Empty, or only messages that already failed in this run came back (their
-            # visibility timeout is shorter than the run): either way the queue is drained.
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            report.received += 1
-            _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log)
+        if not messages:
+            break  # a long poll found nothing: the queue is drained
+        message = messages[0]
+        if message["MessageId"] in seen:
+            # One this run left in the queue is visible again (its timeout is shorter than
+            # the run). Out of sight again, and stop once only those come back: at most one
+            # each in a row before a new message, if any, is received.
+            sqs.change_message_visibility(QueueUrl=queue_url,
+                                          ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=hide)
+            back_in_a_row += 1
+            if back_in_a_row > report.failed + report.malformed:
+                break
+            continue
+        back_in_a_row = 0
+        seen.add(message["MessageId"])
+        report.received += 1
+        _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log)
+    report.remaining = queue_depth(sqs, queue_url)
     return report
+
+
+def visibility_for(seconds_per_message: float) -> int:
+    """How long a message stays hidden: its retry budget and the margin, within SQS's 12 h."""
+    return min(MAX_VISIBILITY_S, math.ceil(seconds_per_message) + VISIBILITY_MARGIN_S)
+
+
+def queue_depth(sqs: Any, queue_url: str) -> int:
+    """Messages still in the queue: visible ones and those in flight (hidden)."""
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
 def _replay_one(
@@ -213,9 +256,22 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
-        "--seconds-per-message", type=float, default=60.0, help="retry budget of one message"
+        "--seconds-per-message", type=float, default=60.0,
+        help="retry budget of one message (it stays hidden from other consumers meanwhile)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--wait-seconds", type=int, default=MAX_WAIT_S,
+        help=f"long-poll wait of each receive, 1 to {MAX_WAIT_S} (default {MAX_WAIT_S})",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.wait_seconds <= MAX_WAIT_S:
+        parser.error(f"--wait-seconds must be between 1 and {MAX_WAIT_S}")
+    if not 1 <= args.seconds_per_message <= MAX_VISIBILITY_S - VISIBILITY_MARGIN_S:
+        parser.error("--seconds-per-message must be between 1 and "
+                     f"{MAX_VISIBILITY_S - VISIBILITY_MARGIN_S} (SQS hides a message 12 h at most)")
+    if args.max_messages is not None and args.max_messages < 1:
+        parser.error("--max-messages must be at least 1")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
@@ -244,6 +300,7 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
         make_client(settings),
         max_messages=args.max_messages,
         seconds_per_message=args.seconds_per_message,
+        wait_seconds=args.wait_seconds,
         log=lambda line: print(line, file=sys.stderr),
     )
     print(report.line(args.region))

@@ -8,20 +8,34 @@ only sees the URL, really confines it to its own indices
 
 Retry policy, at a glance
 -------------------------
-=====================================  ===============================================
-outcome                                what happens
-=====================================  ===============================================
-item 201 created                       stored
-item 409 version_conflict (create)     already present (same deterministic _id) = stored
-item 429 / 5xx                         retried (only those items)
-item 400 (mapper_parsing_exception...) rejected for its content -> errors index
-item other 4xx (401/403/404...)        not the document's fault, not retried here ->
-                                       undelivered (the invocation fails; Lambda retries)
-request 429 / 5xx / connection error   whole chunk retried
-/ timeout
-request 413 (body too large)           chunk split in two and both halves retried
-request other 4xx (403 signature...)   undelivered, no retry (retrying cannot help)
-=====================================  ===============================================
+A *blocked* write is one the engine refuses for the state of the cluster or index, never for
+the document: 429 (queue full, or since OpenSearch 2.x the flood-stage disk block
+``index.blocks.read_only_allow_delete``) and 403 ``cluster_block_exception`` (an index
+``index.blocks.write`` block, a cluster read-only block) or ``index_create_block_exception``
+(``cluster.blocks.create_index``, which the flood stage also sets). It can lift at any moment,
+so it is retried; it must never send a good event to the errors index.
+
+=======================================  =============================================
+outcome                                  what happens
+=======================================  =============================================
+item 201 created                         stored
+item 409 version_conflict (create)       already present (same deterministic _id) = stored
+item 429 / 5xx                           retried (only those items)
+item 403 cluster_block_exception,        retried (only those items): a block, lifted
+index_create_block_exception             by the operator or by freeing disk
+item 400 content error                   rejected for its content -> errors index
+(mapper_parsing_exception,
+document_parsing_exception, ...)
+item other 4xx (index_closed_exception,  not the document's fault, not retried here ->
+validation_exception (shard limit),      undelivered (the invocation fails; Lambda
+security 403, 404...)                    retries, then the failure queue)
+request 429 / 5xx / connection error     whole chunk retried
+/ timeout / 403 block (as for items)
+request 413 (body too large)             chunk split in two and both halves retried
+request other 4xx (403 signature...)     undelivered, no retry (retrying cannot help)
+=======================================  =============================================
+
+Still blocked at the end of the invocation: the events are undelivered, never rejected.
 
 Backoff between rounds: exponential with full jitter, ``uniform(0, min(CAP, BASE * 2**n))``.
 A round is only started, and a request only sent, while the time left before the deadline
@@ -52,6 +66,28 @@ _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 _WHY = re.compile(r"\[Errno -?\d+\][^'\")]*|[Rr]ead timed out[^'\")]*|Connection refused"
                   r"|Connection reset by peer|Connection aborted|RemoteDisconnected[^'\")]*")
+
+# 403s that are blocks, not authorisation: OpenSearch's ClusterBlockException takes its status
+# from the block (index.blocks.write and cluster read-only: FORBIDDEN; the flood-stage
+# read_only_allow_delete block: TOO_MANY_REQUESTS since 2.x), IndexCreateBlockException
+# (cluster.blocks.create_index) is FORBIDDEN. Source: opensearch-project/OpenSearch,
+# server/src/main/java/org/opensearch/cluster/metadata/IndexMetadata.java (INDEX_WRITE_BLOCK,
+# INDEX_READ_ONLY_ALLOW_DELETE_BLOCK) and .../cluster/block/IndexCreateBlockException.java.
+BLOCKS = frozenset({"cluster_block_exception", "index_create_block_exception"})
+# 400s caused by the document itself: the only item errors that go to the errors index. Any
+# other 400 (index_closed_exception, validation_exception for the shard limit,
+# invalid_index_name_exception...) is about the index or cluster: the event is undelivered.
+CONTENT_ERRORS = frozenset({
+    "mapper_parsing_exception",
+    "document_parsing_exception",
+    "strict_dynamic_mapping_exception",
+    "illegal_argument_exception",  # a field value: immense term, bad date, ...
+    "parse_exception",
+    "json_parse_exception",
+    "x_content_parse_exception",
+    "not_x_content_exception",
+    "mapper_exception",
+})
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -266,10 +302,10 @@ class Shipper:
                 stats.stored += 1
             elif status == 409:
                 stats.already_present += 1
-            elif status == 429 or status >= 500:
+            elif _retryable(status, _error_type(result)):
                 retry.append(pos)
                 outcome.reason = _item_reason(status, result)
-            elif status == 400:
+            elif status == 400 and _error_type(result) in CONTENT_ERRORS:
                 outcome.rejected.append((pos, status, _item_reason(status, result)))
             else:
                 outcome.undelivered.append(pos)
@@ -302,11 +338,38 @@ def _status(exc: Exception) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def _retryable(status: int | None, error_type: str) -> bool:
+    """A busy or blocked engine: worth asking again within the invocation."""
+    if status is None:
+        return False
+    return status == 429 or status >= 500 or (status == 403 and error_type in BLOCKS)
+
+
 def _retryable_exc(exc: Exception) -> bool:
     if isinstance(exc, OSConnectionError):  # includes ConnectionTimeout
         return True
-    status = _status(exc)
-    return status is not None and (status == 429 or status >= 500)
+    return _retryable(_status(exc), _exc_error_type(exc))
+
+
+def _exc_error_type(exc: Exception) -> str:
+    """The engine's error type of a failed request (``cluster_block_exception``...).
+
+    A 403 from the AWS front door (signature, authorisation) has no such type: its body is
+    ``{"message": ...}`` (or ``{"Message": ...}``), so it is never taken for a block.
+    """
+    info = getattr(exc, "info", None)
+    if isinstance(info, dict):
+        err = info.get("error")
+        if isinstance(err, dict) and isinstance(err.get("type"), str):
+            return err["type"]
+    return ""
+
+
+def _error_type(result: dict[str, Any]) -> str:
+    error = result.get("error")
+    if isinstance(error, dict) and isinstance(error.get("type"), str):
+        return error["type"]
+    return ""
 
 
 def _describe(exc: Exception) -> str:

@@ -161,7 +161,7 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
     seconds: dict[int, tuple[str, str]] = {}
     # From the end of the action line to the start of @timestamp's value.
     mid = '"}}\n' + head + '"@timestamp":"'
-    fallback_index = index_head + (_stream_day(payload.log_stream) or day_of(ingested_ms))
+    fallback_index = index_head + (input_day(payload) or day_of(ingested_ms))
     tag_counts = batch.tags
     ms_text = _MS
     max_ts = _MAX_TS
@@ -195,8 +195,8 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
             stamp += ms_text[ts % 1000]
         else:
             # No usable event time: stored at ingestion time, tagged, in the index of the
-            # stream's day (Lambda streams are named YYYY/MM/DD/...) so a retry on a later
-            # day still finds the same index and _id.
+            # input's own day (input_day) so a retry on a later day still finds the same
+            # index and _id.
             stamp = ingested
             index = fallback_index
             tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
@@ -238,10 +238,37 @@ def _stream_day(log_stream: str) -> str | None:
     return f"{m[1]}.{m[2]}.{m[3]}"
 
 
+def input_day(payload: Payload | None) -> str | None:
+    """The day a payload belongs to, read from the payload only (never the clock).
+
+    The stream's day (Lambda streams are named YYYY/MM/DD/...), else the day of the first
+    event with a usable timestamp. Everything filed by day for a payload uses it, so the
+    same input sent again after midnight (Lambda's retry, a replay) lands in the same
+    index and meets its own _id there.
+    """
+    if payload is None:
+        return None
+    day = _stream_day(payload.log_stream)
+    if day:
+        return day
+    for event in payload.events:
+        ts = event.get("timestamp") if type(event) is dict else None
+        if type(ts) is int and 0 <= ts < _MAX_TS:
+            return day_of(ts)
+    return None
+
+
 # ---------------------------------------------------------------------------------------
 # The errors index: <prefix>-errors-YYYY.MM.DD. Its template maps the searchable fields and
 # is `dynamic: false`, so the raw material (raw.*) is kept in _source but never indexed and
 # can never be rejected for its content.
+#
+# A record's index day and _id come from the input alone, never from the ingestion time:
+# the same bad input retried after midnight meets its first record (409) instead of writing
+# a second one. Input with no day at all (an undecodable payload) goes to
+# <prefix>-errors-undated; the lifecycle policy deletes that index by age like the others.
+
+UNDATED = "undated"
 
 
 def _error_source(error_type: str, reason: str, region: str, ingested_ms: int,
@@ -286,7 +313,8 @@ def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, 
     source = _error_source("bad_log_event", reason, region, ingested_ms, payload)
     source["raw.event"] = raw
     id_ = doc_id(payload.owner, region, payload.log_group, "bad-event\0" + raw)
-    return _error_doc(errors_index(index_prefix, day_of(ingested_ms)), id_, source, event)
+    return _error_doc(errors_index(index_prefix, input_day(payload) or UNDATED), id_, source,
+                      event)
 
 
 def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
@@ -310,7 +338,8 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
         f"{region}\0{error_type}\0".encode() + kept.encode("utf-8", "surrogatepass"),
         digest_size=20,
     ).hexdigest()
-    return _error_doc(errors_index(index_prefix, day_of(ingested_ms)), doc_id, source, raw)
+    return _error_doc(errors_index(index_prefix, input_day(payload) or UNDATED), doc_id,
+                      source, raw)
 
 
 def errors_index(index_prefix: str, day: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 
-from forwarder import documents, template
+from forwarder import documents, lifecycle, template
 from forwarder.bulk import Outcome, OutOfTime, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
@@ -46,9 +46,17 @@ class Summary:
         return asdict(self)
 
 
+def _now_ms() -> int:
+    """The ingestion time (event.ingested). Never names an errors index or an _id: a retry
+    after midnight must find what the first attempt stored (documents.input_day)."""
+    return time.time_ns() // 1_000_000
+
+
 # Templates already checked in this container, by (endpoint, prefix): one GET per template
-# per container, not per invocation.
+# per container, not per invocation. Likewise the lifecycle policy, by (endpoint, prefix,
+# retention days).
 _templates_ready: set[tuple[str, str]] = set()
+_policy_ready: set[tuple[str, str, int]] = set()
 
 
 def process(event: Any, settings: Settings, client: Any, deadline: float,
@@ -84,7 +92,7 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
 def _process(event: Any, settings: Settings, client: Any, deadline: float,
              summary: Summary, log_stats: Stats, error_stats: Stats,
              extra: dict[str, Any]) -> None:
-    ingested_ms = time.time_ns() // 1_000_000
+    ingested_ms = _now_ms()
 
     def shipper_for(stats: Stats) -> Shipper:
         return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,
@@ -106,7 +114,7 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         record = documents.raw_payload_doc("undecodable_payload", exc.reason, raw, prefix,
                                            region, ingested_ms)
         summary.reason = exc.reason
-        _ensure_templates(shipper, settings, pending=1)
+        _ensure_templates(shipper, settings, pending=1, extra=extra)
         _ship_errors(errors_shipper, [record], summary)
         summary.outcome = "undecodable_kept"
         return
@@ -131,7 +139,7 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.outcome = "no_events"
         return
 
-    _ensure_templates(shipper, settings, pending=summary.events_in)
+    _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
     outcome = shipper.ship(batch.lines, batch.indices)
     rejected, again = _second_chance(shipper, batch, payload, outcome.rejected, region,
                                      prefix, ingested_ms)
@@ -189,17 +197,46 @@ def prepare(event: Any, region: str, index_prefix: str,
             gc.enable()
 
 
-def _ensure_templates(shipper: Shipper, settings: Settings, pending: int) -> None:
+def _ensure_templates(shipper: Shipper, settings: Settings, pending: int,
+                      extra: dict[str, Any]) -> None:
     key = (settings.endpoint, settings.index_prefix)
-    if key in _templates_ready:
+    if key not in _templates_ready:
+        try:
+            shipper.ensure_templates(template.templates(settings.index_prefix))
+        except OutOfTime:
+            raise DeliveryError(pending, "out of time installing the index templates") from None
+        except (OSConnectionError, TransportError) as exc:
+            raise DeliveryError(pending,
+                                f"index templates could not be installed: {exc}") from None
+        _templates_ready.add(key)
+    _ensure_policy(shipper, settings, extra)
+
+
+def _ensure_policy(shipper: Shipper, settings: Settings, extra: dict[str, Any]) -> None:
+    """Install the lifecycle policy; never fails the delivery.
+
+    Logs are worth more than their deletion on time: a failure is noted in the invocation's
+    log line (``lifecycle``) and tried again by the next invocation. A domain without ISM is
+    noted once per container.
+    """
+    key = (settings.endpoint, settings.index_prefix, settings.index_retention_days)
+    if key in _policy_ready:
         return
     try:
-        shipper.ensure_templates(template.templates(settings.index_prefix))
+        done = lifecycle.ensure_policy(shipper.client, settings.index_prefix,
+                                       settings.index_retention_days, shipper._request_timeout())
     except OutOfTime:
-        raise DeliveryError(pending, "out of time installing the index templates") from None
+        extra["lifecycle"] = "not checked: out of time"
+        return
     except (OSConnectionError, TransportError) as exc:
-        raise DeliveryError(pending, f"index templates could not be installed: {exc}") from None
-    _templates_ready.add(key)
+        extra["lifecycle"] = f"policy not installed, will retry: {str(exc)[:300]}"
+        return
+    _policy_ready.add(key)
+    if done == "unavailable":
+        extra["lifecycle"] = ("no index lifecycle (ISM) on this domain: old indices are not "
+                              "deleted")
+    elif done != "current":
+        extra["lifecycle"] = f"policy {lifecycle.policy_id(settings.index_prefix)} {done}"
 
 
 def _ship_errors(shipper: Shipper, docs: list[documents.ErrorDoc], summary: Summary,

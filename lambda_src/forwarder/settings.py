@@ -17,6 +17,9 @@ DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_BULK_MAX_DOCS = 10_000
 DEFAULT_SAFETY_MARGIN_S = 3.0
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
+# Days an index is kept before the lifecycle policy deletes it (lifecycle.py).
+DEFAULT_INDEX_RETENTION_DAYS = 14
+MAX_INDEX_RETENTION_DAYS = 3650
 
 SERVICES = ("es", "aoss")
 # Index names: lowercase, no spaces or \/*?"<>|,#: and not starting with -_+ .
@@ -70,6 +73,7 @@ class Settings:
     # Time kept back from the Lambda deadline to log and return cleanly.
     safety_margin_s: float = DEFAULT_SAFETY_MARGIN_S
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
 
     @property
     def signed(self) -> bool:
@@ -131,6 +135,7 @@ class Settings:
                                  0, 60_000) / 1000,
             request_timeout_s=_int(env, "REQUEST_TIMEOUT_MS",
                                    int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
+            index_retention_days=_retention_days(env),
         )
 
 
@@ -160,6 +165,22 @@ def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:
         f"OPENSEARCH_REGION is required: the endpoint {endpoint!r} does not name the domain's "
         "region (requests are signed for it)"
     )
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    raw = env.get("INDEX_RETENTION_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_INDEX_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_INDEX_RETENTION_DAYS or not raw.isdigit():
+        raise SettingsError(
+            "INDEX_RETENTION_DAYS (days the lifecycle policy keeps an index) must be a whole "
+            f"number of days from 1 to {MAX_INDEX_RETENTION_DAYS}, got {raw!r}"
+        )
+    return days
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

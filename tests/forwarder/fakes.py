@@ -9,8 +9,9 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
-# Decides the status of one document: (attempt number of this document, action, source)
-Rule = Callable[[int, dict[str, Any], dict[str, Any]], int]
+# Decides the status of one document: (attempt number of this document, action, source) ->
+# status, or (status, error type) to choose the type the engine names.
+Rule = Callable[[int, dict[str, Any], dict[str, Any]], "int | tuple[int, str]"]
 
 
 def parse_body(body: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -58,6 +59,49 @@ class FakeIndices:
         return {"acknowledged": True}
 
 
+class FakeISM:
+    """The ISM policy API as the plugin documents it (or its absence, ``present=False``).
+
+    GET answers 404 for a missing policy, else the policy with its _seq_no/_primary_term.
+    PUT creates (409 if it exists and no if_seq_no is given), or updates only when
+    if_seq_no/if_primary_term match the stored ones (409 otherwise).
+    https://docs.opensearch.org/latest/im-plugin/ism/api/
+    """
+
+    def __init__(self, client: FakeClient, present: bool = True) -> None:
+        self.client = client
+        self.present = present
+        self.policies: dict[str, dict[str, Any]] = {}  # id -> {"policy", "_seq_no", ...}
+        self.error: Exception | None = None  # raised by every request while set
+        self.seq_no = 0
+
+    def perform_request(self, method: str, url: str, params: Any = None,
+                        body: Any = None) -> Any:
+        self.client.calls.append((f"{method.lower()}_policy", url.rsplit("/", 1)[-1]))
+        if self.error is not None:
+            raise self.error
+        if not self.present or not url.startswith("/_plugins/_ism/policies/"):
+            raise TransportError(400, "no handler", {
+                "error": f"no handler found for uri [{url}] and method [{method}]"})
+        pid = url.rsplit("/", 1)[-1]
+        params = params or {}
+        found = self.policies.get(pid)
+        if method == "GET":
+            if found is None:
+                raise NotFoundError(404, "status_exception", {"error": {
+                    "type": "status_exception", "reason": "Policy not found"}})
+            return {"_id": pid, **found}
+        assert method == "PUT" and isinstance(body, dict) and set(body) == {"policy"}
+        if found is not None and (params.get("if_seq_no") != found["_seq_no"]
+                                  or params.get("if_primary_term") != found["_primary_term"]):
+            raise TransportError(409, "version_conflict_engine_exception", {"error": {
+                "type": "version_conflict_engine_exception", "reason": "conflict"}})
+        self.seq_no += 1
+        self.policies[pid] = {"_seq_no": self.seq_no, "_primary_term": 1,
+                              "policy": {"policy_id": pid, **body["policy"]}}
+        return {"_id": pid, "_seq_no": self.seq_no, "_primary_term": 1}
+
+
 class FakeClient:
     """Stores documents by (index, _id) like the engine's create op does."""
 
@@ -73,6 +117,7 @@ class FakeClient:
         self.templates: dict[str, Any] = {}
         self.template_error: Exception | None = None
         self.indices = FakeIndices(self)
+        self.transport = FakeISM(self)
 
     def bulk(self, body: bytes, index: str | None = None, params: Any = None,
              headers: Any = None) -> dict[str, Any]:
@@ -95,9 +140,10 @@ class FakeClient:
             meta = {**action["create"], "_index": index}
             key = (index, meta["_id"])
             attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
-            status = self.rule(attempt, meta, source) if self.rule else 201
+            decided = self.rule(attempt, meta, source) if self.rule else 201
+            status, kind = decided if isinstance(decided, tuple) else (decided, None)
             if has_duplicate_keys(raw):  # like the engine's strict duplicate detection
-                status = 400
+                status, kind = 400, "mapper_parsing_exception"
             if status == 201 and key in self.store:
                 status = 409
             if status == 201:
@@ -109,7 +155,7 @@ class FakeClient:
                      429: "es_rejected_execution_exception",
                      400: "mapper_parsing_exception", 403: "cluster_block_exception"}
             items.append({"create": {"status": status, "error": {
-                "type": kinds.get(status, "exception"), "reason": f"status {status}"}}})
+                "type": kind or kinds.get(status, "exception"), "reason": f"status {status}"}}})
         return {"errors": errors, "items": items}
 
     def stored_in(self, prefix: str) -> dict[tuple[str, str], dict[str, Any]]:

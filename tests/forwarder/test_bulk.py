@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from forwarder import bulk
 from forwarder.bulk import Shipper, Stats
+from opensearchpy.exceptions import TransportError
 
 from tests.forwarder.fakes import FakeClient, FakeClock, conn_error, http_error, parse_body
 
@@ -97,12 +99,100 @@ def test_content_rejections_are_reported_not_retried() -> None:
     assert not out.undelivered and len(client.bodies) == 1
 
 
-def test_other_item_4xx_is_undelivered_without_retry() -> None:
-    client = FakeClient(rule=lambda attempt, meta, src: 403 if src["n"] == 1 else 201)
-    s = shipper(client, FakeClock())
+# The classification table of bulk.py's docstring, item by item: what the engine answers for
+# one document on its first try -> what the shipper does with it.
+ITEM_TABLE = [
+    # blocked or busy: retried (the document is stored on its second try)
+    ((429, "es_rejected_execution_exception"), "retried"),
+    ((429, "cluster_block_exception"), "retried"),  # flood stage, OpenSearch 2.x
+    ((403, "cluster_block_exception"), "retried"),  # index.blocks.write, cluster read-only
+    ((403, "index_create_block_exception"), "retried"),  # cluster.blocks.create_index
+    ((500, "exception"), "retried"),
+    ((503, "unavailable_shards_exception"), "retried"),
+    # the document's content: errors index
+    ((400, "mapper_parsing_exception"), "rejected"),
+    ((400, "document_parsing_exception"), "rejected"),
+    ((400, "illegal_argument_exception"), "rejected"),
+    ((400, "strict_dynamic_mapping_exception"), "rejected"),
+    # the index or the caller, not the document: undelivered, no retry here
+    ((400, "index_closed_exception"), "undelivered"),
+    ((400, "validation_exception"), "undelivered"),  # max shards per node reached
+    ((400, "invalid_index_name_exception"), "undelivered"),
+    ((403, "security_exception"), "undelivered"),
+    ((404, "index_not_found_exception"), "undelivered"),
+]
+
+
+@pytest.mark.parametrize(("answer", "expected"), ITEM_TABLE,
+                         ids=[f"{s}-{t}" for (s, t), _ in ITEM_TABLE])
+def test_item_errors_are_classified(answer: tuple[int, str], expected: str) -> None:
+    client = FakeClient(rule=lambda attempt, meta, src: (
+        answer if src["n"] == 1 and attempt == 1 else 201))
+    clock = FakeClock()
+    s = shipper(client, clock)
     out = s.ship(*on([entry(i) for i in range(3)]))
-    assert out.undelivered == [1] and "cluster_block_exception" in out.reason
-    assert len(client.bodies) == 1
+    stored = sorted(client.store)
+    if expected == "retried":
+        assert not out.undelivered and not out.rejected
+        assert len(stored) == 3 and s.stats.retries == 1 and len(client.bodies) == 2
+    elif expected == "rejected":
+        assert [(pos, status) for pos, status, _ in out.rejected] == [(1, answer[0])]
+        assert answer[1] in out.rejected[0][2]
+        assert not out.undelivered and len(stored) == 2 and len(client.bodies) == 1
+    else:
+        assert out.undelivered == [1] and not out.rejected
+        assert answer[1] in out.reason
+        assert len(stored) == 2 and len(client.bodies) == 1 and clock.slept == []
+
+
+def test_a_block_that_never_lifts_leaves_the_documents_undelivered() -> None:
+    # Never sent to the errors index: once the block is lifted, Lambda's retry (or the
+    # failure queue's replay) stores them.
+    client = FakeClient(rule=lambda attempt, meta, src: (403, "cluster_block_exception"))
+    clock = FakeClock()
+    s = shipper(client, clock, time_left=20.0)
+    out = s.ship(*on([entry(i) for i in range(4)]))
+    assert out.undelivered == [0, 1, 2, 3] and not out.rejected
+    assert "cluster_block_exception" in out.reason and "gave up" in out.reason
+    assert len(client.bodies) > 2 and not client.store
+
+
+def blocked_request(error_type: str, status: int = 403) -> Exception:
+    reason = "blocked by: [FORBIDDEN/8/index write (api)];"
+    return TransportError(status, error_type, {"error": {
+        "root_cause": [{"type": error_type, "reason": reason}],
+        "type": error_type, "reason": reason}, "status": status})
+
+
+@pytest.mark.parametrize("error", [
+    blocked_request("cluster_block_exception"),
+    blocked_request("index_create_block_exception"),
+    blocked_request("cluster_block_exception", 429),  # flood stage on a whole request
+], ids=["403-cluster_block", "403-index_create_block", "429-flood_stage"])
+def test_a_blocked_request_is_retried(error: Exception) -> None:
+    client = FakeClient(request_errors=[error, error, None])
+    clock = FakeClock()
+    s = shipper(client, clock)
+    out = s.ship(*on([entry(i) for i in range(5)]))
+    assert not out.undelivered and not out.rejected and len(client.store) == 5
+    assert s.stats.requests == 3 and len(clock.slept) == 2
+
+
+@pytest.mark.parametrize("info", [
+    # The AWS front door's refusals carry no engine error type.
+    {"message": "The request signature we calculated does not match the signature you "
+                "provided."},
+    {"Message": "User: arn:aws:sts::111122223333:assumed-role/x/y is not authorized to "
+                "perform: es:ESHttpPost"},
+    {"message": "Credential should be scoped to a valid region."},
+], ids=["signature", "not-authorized", "wrong-region"])
+def test_a_front_door_403_is_not_retried(info: dict[str, str]) -> None:
+    client = FakeClient(request_errors=[TransportError(403, "Forbidden", info)])
+    clock = FakeClock()
+    s = shipper(client, clock)
+    out = s.ship(*on([entry(i) for i in range(5)]))
+    assert out.undelivered == [0, 1, 2, 3, 4] and not out.rejected
+    assert "403" in out.reason and clock.slept == [] and s.stats.requests == 1
 
 
 def test_whole_request_failures_are_retried() -> None:

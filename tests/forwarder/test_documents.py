@@ -185,6 +185,6 @@ def test_rejected_doc_keeps_reason_and_raw_event() -> None:
 def test_raw_payload_doc_id_is_stable() -> None:
     a = documents.raw_payload_doc("undecodable_payload", "why", "abc", "p", REGION, INGESTED)
     b = documents.raw_payload_doc("undecodable_payload", "why", "abc", "p", REGION, INGESTED)
-    assert a[:2] == b[:2] and a[0] == "p-errors-2025.11.25"
+    assert a[:2] == b[:2] and a[0] == "p-errors-undated"  # no input day: never the clock's
     _, source = split(a[1])
     assert source["raw.data_base64"] == "abc"

@@ -49,7 +49,8 @@ def test_templates_checked_once_per_container() -> None:
     run(encode(payload(realistic_events(5, seed=2))), client)
     assert [c for c in client.calls if c[0] != "bulk"] == [
         ("get_template", "le"), ("put_template", "le"),
-        ("get_template", "le-errors"), ("put_template", "le-errors")]
+        ("get_template", "le-errors"), ("put_template", "le-errors"),
+        ("get_policy", "le-retention"), ("put_policy", "le-retention")]
 
 
 def test_same_payload_twice_stores_nothing_new() -> None:
@@ -152,6 +153,46 @@ def test_events_that_are_not_objects_go_to_the_errors_index() -> None:
     assert (summary.stored, summary.errors_indexed) == (1, 1)
     (record,) = client.stored_in("le-errors-").values()
     assert record["error.type"] == "bad_log_event" and record["raw.event"] == "[1, 2]"
+
+
+MIDNIGHT_MS = 1_764_028_800_000  # 2025-11-25T00:00:00Z
+NO_STREAM_DAY = "edge-errors-stream"  # a stream name without YYYY/MM/DD
+
+
+def _utf8_event() -> dict[str, Any]:
+    text = json.dumps(payload([{"id": "1", "timestamp": 1_764_000_000_000,
+                                "message": "caf@"}])).encode().replace(b"caf@", b"caf\xe9")
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(text)).decode()}}
+
+
+BAD_INPUTS = {
+    "rejected_document": (encode(payload([{"id": "2", "timestamp": 1_764_000_000_000,
+                                           "message": "bad"}])), "le-errors-2025.11.24"),
+    "rejected_document_other_stream": (
+        encode(payload([{"id": "2", "timestamp": 1_764_000_000_000, "message": "bad"}],
+                       stream=NO_STREAM_DAY)), "le-errors-2025.11.24"),
+    "bad_log_event": (encode(payload([[1, 2]])), "le-errors-2025.11.24"),
+    "bad_log_event_other_stream": (
+        encode(payload([{"id": "1", "timestamp": 1_764_000_000_000, "message": "ok"}, [1, 2]],
+                       stream=NO_STREAM_DAY)), "le-errors-2025.11.24"),
+    "invalid_utf8": (_utf8_event(), "le-errors-2025.11.24"),
+    "undecodable_payload": ({"awslogs": {"data": "%%%"}}, "le-errors-undated"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_a_retry_after_midnight_writes_no_second_errors_record(
+        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    event, index = BAD_INPUTS[kind]
+    client = FakeClient(rule=lambda attempt, meta, src: (
+        400 if meta["_index"].startswith("le-2") and src.get("message") == "bad" else 201))
+    # The first attempt just before midnight, Lambda's retry just after it.
+    for now_ms in (MIDNIGHT_MS - 100, MIDNIGHT_MS + 1000):
+        monkeypatch.setattr(handler, "_now_ms", lambda now_ms=now_ms: now_ms)
+        summary = run(event, client)
+        assert summary.errors_indexed == 1
+    (key,) = client.stored_in("le-errors-")
+    assert key[0] == index
 
 
 def test_undelivered_raises_with_count_and_reason(capsys: pytest.CaptureFixture[str]) -> None:

@@ -171,6 +171,7 @@ def test_every_event_stored_exactly_once_through_crash_429s_and_replay(
                 make_client(settings[region],
                             credentials=door.identity("operator").credentials()),
                 seconds_per_message=60,
+                wait_seconds=1,  # moto's long poll waits out the full time on an empty queue
                 log=lambda _: None,
             )
             replayed += report.replayed

@@ -130,6 +130,7 @@ class KillAfter:
     def __init__(self, client: Any, n: int) -> None:
         self.client = client
         self.indices = client.indices
+        self.transport = client.transport  # the lifecycle policy's requests
         self.n = n
         self.bulks = 0
 

@@ -120,6 +120,8 @@ def _script(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     (["--region", "eu-west-1", "--queue-url", "q"], "--endpoint is required"),
     (["--queue-url", "q"], "--region"),
     (["--region", "eu-west-1", "--max-messages", "x"], "invalid int value"),
+    (["--region", "eu-west-1", "--wait-seconds", "21"], "--wait-seconds must be between 1 and 20"),
+    (["--region", "eu-west-1", "--seconds-per-message", "0"], "--seconds-per-message must be"),
 ])
 def test_a_bad_invocation_is_one_line_and_exit_code_2(args: list[str], says: str) -> None:
     result = _script(*args)

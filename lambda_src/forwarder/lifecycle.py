@@ -1,0 +1,119 @@
+"""The index lifecycle: an ISM policy that deletes old log and errors indices.
+
+One policy, ``<prefix>-retention``, attached by its ``ism_template`` to every new index named
+``<prefix>-*`` (the daily log indices and ``<prefix>-errors-*``). An index moves to the
+``delete`` state, and is deleted, ``INDEX_RETENTION_DAYS`` after it was created.
+
+Why ``min_index_age`` (the index's creation date) and no rollover: the forwarder writes one
+index per **event** day, named by the day, and an event's ``_id`` is only unique within its
+index. Rollover would move writes to a new index and let a retry store an event twice; with
+an index per day, an index's age is the age of its data. (An index created late, by a
+backfill or a replay of an old day, is kept ``INDEX_RETENTION_DAYS`` from then.)
+
+Installed like the index templates: once per container, GET first, PUT only when missing or
+older (``POLICY_VERSION`` and the retention, both kept in the description, since ISM refuses
+unknown fields), an update guarded by ``if_seq_no``/``if_primary_term`` so two containers
+never overwrite each other blindly. ISM applies a policy to indices created after it; an
+index keeps the policy version it was given (the change-policy API moves old ones).
+
+A domain without ISM (a plain OpenSearch node: the plugin is not there) answers 400 "no
+handler found"; the forwarder then logs it and delivers anyway. Amazon OpenSearch Service
+always has ISM. Reference: https://docs.opensearch.org/latest/im-plugin/ism/api/
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+POLICY_VERSION = 1
+# Above 0 (the default) so an operator's catch-all `*` policy at priority 0 does not win.
+ISM_TEMPLATE_PRIORITY = 100
+_MARK = re.compile(r"\[edgelogs retention v(\d+) (\d+)d\]")
+
+
+def policy_id(index_prefix: str) -> str:
+    return f"{index_prefix}-retention"
+
+
+def policy(index_prefix: str, retention_days: int) -> dict[str, Any]:
+    """The body of ``PUT _plugins/_ism/policies/<prefix>-retention``."""
+    return {
+        "policy": {
+            "description": (
+                f"Deletes {index_prefix}-* indices (daily logs and errors) {retention_days} "
+                f"days after they were created [edgelogs retention v{POLICY_VERSION} "
+                f"{retention_days}d]"
+            ),
+            "default_state": "open",
+            "states": [
+                {
+                    "name": "open",
+                    "actions": [],
+                    "transitions": [{"state_name": "delete",
+                                     "conditions": {"min_index_age": f"{retention_days}d"}}],
+                },
+                {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
+            ],
+            "ism_template": [{"index_patterns": [f"{index_prefix}-*"],
+                              "priority": ISM_TEMPLATE_PRIORITY}],
+        }
+    }
+
+
+def installed_mark(found: dict[str, Any]) -> tuple[int, int] | None:
+    """(version, retention days) of an installed policy, from a GET answer."""
+    body = found.get("policy") or {}
+    if isinstance(body.get("policy"), dict):  # some versions nest it once more
+        body = body["policy"]
+    m = _MARK.search(str(body.get("description", "")))
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def no_ism(exc: Exception) -> bool:
+    """The domain has no ISM plugin: the REST layer found no handler for the path."""
+    info = getattr(exc, "info", None)
+    text = info.get("error") if isinstance(info, dict) else info
+    return (getattr(exc, "status_code", None) in (400, 405)
+            and isinstance(text, str) and "no handler found" in text)
+
+
+def ensure_policy(client: Any, index_prefix: str, retention_days: int,
+                  timeout: float) -> str:
+    """Install or update the policy when needed; returns what was done.
+
+    "installed", "updated", "current" (nothing to do), "newer" (a newer forwarder's policy
+    is there: left alone), "raced" (another container wrote it between our GET and PUT:
+    its body is ours) or "unavailable" (no ISM). Other errors are raised.
+    """
+    path = f"/_plugins/_ism/policies/{policy_id(index_prefix)}"
+    params: dict[str, Any] = {"request_timeout": timeout}
+    try:
+        found = client.transport.perform_request("GET", path, params=params)
+    except NotFoundError:
+        found = None
+    except TransportError as exc:
+        if no_ism(exc):
+            return "unavailable"
+        raise
+    wanted = (POLICY_VERSION, retention_days)
+    if found is not None:
+        mark = installed_mark(found)
+        if mark == wanted:
+            return "current"
+        if mark is not None and mark[0] > POLICY_VERSION:
+            return "newer"
+        params = {**params, "if_seq_no": found["_seq_no"],
+                  "if_primary_term": found["_primary_term"]}
+    try:
+        client.transport.perform_request("PUT", path, params=params,
+                                         body=policy(index_prefix, retention_days))
+    except TransportError as exc:
+        if getattr(exc, "status_code", None) == 409:
+            return "raced"
+        if no_ism(exc):
+            return "unavailable"
+        raise
+    return "installed" if found is None else "updated"

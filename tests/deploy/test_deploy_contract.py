@@ -158,3 +158,22 @@ def test_the_coverage_check_reads_exactly_what_the_program_gives_it(run, name: s
     assert alarm.inputs["dimensions"] == {"Stack": env["STACK_NAME"]}
     ignored = set(variables) - env.read
     assert not ignored, f"the coverage check never reads {sorted(ignored)}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(-10, 4000), st.sampled_from([0, 1, 14, 3650, 3651, 10**6])))
+def test_the_stack_accepts_exactly_the_retention_days_the_forwarder_reads(days: int) -> None:
+    """indexRetentionDays reaches the forwarder as INDEX_RETENTION_DAYS (str(int))."""
+    try:
+        cfg = parse_config({"edgeFunctions": '["a"]', "indexRetentionDays": str(days)},
+                           stack="s")
+        stack_ok = cfg.index_retention_days == days
+    except ConfigError:
+        stack_ok = False
+    try:
+        s = Settings.from_env({"OPENSEARCH_ENDPOINT": DOMAIN_ENDPOINT, "AWS_REGION": "us-east-1",
+                               "INDEX_RETENTION_DAYS": str(days)})
+        forwarder_ok = s.index_retention_days == days
+    except SettingsError:
+        forwarder_ok = False
+    assert stack_ok == forwarder_ok, days

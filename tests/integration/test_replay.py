@@ -239,14 +239,15 @@ class SecondReplayer:
 
 
 def test_one_message_at_a_time_long_polled_and_hidden_while_replayed(
-    sqs: Any, queue: str, opensearch_url: str, index_prefix: str
+    sqs: Any, queue: str, opensearch_url: str, index_prefix: str, front_door: FrontDoor,
+    deployment: Deployment,
 ) -> None:
     factory = BatchFactory()
     payloads = [factory.batch(REGION, f"fn{i}", 20) for i in range(4)]
     _send_failures(sqs, queue, [encode(p) for p in payloads])
-    settings = _settings(opensearch_url, index_prefix)
+    settings = _settings(front_door.url, index_prefix, deployment.region)
     spy = Spy(sqs)
-    second = SecondReplayer(make_client(settings), sqs, queue, spy)
+    second = SecondReplayer(_operator_client(front_door, settings), sqs, queue, spy)
 
     report = replay_queue(spy, queue, settings, second, seconds_per_message=45.0,
                           log=lambda _: None)

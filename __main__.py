@@ -167,7 +167,6 @@ if config.coverage_check:
             log_retention_days=config.log_retention_days,
             # The home alarm topic: the home forwarder's, or the one DomainAlarms made.
             alarm_topic_arn=domain_alarms.topic_arn,
-            alarm_email=config.alarm_email,
             provider=home,
             tags=tags,
         ),

@@ -51,6 +51,23 @@ ALARMS: tuple[AlarmSpec, ...] = (
 )  # fmt: skip
 
 
+def alarm_topic(
+    name: str, topic_name: pulumi.Input[str], alarm_email: str | None,
+    tags: pulumi.Input[dict[str, str]], opts: pulumi.ResourceOptions,
+) -> tuple[aws.sns.Topic, aws.sns.TopicSubscription | None]:
+    """A region's alarm topic, and alarmEmail subscribed to it (each region's subscription
+    sends its own confirmation mail: the README's "Reading the alarms")."""
+    # No KMS key: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and
+    # alarm notifications carry no log content.
+    topic = aws.sns.Topic(f"{name}-topic", name=topic_name, tags=tags, opts=opts)
+    subscription = None
+    if alarm_email:
+        subscription = aws.sns.TopicSubscription(
+            f"{name}-email", topic=topic.arn, protocol="email", endpoint=alarm_email, opts=opts
+        )
+    return topic, subscription
+
+
 @dataclass
 class ForwarderAlarmsArgs:
     name_prefix: str
@@ -73,21 +90,9 @@ class ForwarderAlarms(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
-        # No KMS key: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and
-        # alarm notifications carry no log content.
-        self.topic = aws.sns.Topic(
-            f"{name}-topic", name=args.topic_name, tags=args.tags, opts=child
+        self.topic, self.subscription = alarm_topic(
+            name, args.topic_name, args.alarm_email, args.tags, child
         )
-        self.subscription = None
-        if args.alarm_email:
-            # Each region's subscription sends its own confirmation mail; see docs/deploy-notes.md.
-            self.subscription = aws.sns.TopicSubscription(
-                f"{name}-email",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=args.alarm_email,
-                opts=child,
-            )
 
         dimensions = {
             "AWS/Lambda": {"FunctionName": args.function_name},

@@ -124,9 +124,8 @@ class CoverageCheckArgs:
     collected_log_groups: Sequence[str]
     code: FunctionCode
     log_retention_days: pulumi.Input[int]
-    # The home region's alarm topic; None creates one here (named names.alarm_topic).
-    alarm_topic_arn: pulumi.Input[str] | None
-    alarm_email: str | None
+    # The home region's alarm topic (DomainAlarms': the home forwarder's, or its own).
+    alarm_topic_arn: pulumi.Input[str]
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
 
@@ -139,7 +138,6 @@ class CoverageCheck(pulumi.ComponentResource):
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
     permission: aws.lambda_.Permission
-    topic: aws.sns.Topic | None
     topic_arn: pulumi.Output[str]
     alarm: aws.cloudwatch.MetricAlarm
     errors_alarm: aws.cloudwatch.MetricAlarm
@@ -228,20 +226,7 @@ class CoverageCheck(pulumi.ComponentResource):
             ),
         )
 
-        self.topic = None
-        if args.alarm_topic_arn is None:
-            # The home region collects nothing, so no forwarder topic exists there.
-            self.topic = aws.sns.Topic(
-                f"{name}-topic", name=names.alarm_topic, tags=args.tags, opts=child
-            )
-            if args.alarm_email:
-                aws.sns.TopicSubscription(
-                    f"{name}-email", topic=self.topic.arn, protocol="email",
-                    endpoint=args.alarm_email, opts=child,
-                )  # fmt: skip
-            self.topic_arn = self.topic.arn
-        else:
-            self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
+        self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
 
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-uncovered",

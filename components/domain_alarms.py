@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import alarm_topic
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:DomainAlarms"
@@ -96,18 +97,9 @@ class DomainAlarms(pulumi.ComponentResource):
         self.topic = None
         self.subscription = None
         if args.topic_arn is None:
-            # No KMS key: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
-            self.topic = aws.sns.Topic(
-                f"{name}-topic", name=args.topic_name, tags=args.tags, opts=child
+            self.topic, self.subscription = alarm_topic(
+                name, args.topic_name, args.alarm_email, args.tags, child
             )
-            if args.alarm_email:
-                self.subscription = aws.sns.TopicSubscription(
-                    f"{name}-email",
-                    topic=self.topic.arn,
-                    protocol="email",
-                    endpoint=args.alarm_email,
-                    opts=child,
-                )
             self.topic_arn = self.topic.arn
         else:
             self.topic_arn = pulumi.Output.from_input(args.topic_arn)

@@ -123,10 +123,9 @@ def expected_counts(
     return counts
 
 
-def coverage_check_counts(*, home_collects: bool = True, email: bool = False) -> Counter[str]:
-    """What the daily coverage check adds, all in the home region. It alarms to the home
-    forwarder's topic, or to a topic of its own when the home region collects nothing."""
-    own_topic = 0 if home_collects else 1
+def coverage_check_counts() -> Counter[str]:
+    """What the daily coverage check adds, all in the home region; it alarms to the home
+    alarm topic (DomainAlarms'), so it adds no topic of its own."""
     return Counter(
         {
             "edgelogs:index:CoverageCheck": 1,
@@ -138,7 +137,5 @@ def coverage_check_counts(*, home_collects: bool = True, email: bool = False) ->
             "aws:cloudwatch/eventTarget:EventTarget": 1,
             "aws:lambda/permission:Permission": 1,
             "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
-            "aws:sns/topic:Topic": own_topic,
-            "aws:sns/topicSubscription:TopicSubscription": own_topic if email else 0,
         }
     )

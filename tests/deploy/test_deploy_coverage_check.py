@@ -47,7 +47,7 @@ def default_stack(run) -> ProgramRun:
 
 def test_default_graph_is_the_forwarders_plus_the_check(default_stack: ProgramRun) -> None:
     assert default_stack.counts() == expected_counts(
-        regions=13, sources=2) + coverage_check_counts(home_collects=True)
+        regions=13, sources=2) + coverage_check_counts()
     children = check_children(default_stack)
     assert {r.region for r in children} == {"us-east-1"}
     home_provider = next(p for p in default_stack.of_type("pulumi:providers:aws")
@@ -154,7 +154,7 @@ def test_home_region_that_collects_nothing_shares_the_domain_alarms_topic(run) -
     # One home topic (made by DomainAlarms, counted in expected_counts), not two of one name.
     assert result.counts() == expected_counts(
         regions=2, sources=1, email=True, home_outside_regions=True
-    ) + coverage_check_counts(home_collects=True, email=True)
+    ) + coverage_check_counts()
     (topic,) = [t for t in result.of_type(TOPIC) if t.region == "eu-central-1"]
     assert topic.parent_type == "edgelogs:index:DomainAlarms"
     assert (topic.region, topic.inputs["name"]) == ("eu-central-1", "edgelogs-dev-alarms")

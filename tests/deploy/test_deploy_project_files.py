@@ -68,7 +68,7 @@ def test_example_stack_is_valid_and_deploys_under_mocks(run) -> None:
     result = run(config)
     assert result.counts() == expected_counts(
         regions=7, sources=3, existing=1, email=True
-    ) + coverage_check_counts(home_collects=True)
+    ) + coverage_check_counts()
 
 
 def test_no_registry_hosts_in_deploy_files() -> None:

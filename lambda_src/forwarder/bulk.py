@@ -334,10 +334,14 @@ class Shipper:
 
     def _chunk_bytes(self, total: int) -> int:
         """The byte limit of one chunk: max_bytes, or less so that a round fills the
-        requests allowed in flight (never below MIN_SPLIT_BYTES)."""
+        requests allowed in flight (never below MIN_SPLIT_BYTES).
+
+        A chunk ends short of the limit by part of an entry, so the limit is a sixteenth
+        above an even share: else a round would end with one small extra request."""
         if self.concurrency == 1:
             return self.max_bytes
-        return min(self.max_bytes, max(MIN_SPLIT_BYTES, -(-total // self.concurrency)))
+        share = total // self.concurrency
+        return min(self.max_bytes, max(MIN_SPLIT_BYTES, share + share // 16))
 
     def _send(self, lines: list[str], chunk: Sequence[int], timeout: float) -> Sent:
         """One bulk request. Runs in a worker thread: writes only to the Sent it returns."""

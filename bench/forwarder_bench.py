@@ -291,6 +291,7 @@ def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
         run(fresh_batch(n, k), settings[c], client)
         k += 1
     times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
+    cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
     node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in LEVELS}  # documents, ms indexing
     for p in range(pairs):
         for c in LEVELS:
@@ -299,9 +300,10 @@ def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
                 event = fresh_batch(n, k)
                 k += 1
                 before = indexing(url, f"{prefix}-2*")
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 summary = run(event, settings[level], client)
                 times[c][side].append(time.perf_counter() - t0)
+                cpu[c][side].append(time.process_time() - cpu0)  # every thread's CPU
                 after = indexing(url, f"{prefix}-2*")
                 node[c][side][0] += after[0] - before[0]
                 node[c][side][1] += after[1] - before[1]
@@ -309,10 +311,16 @@ def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     for c in LEVELS:
         seq, conc = times[c]["seq"], times[c]["conc"]
+        ratios = [s / x for s, x in zip(seq, conc, strict=True)]
+        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
         out[c] = {
             "seq_ms": statistics.median(seq) * 1000,
             "conc_ms": statistics.median(conc) * 1000,
-            "speedup": statistics.median(s / x for s, x in zip(seq, conc, strict=True)),
+            "speedup": statistics.median(ratios),
+            "q1": quartiles[0],
+            "q3": quartiles[2],
+            "seq_cpu_ms": statistics.median(cpu[c]["seq"]) * 1000,
+            "conc_cpu_ms": statistics.median(cpu[c]["conc"]) * 1000,
             "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
             "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
         }
@@ -382,8 +390,9 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
         for c, f in levels.items():
             print(f"in flight {c}: sequential {f['seq_ms']:.0f} ms, {c} in flight "
                   f"{f['conc_ms']:.0f} ms (medians of {pairs} pairs), speedup {f['speedup']:.2f} "
-                  f"(median of per-pair ratios); node indexing {f['seq_us_per_doc']:.1f} / "
-                  f"{f['conc_us_per_doc']:.1f} us/doc")
+                  f"(median of per-pair ratios, quartiles {f['q1']:.2f}-{f['q3']:.2f}); "
+                  f"forwarder CPU {f['seq_cpu_ms']:.0f} / {f['conc_cpu_ms']:.0f} ms; "
+                  f"node indexing {f['seq_us_per_doc']:.1f} / {f['conc_us_per_doc']:.1f} us/doc")
         # Saturation: sequential and concurrent take turns, twice each.
         sat: dict[int, list[tuple[float, float]]] = {1: [], 2: [], 4: []}
         first = 1_000
@@ -402,6 +411,7 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
         print(f"summary-concurrency: speedup_2={levels[2]['speedup']:.2f} "
               f"speedup_4={levels[4]['speedup']:.2f} control_1={levels[1]['speedup']:.2f} "
               f"ms_1={ms[1]:.0f} ms_2={ms[2]:.0f} ms_4={ms[4]:.0f} "
+              f"cpu_ms_2={levels[2]['conc_cpu_ms']:.0f} "
               f"saturation_eps_1={sat_eps[1]:.0f} saturation_eps_2={sat_eps[2]:.0f} "
               f"saturation_eps_4={sat_eps[4]:.0f} node_us_per_doc_1={sat_us[1]:.1f} "
               f"node_us_per_doc_2={sat_us[2]:.1f} node_us_per_doc_4={sat_us[4]:.1f} "

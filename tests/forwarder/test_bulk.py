@@ -297,6 +297,8 @@ def test_each_request_posts_to_one_index_and_names_none_in_its_body() -> None:
         assert b"_index" not in body
     assert [list(c) for c in s.chunks(lines, range(6), indices)] == [[0, 1, 2], [3, 4, 5]]
     assert [list(c) for c in s.chunks(lines, range(3), indices)] == [[0, 1, 2]]
+
+
 # -- several requests in flight (BULK_CONCURRENCY) ------------------------------------------
 
 def gated(monkeypatch: pytest.MonkeyPatch, client: FakeClient, **kwargs: Any) -> Gate:
@@ -439,3 +441,18 @@ def test_bulk_concurrency_setting() -> None:
     for bad in ("0", "5", "two"):
         with pytest.raises(SettingsError, match="BULK_CONCURRENCY"):
             Settings.from_env({**env, "BULK_CONCURRENCY": bad})
+
+
+def test_requests_in_flight_each_post_to_one_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    days = ["p-2025.11.24", "p-2025.11.25"]
+    lines = [entry(i, 1000) for i in range(60)]
+    indices = [days[(i // 7) % 2] for i in range(60)]  # interleaved, as around midnight
+    client = FakeClient(rule=lambda attempt, meta, src: 429 if attempt == 1
+                        and src["n"] % 5 == 0 else 201)
+    gate = gated(monkeypatch, client, pick=lambda k: k - 1)
+    s = concurrent(gate, FakeClock(), 3, max_docs=8)
+    out = s.ship(lines, indices)
+    assert not out.undelivered and not out.rejected and s.stats.stored == 60
+    for i, index in enumerate(indices):  # stored in the index its request was posted to
+        assert client.store[(index, f"id{i:04d}")]["n"] == i
+    assert s.stats.rounds == 2 and max(gate.in_flight) == 3

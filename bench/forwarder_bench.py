@@ -15,8 +15,16 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
    one request per event (same client, keep-alive, same node, same template).
 3. Peak RSS of one 10,000-event invocation, in a fresh interpreter (imports included).
 
-The last line is:
+4. Bulk requests in flight (``BULK_CONCURRENCY``): for 1, 2 and 4, invocations of fresh
+   10,000-event batches paired with the sequential path (1 in flight) and interleaved pair by
+   pair and level by level, on the same node (median of ``--pairs`` pairs; 1 against 1 is the
+   control); and saturation: events/s one node sustains from 4 forwarder processes at once,
+   each running ``--saturation-invocations`` invocations, sequential against concurrent,
+   with the node's own indexing microseconds per document (``_stats/indexing``).
+
+The last lines are:
 summary: cpu_events_per_s=N cpu_ratio_to_floor=X e2e_ratio_vs_per_event=Y peak_rss_mb=Z
+summary-concurrency: speedup_2=... speedup_4=... saturation_seq_eps=... ...
 """
 
 from __future__ import annotations
@@ -25,7 +33,9 @@ import argparse
 import base64
 import contextlib
 import gzip
+import io
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -43,7 +53,7 @@ from forwarder import documents, template  # noqa: E402
 from forwarder.bulk import Shipper  # noqa: E402
 from forwarder.client import make_client  # noqa: E402
 from forwarder.decode import decode_event  # noqa: E402
-from forwarder.handler import prepare, process  # noqa: E402
+from forwarder.handler import Summary, prepare, process  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
 from tests.forwarder.payloads import (  # noqa: E402
@@ -125,8 +135,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     # Many runs: on a shared VM only the best ones show the code rather than the neighbours.
     parser.add_argument("--runs", type=int, default=31)
+    parser.add_argument("--pairs", type=int, default=11)
+    parser.add_argument("--saturation-invocations", type=int, default=4)
+    parser.add_argument("--concurrency-only", action="store_true",
+                        help="measure only part 4 (bulk requests in flight, saturation)")
     args = parser.parse_args()
     n = args.events
+    if args.concurrency_only:
+        concurrency_main(n, args.pairs, args.saturation_invocations)
+        return
 
     events = realistic_events(n, seed=42)
     event = encode(payload(events))
@@ -219,6 +236,190 @@ def main() -> None:
 
     print(f"summary: cpu_events_per_s={cpu_eps:.0f} cpu_ratio_to_floor={ratio:.2f} "
           f"e2e_ratio_vs_per_event={e2e:.1f} peak_rss_mb={rss_mb:.1f}")
+    concurrency_main(n, args.pairs, args.saturation_invocations)
+
+
+# -- 4. bulk requests in flight ----------------------------------------------------------------
+
+LEVELS = (1, 2, 4)  # bulk requests in flight measured against the sequential path
+SATURATION_PROCESSES = 4
+BENCH_HEAP = "1g"  # the node the bench starts for part 4: room for 16 bulk bodies at once
+
+
+def conc_settings(url: str, prefix: str, concurrency: int) -> Settings:
+    return Settings.from_env({"OPENSEARCH_ENDPOINT": url, "AWS_REGION": REGION,
+                              "INDEX_PREFIX": prefix, "BULK_CONCURRENCY": str(concurrency)})
+
+
+def run(event: dict, settings: Settings, client: object) -> Summary:
+    """handler.process with its one log line per invocation kept off the bench's output."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return process(event, settings, client, time.monotonic() + 300)
+
+
+def fresh_batch(n: int, k: int) -> dict:
+    """The k-th batch of new events, all on the same day (16:00 UTC minus k minutes: a
+    10,000-event batch spans under a minute), so every one goes to the same index."""
+    return encode(payload(realistic_events(n, seed=10_000 + k, base_ms=BASE_MS - k * 60_000)))
+
+
+def indexing(url: str, pattern: str) -> tuple[int, int]:
+    """(documents indexed, milliseconds the node spent indexing them) on ``pattern``."""
+    with urllib.request.urlopen(f"{url}/{pattern}/_stats/indexing", timeout=60) as resp:
+        stats = json.loads(resp.read())["_all"]["primaries"]["indexing"]
+    return stats["index_total"], stats["index_time_in_millis"]
+
+
+def us_per_doc(before: tuple[int, int], after: tuple[int, int]) -> float:
+    docs, ms = after[0] - before[0], after[1] - before[1]
+    return ms * 1000 / docs if docs else float("nan")
+
+
+def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
+    """For each level: medians of the sequential and the concurrent invocation's ms, the
+    median of the per-pair speedups (sequential / concurrent), and the node's indexing
+    µs per document on each side.
+
+    Every pair is two fresh batches on one client (a warm container); which side goes first
+    alternates, and the levels take turns, so drift on a shared machine hits all alike.
+    """
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-conc"
+    settings = {c: conc_settings(url, prefix, c) for c in LEVELS}
+    client = make_client(settings[1])
+    k = 0
+    for c in LEVELS:  # warm: templates, the day's index, connections, the node's JIT
+        run(fresh_batch(n, k), settings[c], client)
+        k += 1
+    times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
+    cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
+    node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in LEVELS}  # documents, ms indexing
+    for p in range(pairs):
+        for c in LEVELS:
+            sides = [("seq", 1), ("conc", c)]
+            for side, level in sides if p % 2 == 0 else sides[::-1]:
+                event = fresh_batch(n, k)
+                k += 1
+                before = indexing(url, f"{prefix}-2*")
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                summary = run(event, settings[level], client)
+                times[c][side].append(time.perf_counter() - t0)
+                cpu[c][side].append(time.process_time() - cpu0)  # every thread's CPU
+                after = indexing(url, f"{prefix}-2*")
+                node[c][side][0] += after[0] - before[0]
+                node[c][side][1] += after[1] - before[1]
+                assert summary.stored == n, summary
+    out: dict[int, dict[str, float]] = {}
+    for c in LEVELS:
+        seq, conc = times[c]["seq"], times[c]["conc"]
+        ratios = [s / x for s, x in zip(seq, conc, strict=True)]
+        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+        out[c] = {
+            "seq_ms": statistics.median(seq) * 1000,
+            "conc_ms": statistics.median(conc) * 1000,
+            "speedup": statistics.median(ratios),
+            "q1": quartiles[0],
+            "q3": quartiles[2],
+            "seq_cpu_ms": statistics.median(cpu[c]["seq"]) * 1000,
+            "conc_cpu_ms": statistics.median(cpu[c]["conc"]) * 1000,
+            "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
+            "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
+        }
+    delete(url, f"{prefix}*")
+    delete(url, f"_index_template/{prefix}*")
+    return out
+
+
+def saturation_worker(url: str, prefix: str, concurrency: int, n: int, invocations: int,
+                      first: int, barrier: object, results: object) -> None:
+    """One forwarder process (a container): its own client, ``invocations`` batches back to
+    back once every process is ready. Reports (start, end, events stored)."""
+    settings = conc_settings(url, prefix, concurrency)
+    client = make_client(settings)
+    events = [fresh_batch(n, first + i) for i in range(invocations)]
+    # Templates checked and connections open, as in a warm container.
+    run(fresh_batch(10, first + invocations), settings, client)
+    barrier.wait()  # type: ignore[attr-defined]
+    started = time.monotonic()  # system-wide on Linux: comparable across processes
+    stored = 0
+    for event in events:
+        summary = run(event, settings, client)
+        stored += summary.stored + summary.already_present
+    results.put((started, time.monotonic(), stored))  # type: ignore[attr-defined]
+
+
+def saturation(url: str, n: int, invocations: int, concurrency: int,
+               first: int) -> tuple[float, float]:
+    """Events/s one node sustains from SATURATION_PROCESSES forwarder processes at once
+    (every event stored), and the node's indexing µs per document meanwhile."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-sat"
+    ctx = multiprocessing.get_context("spawn")  # no sockets or threads inherited
+    barrier, results = ctx.Barrier(SATURATION_PROCESSES + 1), ctx.Queue()
+    step = invocations + 1
+    procs = [ctx.Process(target=saturation_worker, args=(
+        url, prefix, concurrency, n, invocations, first + i * step, barrier, results))
+        for i in range(SATURATION_PROCESSES)]
+    for proc in procs:
+        proc.start()
+    try:
+        barrier.wait(timeout=600)  # every process has its batches and a warm client
+        before = indexing(url, f"{prefix}-2*")
+        done = [results.get(timeout=900) for _ in procs]
+        after = indexing(url, f"{prefix}-2*")
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+    start, end = min(d[0] for d in done), max(d[1] for d in done)
+    stored = sum(d[2] for d in done)
+    assert stored == SATURATION_PROCESSES * invocations * n, stored
+    delete(url, f"{prefix}*")
+    delete(url, f"_index_template/{prefix}*")
+    return stored / (end - start), us_per_doc(before, after)
+
+
+def concurrency_main(n: int, pairs: int, invocations: int) -> None:
+    url = os.environ.get("OPENSEARCH_URL", "").rstrip("/")
+    started = not url
+    if started:
+        url = start_node(BENCH_NODE, BENCH_PORT, heap=BENCH_HEAP)
+    try:
+        batch = realistic_events(n, seed=10_000)
+        message_bytes = sum(len(e["message"].encode()) for e in batch)
+        print(f"concurrency: {n}-event batches of {message_bytes} bytes of log text; node "
+              f"{url}, {os.cpu_count()} CPU(s) shared by node and forwarder")
+        levels = paired_levels(url, n, pairs)
+        for c, f in levels.items():
+            print(f"in flight {c}: sequential {f['seq_ms']:.0f} ms, {c} in flight "
+                  f"{f['conc_ms']:.0f} ms (medians of {pairs} pairs), speedup {f['speedup']:.2f} "
+                  f"(median of per-pair ratios, quartiles {f['q1']:.2f}-{f['q3']:.2f}); "
+                  f"forwarder CPU {f['seq_cpu_ms']:.0f} / {f['conc_cpu_ms']:.0f} ms; "
+                  f"node indexing {f['seq_us_per_doc']:.1f} / {f['conc_us_per_doc']:.1f} us/doc")
+        # Saturation: sequential and concurrent take turns, twice each.
+        sat: dict[int, list[tuple[float, float]]] = {1: [], 2: [], 4: []}
+        first = 1_000
+        for _ in range(2):
+            for c in (1, 2, 4):
+                sat[c].append(saturation(url, n, invocations, c, first))
+                first += SATURATION_PROCESSES * (invocations + 1)
+        for c, runs in sat.items():
+            eps = ", ".join(f"{e:,.0f}" for e, _ in runs)
+            us = ", ".join(f"{u:.1f}" for _, u in runs)
+            print(f"saturation, {c} in flight: {SATURATION_PROCESSES} processes x {invocations} "
+                  f"x {n} events: {eps} events/s; node indexing {us} us/doc")
+        sat_eps = {c: statistics.mean(e for e, _ in runs) for c, runs in sat.items()}
+        sat_us = {c: statistics.mean(u for _, u in runs) for c, runs in sat.items()}
+        ms = {c: f["conc_ms"] for c, f in levels.items()}
+        print(f"summary-concurrency: speedup_2={levels[2]['speedup']:.2f} "
+              f"speedup_4={levels[4]['speedup']:.2f} control_1={levels[1]['speedup']:.2f} "
+              f"ms_1={ms[1]:.0f} ms_2={ms[2]:.0f} ms_4={ms[4]:.0f} "
+              f"cpu_ms_2={levels[2]['conc_cpu_ms']:.0f} "
+              f"saturation_eps_1={sat_eps[1]:.0f} saturation_eps_2={sat_eps[2]:.0f} "
+              f"saturation_eps_4={sat_eps[4]:.0f} node_us_per_doc_1={sat_us[1]:.1f} "
+              f"node_us_per_doc_2={sat_us[2]:.1f} node_us_per_doc_4={sat_us[4]:.1f} "
+              f"batch_log_bytes={message_bytes}")
+    finally:
+        if started:
+            with contextlib.suppress(NodeFailed):
+                stop_node(BENCH_NODE)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,12 @@ Backoff between rounds: exponential with full jitter, ``uniform(0, min(CAP, BASE
 A round is only started, and a request only sent, while the time left before the deadline
 is more than the safety margin; each request's timeout is cut to fit in what is left.
 Whatever is not stored by then is reported back as undelivered, with the last reason.
+
+Up to ``concurrency`` bulk requests are in flight at once (``BULK_CONCURRENCY``): while the
+engine indexes one chunk, the next is built, compressed and sent. Requests run in worker
+threads; each returns a ``Sent`` (what happened to every item of its chunk) and only the
+dispatching thread applies it to the stats and the outcome, so nothing shared is written
+from two threads. A round ends when all its requests are answered; retries go in the next.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, fields
 from itertools import accumulate
 from typing import Any
 
@@ -61,6 +68,9 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 MIN_REQUEST_S = 0.5  # less time than this left (after the margin): no new request
+# With several requests in flight, a round's entries are cut into at least as many chunks as
+# requests allowed (so they index side by side), but never into chunks smaller than this.
+MIN_SPLIT_BYTES = 512 * 1024
 # Only what the loop reads: keeps a 10,000-item response small and quick to parse.
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
@@ -102,6 +112,10 @@ class Stats:
     bytes_sent: int = 0  # uncompressed NDJSON bytes handed to the client
     rounds: int = 0
 
+    def add(self, other: Stats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 @dataclass
 class Outcome:
@@ -111,8 +125,36 @@ class Outcome:
     reason: str = ""  # why the undelivered ones are undelivered (last error seen)
 
 
+@dataclass
+class Sent:
+    """What one bulk request did to each item of its chunk; ship() applies it."""
+
+    stats: Stats = field(default_factory=Stats)  # this request's counts only
+    outcome: Outcome = field(default_factory=Outcome)  # its rejected, undelivered and reason
+    retry: list[int] = field(default_factory=list)  # positions for the next round
+    split: list[Sequence[int]] = field(default_factory=list)  # 413: send these instead
+
+
 class OutOfTime(Exception):
     pass
+
+
+class _Inline:
+    """An executor that runs the call at once, in this thread: the sequential path."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., Sent], /, *args: Any) -> Future[Sent]:
+        future: Future[Sent] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # re-raised by result(), as a worker's would be
+            future.set_exception(exc)
+        return future
 
 
 class Shipper:
@@ -121,7 +163,8 @@ class Shipper:
     def __init__(self, client: OpenSearch, deadline: float, safety_margin_s: float,
                  max_bytes: int, max_docs: int, request_timeout_s: float,
                  stats: Stats | None = None, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Sleep = time.sleep, rng: random.Random | None = None,
+                 concurrency: int = 1) -> None:
         self.client = client
         self.deadline = deadline
         self.margin = safety_margin_s
@@ -133,6 +176,7 @@ class Shipper:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self._indices: Sequence[str] = ()  # the index of each entry given to ship()
+        self.concurrency = max(1, concurrency)  # bulk requests in flight at most
 
     # -- time -----------------------------------------------------------------------------
 
@@ -210,17 +254,7 @@ class Shipper:
             self.stats.rounds += 1
             retry: list[int] = []
             queue: list[Sequence[int]] = list(self.chunks(lines, pending, indices))
-            while queue:
-                chunk = queue.pop(0)
-                try:
-                    timeout = self._request_timeout()
-                except OutOfTime:
-                    outcome.reason = outcome.reason or "out of time before the request was sent"
-                    for rest in [chunk, *queue]:
-                        retry.extend(rest)
-                    queue = []
-                    break
-                self._send(lines, chunk, timeout, retry, queue, outcome)
+            self._round(lines, queue, retry, outcome)
             if not retry:
                 break
             attempt += 1
@@ -230,9 +264,49 @@ class Shipper:
                                   f"{self._time_left() + self.margin:.1f}s of Lambda time left")
                 break
             self.stats.retries += len(retry)
-            pending = retry
+            # Answers come back in any order; a chunk lists its entries in order.
+            pending = sorted(retry)
         outcome.undelivered.sort()
+        outcome.rejected.sort()
         return outcome
+
+    def _round(self, lines: list[str], queue: list[Sequence[int]], retry: list[int],
+               outcome: Outcome) -> None:
+        """Send every chunk of ``queue``, up to ``concurrency`` at once, each only while
+        there is time for it; what is to be tried again goes to ``retry``."""
+        in_flight: set[Future[Sent]] = set()
+        with self._executor() as pool:
+            while queue or in_flight:
+                while queue and len(in_flight) < self.concurrency:
+                    try:
+                        timeout = self._request_timeout()
+                    except OutOfTime:
+                        outcome.reason = outcome.reason or "out of time before the request was sent"
+                        for rest in queue:
+                            retry.extend(rest)
+                        queue.clear()
+                        break
+                    in_flight.add(pool.submit(self._send, lines, queue.pop(0), timeout))
+                if not in_flight:
+                    break
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._apply(future.result(), retry, queue, outcome)
+
+    def _executor(self) -> ThreadPoolExecutor | _Inline:
+        if self.concurrency == 1:
+            return _Inline()
+        return ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bulk")
+
+    def _apply(self, sent: Sent, retry: list[int], queue: list[Sequence[int]],
+               outcome: Outcome) -> None:
+        """Add one request's result to the round's (in the dispatching thread only)."""
+        self.stats.add(sent.stats)
+        retry.extend(sent.retry)
+        queue[:0] = sent.split  # a split chunk's halves go first, as in the sequential path
+        outcome.rejected.extend(sent.outcome.rejected)
+        outcome.undelivered.extend(sent.outcome.undelivered)
+        outcome.reason = sent.outcome.reason or outcome.reason
 
     def chunks(self, lines: list[str], positions: Sequence[int],
                indices: Sequence[str]) -> Iterator[Sequence[int]]:
@@ -249,23 +323,37 @@ class Shipper:
     def _cut(self, lines: list[str], positions: Sequence[int]) -> Iterator[Sequence[int]]:
         ends = list(accumulate(map(len, map(lines.__getitem__, positions))))  # ASCII: bytes
         n = len(positions)
+        limit = self._chunk_bytes(ends[-1] if ends else 0)
         start, before = 0, 0
         while start < n:
-            end = bisect_right(ends, before + self.max_bytes, start + 1, n)
+            end = bisect_right(ends, before + limit, start + 1, n)
             end = min(max(end, start + 1), start + self.max_docs)
             yield positions[start:end]
             before = ends[end - 1]
             start = end
 
-    def _send(self, lines: list[str], chunk: Sequence[int], timeout: float,
-              retry: list[int], queue: list[Sequence[int]], outcome: Outcome) -> None:
+    def _chunk_bytes(self, total: int) -> int:
+        """The byte limit of one chunk: max_bytes, or less so that a round fills the
+        requests allowed in flight (never below MIN_SPLIT_BYTES).
+
+        A chunk ends short of the limit by part of an entry, so the limit is a sixteenth
+        above an even share: else a round would end with one small extra request."""
+        if self.concurrency == 1:
+            return self.max_bytes
+        share = total // self.concurrency
+        return min(self.max_bytes, max(MIN_SPLIT_BYTES, share + share // 16))
+
+    def _send(self, lines: list[str], chunk: Sequence[int], timeout: float) -> Sent:
+        """One bulk request. Runs in a worker thread: writes only to the Sent it returns."""
+        sent = Sent()
+        retry, queue, outcome, stats = sent.retry, sent.split, sent.outcome, sent.stats
         first, last = chunk[0], chunk[-1]
         if last - first + 1 == len(chunk):  # contiguous: always so in the first round
             body = "".join(lines[first:last + 1]).encode("ascii")
         else:
             body = "".join([lines[pos] for pos in chunk]).encode("ascii")
-        self.stats.requests += 1
-        self.stats.bytes_sent += len(body)
+        stats.requests += 1
+        stats.bytes_sent += len(body)
         try:
             response = self.client.bulk(
                 index=self._indices[first],  # every entry of a chunk has the same index
@@ -278,23 +366,22 @@ class Shipper:
             if status == 413 and len(chunk) > 1:
                 half = len(chunk) // 2
                 queue[:0] = [chunk[:half], chunk[half:]]
-                return
+                return sent
             outcome.reason = _describe(exc)
             if _retryable_exc(exc):
                 retry.extend(chunk)
             else:
                 outcome.undelivered.extend(chunk)
-            return
+            return sent
         if not response.get("errors"):
             # Every item is 201: nothing to look at item by item.
-            self.stats.stored += len(chunk)
-            return
+            stats.stored += len(chunk)
+            return sent
         items = response.get("items") or []
         if len(items) != len(chunk):
             outcome.reason = f"bulk response has {len(items)} items for {len(chunk)} documents"
             retry.extend(chunk)
-            return
-        stats = self.stats
+            return sent
         for pos, item in zip(chunk, items, strict=True):
             result = next(iter(item.values()))
             status = result.get("status", 0)
@@ -310,6 +397,7 @@ class Shipper:
             else:
                 outcome.undelivered.append(pos)
                 outcome.reason = _item_reason(status, result)
+        return sent
 
 
 def _by_index(positions: Sequence[int], indices: Sequence[str]) -> list[Sequence[int]]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 from opensearchpy import OpenSearch, RequestsHttpConnection
 
-from forwarder.settings import Settings
+from forwarder.settings import MAX_BULK_CONCURRENCY, Settings
 
 # gzip level 1 instead of GzipFile's default 9: on JSON log lines it is several times
 # cheaper in CPU for a body only ~10-15% larger, and CPU is what a small Lambda lacks.
@@ -49,8 +50,20 @@ def make_client(settings: Settings, credentials: Any = None) -> OpenSearch:
             credentials = botocore.session.get_session().get_credentials()
             if credentials is None:
                 raise RuntimeError("no AWS credentials found to sign OpenSearch requests")
+
+        class OneAtATime(AWS4Auth):  # type: ignore[misc]
+            """AWS4Auth keeps the credentials and key of the request it signs on itself
+            (refreshed per request): two bulk requests signed at once around a credential
+            refresh or UTC midnight could mix one's key with the other's."""
+
+            lock = threading.Lock()
+
+            def __call__(self, req: Any) -> Any:
+                with self.lock:
+                    return super().__call__(req)
+
         # Signed for the domain's region, never the forwarder's own (Settings.domain_region).
-        auth = AWS4Auth(
+        auth = OneAtATime(
             refreshable_credentials=credentials, region=settings.domain_region,
             service=settings.service,
         )
@@ -66,5 +79,6 @@ def make_client(settings: Settings, credentials: Any = None) -> OpenSearch:
         # must not retry on its own behind our back.
         max_retries=0,
         retry_on_timeout=False,
-        pool_maxsize=4,
+        # A connection for each bulk request in flight (bulk.Shipper, BULK_CONCURRENCY).
+        pool_maxsize=MAX_BULK_CONCURRENCY,
     )

@@ -96,7 +96,8 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
 
     def shipper_for(stats: Stats) -> Shipper:
         return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,
-                       settings.bulk_max_docs, settings.request_timeout_s, stats)
+                       settings.bulk_max_docs, settings.request_timeout_s, stats,
+                       concurrency=settings.bulk_concurrency)
 
     shipper = shipper_for(log_stats)
     errors_shipper = shipper_for(error_stats)

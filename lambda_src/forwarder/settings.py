@@ -20,6 +20,10 @@ DEFAULT_REQUEST_TIMEOUT_S = 30.0
 # Days an index is kept before the lifecycle policy deletes it (lifecycle.py).
 DEFAULT_INDEX_RETENTION_DAYS = 14
 MAX_INDEX_RETENTION_DAYS = 3650
+# Bulk requests in flight at once (bench/forwarder_bench.py measured 1, 2 and 4). The client's
+# connection pool holds MAX_BULK_CONCURRENCY connections, so no request waits for a socket.
+DEFAULT_BULK_CONCURRENCY = 2
+MAX_BULK_CONCURRENCY = 4
 
 SERVICES = ("es", "aoss")
 # Index names: lowercase, no spaces or \/*?"<>|,#: and not starting with -_+ .
@@ -74,6 +78,7 @@ class Settings:
     safety_margin_s: float = DEFAULT_SAFETY_MARGIN_S
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
+    bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
 
     @property
     def signed(self) -> bool:
@@ -136,6 +141,8 @@ class Settings:
             request_timeout_s=_int(env, "REQUEST_TIMEOUT_MS",
                                    int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
             index_retention_days=_retention_days(env),
+            bulk_concurrency=_int(env, "BULK_CONCURRENCY", DEFAULT_BULK_CONCURRENCY, 1,
+                                  MAX_BULK_CONCURRENCY),
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
+from concurrent import futures
 from typing import Any
 
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
@@ -181,3 +183,60 @@ def conn_error() -> Exception:
 
 def http_error(status: int, error: str = "error") -> Exception:
     return TransportError(status, error, {"error": {"type": error, "reason": f"{status}!"}})
+
+
+HANG_GUARD_S = 30.0  # only ever reached when the code under test is broken
+
+
+class Gate:
+    """Holds a client's bulk requests until the shipper waits for answers, then lets one go.
+
+    ``gate.wait`` stands in for ``bulk.wait`` (the dispatching thread's wait for answers).
+    When it is called, every request the shipper has started is held here, so the gate sees
+    exactly how many are in flight; it lets the one ``pick`` chooses through (answers in any
+    order the test likes) and only then waits. Every step is decided by the test, none by
+    timing. Bodies larger than ``max_body`` are refused with 413, like the engine's
+    ``http.max_content_length``.
+    """
+
+    def __init__(self, client: FakeClient, pick: Callable[[int], int] = lambda n: 0,
+                 max_body: int | None = None, clock: Callable[[], float] | None = None,
+                 on_release: Callable[[], None] | None = None) -> None:
+        self.client = client
+        self.indices = client.indices
+        self.pick = pick  # number held -> index of the one to let through
+        self.max_body = max_body
+        self.clock = clock or (lambda: 0.0)
+        self.on_release = on_release  # e.g. move a fake clock: the request took time
+        self.cond = threading.Condition()
+        self.held: list[threading.Event] = []
+        self.in_flight: list[int] = []  # requests in flight each time the shipper waited
+        self.max_held = 0
+        self.sent: list[tuple[float, float, bytes]] = []  # (clock, request_timeout, body)
+        self.refused = 0  # 413s
+
+    def bulk(self, **kwargs: Any) -> dict[str, Any]:
+        go = threading.Event()
+        with self.cond:
+            self.sent.append((self.clock(), kwargs["params"]["request_timeout"],
+                              kwargs["body"]))
+            self.held.append(go)
+            self.max_held = max(self.max_held, len(self.held))
+            self.cond.notify_all()
+        assert go.wait(HANG_GUARD_S), "a bulk request was never let through"
+        with self.cond:  # one answer at a time, in the order the gate let them through
+            if self.max_body is not None and len(kwargs["body"]) > self.max_body:
+                self.refused += 1
+                raise TransportError(413, "content_too_long", {"error": "too long"})
+            return self.client.bulk(**kwargs)
+
+    def wait(self, fs: Any, return_when: str) -> Any:
+        started = [f for f in fs if not f.done()]
+        self.in_flight.append(len(fs))
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.held) >= len(started), HANG_GUARD_S)
+            assert len(self.held) == len(started), "a request the shipper does not wait for"
+            if self.on_release is not None:
+                self.on_release()
+            self.held.pop(self.pick(len(self.held))).set()
+        return futures.wait(fs, return_when=return_when)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from forwarder import bulk
 from forwarder.bulk import Shipper, Stats
+from forwarder.errors import SettingsError
+from forwarder.settings import DEFAULT_BULK_CONCURRENCY, Settings
 from opensearchpy.exceptions import TransportError
 
-from tests.forwarder.fakes import FakeClient, FakeClock, conn_error, http_error, parse_body
+from tests.forwarder.fakes import (
+    FakeClient,
+    FakeClock,
+    Gate,
+    conn_error,
+    http_error,
+    parse_body,
+)
 
 
 def entry(i: int, size: int = 0) -> str:
@@ -287,3 +297,162 @@ def test_each_request_posts_to_one_index_and_names_none_in_its_body() -> None:
         assert b"_index" not in body
     assert [list(c) for c in s.chunks(lines, range(6), indices)] == [[0, 1, 2], [3, 4, 5]]
     assert [list(c) for c in s.chunks(lines, range(3), indices)] == [[0, 1, 2]]
+
+
+# -- several requests in flight (BULK_CONCURRENCY) ------------------------------------------
+
+def gated(monkeypatch: pytest.MonkeyPatch, client: FakeClient, **kwargs: Any) -> Gate:
+    """A Gate in front of ``client``, standing in for the shipper's wait for answers."""
+    gate = Gate(client, **kwargs)
+    monkeypatch.setattr(bulk, "wait", gate.wait)
+    return gate
+
+
+def concurrent(client: Any, clock: FakeClock, n: int, **kwargs: Any) -> Shipper:
+    s = shipper(client, clock, **kwargs)
+    s.concurrency = n
+    return s
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_at_most_n_requests_in_flight(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    lines = [entry(i, 1000) for i in range(100)]
+    client, clock = FakeClient(), FakeClock()
+    gate = gated(monkeypatch, client)
+    s = concurrent(gate, clock, n, max_bytes=len(lines[0]) * 10)  # 10 chunks
+    out = s.ship(*on(lines))
+    assert not out.undelivered and not out.rejected and len(client.store) == 100
+    assert (s.stats.stored, s.stats.requests) == (100, 10)
+    # The shipper waited with n in flight until fewer than n chunks were left, never more,
+    # and as many were really held in the client at once.
+    assert gate.in_flight == [n] * (10 - n + 1) + list(range(n - 1, 0, -1))
+    assert gate.max_held == n
+
+
+def item_rule(attempt: int, meta: dict[str, Any], src: dict[str, Any]) -> int:
+    """Busy on a first try (every 3rd), refused for content (every 7th), or not the
+    document's fault (every 11th, 404)."""
+    n = src["n"]
+    if n % 11 == 5:
+        return 404
+    if n % 7 == 2:
+        return 400
+    if n % 3 == 0 and attempt == 1:
+        return 429
+    return 201
+
+
+@pytest.mark.parametrize("order", ["oldest", "newest", "shuffled"])
+def test_outcome_does_not_depend_on_the_order_answers_arrive(
+        monkeypatch: pytest.MonkeyPatch, order: str) -> None:
+    lines = [entry(i, 200) for i in range(120)]
+    max_bytes = len(lines[0]) * 9
+    seq_client, seq_clock = FakeClient(rule=item_rule), FakeClock()
+    seq = shipper(seq_client, seq_clock, max_bytes=max_bytes)
+    expected = seq.ship(*on(lines))
+
+    rng = random.Random(7)
+    pick = {"oldest": lambda k: 0, "newest": lambda k: k - 1,
+            "shuffled": lambda k: rng.randrange(k)}[order]
+    client = FakeClient(rule=item_rule)
+    gate = gated(monkeypatch, client, pick=pick)
+    s = concurrent(gate, FakeClock(), 4, max_bytes=max_bytes)
+    out = s.ship(*on(lines))
+
+    assert (out.rejected, out.undelivered) == (expected.rejected, expected.undelivered)
+    assert [pos for pos, _, _ in out.rejected] == [i for i in range(120) if i % 7 == 2
+                                                   and i % 11 != 5]
+    assert out.undelivered == [i for i in range(120) if i % 11 == 5]
+    for name in ("stored", "already_present", "retries", "requests", "bytes_sent", "rounds"):
+        assert getattr(s.stats, name) == getattr(seq.stats, name), name
+    assert client.store == seq_client.store  # every document stored once, the same ones
+    # The very same requests, only sent in another order: a retry round lists its entries
+    # in the batch's order, whichever answer came first.
+    assert sorted(client.bodies) == sorted(seq_client.bodies)
+    assert max(gate.in_flight) == 4 and gate.max_held == 4
+
+
+def test_request_too_large_is_split_while_others_are_in_flight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [entry(i, 1000) for i in range(64)]
+    size = len(lines[0])
+    client = FakeClient()
+    # The engine takes at most 3 entries a request; the shipper cuts chunks of 8.
+    gate = gated(monkeypatch, client, max_body=size * 3, pick=lambda k: k - 1)
+    s = concurrent(gate, FakeClock(), 4, max_bytes=size * 8)
+    out = s.ship(*on(lines))
+    assert not out.undelivered and not out.rejected
+    assert sorted(client.store) == sorted((INDEX, f"id{i:04d}") for i in range(64))
+    stored_bodies = [body for _, _, body in gate.sent if len(body) <= size * 3]
+    assert sorted(len(parse_body(b)) for b in stored_bodies) == [2] * 32  # 8 -> 4 -> 2
+    assert gate.refused == 8 + 16 and s.stats.requests == 8 + 16 + 32
+    assert s.stats.stored == 64 and s.stats.retries == 0 and s.stats.rounds == 1
+    assert max(gate.in_flight) == 4 and gate.max_held == 4
+
+
+def test_no_request_starts_past_the_deadline_with_requests_in_flight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [entry(i, 1000) for i in range(40)]
+    clock = FakeClock()
+    client = FakeClient()
+
+    def a_second_passes() -> None:  # each answer comes a second after the one before
+        clock.now += 1.0
+
+    gate = gated(monkeypatch, client, clock=clock, on_release=a_second_passes)
+    s = concurrent(gate, clock, 3, time_left=8.0, max_bytes=len(lines[0]) * 2)  # 20 chunks
+    deadline, margin = clock.now + 8.0, 3.0
+    out = s.ship(*on(lines))
+    # 8 s, 3 of them the margin: requests start at t=0 (3 of them), then one a second
+    # while at least MIN_REQUEST_S is left: at t=1, 2, 3, 4 (4.5 is the last possible).
+    starts = [t - 1000.0 for t, _, _ in gate.sent]
+    assert starts == [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
+    for t, timeout, _ in gate.sent:
+        assert timeout == min(30.0, deadline - margin - t)  # cut to the time left
+        assert deadline - margin - t >= bulk.MIN_REQUEST_S
+    # Those in flight were answered and stored; the rest is undelivered, nothing lost.
+    assert s.stats.stored == 14 and len(client.store) == 14
+    assert out.undelivered == list(range(14, 40))
+    assert "out of time" in out.reason and not out.rejected
+
+
+def test_a_failed_request_retried_in_the_next_round_with_others_in_flight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [entry(i, 1000) for i in range(30)]
+    client = FakeClient(request_errors=[None, conn_error(), None, http_error(503)])
+    clock = FakeClock()
+    gate = gated(monkeypatch, client, pick=lambda k: k - 1)
+    s = concurrent(gate, clock, 2, max_bytes=len(lines[0]) * 5)  # 6 chunks
+    out = s.ship(*on(lines))
+    assert not out.undelivered and len(client.store) == 30
+    assert s.stats.rounds == 2 and s.stats.retries == 10 and len(clock.slept) == 1
+    # Answered newest first: chunks 3 (10-14) and 5 (20-24) failed, and were sent again
+    # as they were, each in order.
+    assert s.stats.requests == 6 + 2
+    resent = [[src["n"] for _, src in parse_body(body)] for _, _, body in gate.sent[6:]]
+    assert sorted(resent) == [list(range(10, 15)), list(range(20, 25))]
+
+
+def test_bulk_concurrency_setting() -> None:
+    env = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "AWS_REGION": "eu-west-1"}
+    assert Settings.from_env(env).bulk_concurrency == DEFAULT_BULK_CONCURRENCY
+    assert Settings.from_env({**env, "BULK_CONCURRENCY": "4"}).bulk_concurrency == 4
+    assert Settings.from_env({**env, "BULK_CONCURRENCY": "1"}).bulk_concurrency == 1
+    for bad in ("0", "5", "two"):
+        with pytest.raises(SettingsError, match="BULK_CONCURRENCY"):
+            Settings.from_env({**env, "BULK_CONCURRENCY": bad})
+
+
+def test_requests_in_flight_each_post_to_one_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    days = ["p-2025.11.24", "p-2025.11.25"]
+    lines = [entry(i, 1000) for i in range(60)]
+    indices = [days[(i // 7) % 2] for i in range(60)]  # interleaved, as around midnight
+    client = FakeClient(rule=lambda attempt, meta, src: 429 if attempt == 1
+                        and src["n"] % 5 == 0 else 201)
+    gate = gated(monkeypatch, client, pick=lambda k: k - 1)
+    s = concurrent(gate, FakeClock(), 3, max_docs=8)
+    out = s.ship(lines, indices)
+    assert not out.undelivered and not out.rejected and s.stats.stored == 60
+    for i, index in enumerate(indices):  # stored in the index its request was posted to
+        assert client.store[(index, f"id{i:04d}")]["n"] == i
+    assert s.stats.rounds == 2 and max(gate.in_flight) == 3

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import json
-import threading
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
 from forwarder import client as client_module
@@ -16,38 +14,16 @@ from forwarder.client import make_client
 from forwarder.settings import Settings
 from requests_aws4auth import AWS4Auth
 
+from tests.support.http_stub import Request, stub_server
 
-class Captured(NamedTuple):
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
+# The requests the client sends, as the stub server saw them.
+Captured = Request
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[Captured]]]:
-    seen: list[Captured] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            seen.append(Captured("POST", self.path, {k.lower(): v for k, v in
-                                                     self.headers.items()}, body))
-            reply = json.dumps({"errors": False, "items": []}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
+    with stub_server(lambda _: (200, {"errors": False, "items": []})) as (url, seen):
+        yield url, seen
 
 
 class Frozen(NamedTuple):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import json
 import time
 from typing import Any
 
@@ -21,6 +23,7 @@ from tests.support.front_door import (
     assumed_role_session,
     principal_matches,
 )
+from tests.support.http_stub import Request, stub_server
 
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
@@ -214,31 +217,16 @@ def test_principal_entries() -> None:
 
 def test_the_proxy_forwards_chunked_and_fixed_bodies_and_streams_answers() -> None:
     """The HTTP side on its own: a stand-in node echoes what it received."""
-    import http.client
-    import http.server
-    import json
-    import threading
+    def echo(request: Request) -> tuple[int, dict[str, object]]:
+        return 200, {"path": request.path, "n": len(request.body),
+                     "auth": request.headers.get("authorization")}
 
-    class Echo(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    with stub_server(echo) as (node_url, _):
+        _forwards_as_received(node_url)
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            reply = json.dumps({"path": self.path, "n": len(body),
-                                "auth": self.headers.get("authorization")}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    node = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=node.serve_forever, daemon=True).start()
-    fd = FrontDoor(f"http://127.0.0.1:{node.server_address[1]}", REGION, ACCOUNT, "d",
-                   POLICY, [WRITER]).start()
+def _forwards_as_received(node_url: str) -> None:
+    fd = FrontDoor(node_url, REGION, ACCOUNT, "d", POLICY, [WRITER]).start()
     try:
         host = fd.url.removeprefix("http://")
         body = b'{"create":{"_id":"1"}}\n{"m":1}\n' * 100
@@ -254,7 +242,6 @@ def test_the_proxy_forwards_chunked_and_fixed_bodies_and_streams_answers() -> No
                                                   "auth": None})
     finally:
         fd.stop()
-        node.shutdown()
 
 
 def signed_for(host: str, body: bytes) -> dict[str, str]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
-import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
+
+from tests.support.http_stub import stub_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,24 +89,9 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class _Refusing(http.server.BaseHTTPRequestHandler):
-    """What the domain answers a principal its access policy does not name."""
-
-    seen: ClassVar[list[dict[str, str]]] = []
-
-    def do_POST(self) -> None:
-        _Refusing.seen.append({k.lower(): v for k, v in self.headers.items()})
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.dumps({"Message": "User: arn:aws:iam::123456789012:user/dev is not "
-                                      "authorized to perform: es:ESHttpPost"}).encode()
-        self.send_response(403)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
+# What the domain answers a principal its access policy does not name.
+_NOT_AUTHORIZED = {"Message": "User: arn:aws:iam::123456789012:user/dev is not authorized to "
+                              "perform: es:ESHttpPost"}
 
 
 def test_a_403_is_one_line_and_the_search_was_signed_for_the_domains_region(
@@ -116,25 +99,19 @@ def test_a_403_is_one_line_and_the_search_was_signed_for_the_domains_region(
     from ops import search
     from ops.cli import run
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Refusing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with stub_server(lambda _: (403, _NOT_AUTHORIZED)) as (url, seen):
         code = run("search", search.main, ["--endpoint", url, "--domain-region", "eu-central-1"])
-    finally:
-        server.shutdown()
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"search: {url} refused the search (HTTP 403): your AWS identity must "
                           "be one of the stack's edgelogs:adminPrincipals")
     assert "signed for eu-central-1" in err
-    auth = _Refusing.seen[-1]["authorization"]
+    auth = seen[-1].headers["authorization"]
     # SigV4 with the user's key, scoped to the domain's region and the es service.
     assert auth.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/eu-central-1/es/aws4_request" in auth

@@ -75,16 +75,27 @@ class BlockAfter:
         self.url, self.index, self.n = url, index, n
         self.bulks = 0
         self.blocked = threading.Event()  # a request was refused for the block
+        # Up to BULK_CONCURRENCY requests run at once: count them under a lock, so the n-th
+        # is recognised whatever order their answers come in.
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 
     def bulk(self, *args: Any, **kwargs: Any) -> Any:
-        self.bulks += 1
-        response = self.client.bulk(*args, **kwargs)
+        try:
+            response = self.client.bulk(*args, **kwargs)
+        except TransportError as exc:
+            # The engine may refuse the whole request for the block, not item by item.
+            if exc.error in BLOCK_TYPES:
+                self.blocked.set()
+            raise
         if blocked_items(response):
             self.blocked.set()
-        if self.bulks == self.n:
+        with self._lock:
+            self.bulks += 1
+            nth = self.bulks == self.n
+        if nth:
             set_write_block(self.url, self.index, True)
         return response
 

@@ -133,10 +133,15 @@ class KillAfter:
         self.transport = client.transport  # the lifecycle policy's requests
         self.n = n
         self.bulks = 0
+        # Up to BULK_CONCURRENCY requests start at once: counted under a lock, so exactly
+        # one of them is the n-th.
+        self._lock = threading.Lock()
 
     def bulk(self, **kwargs: Any) -> Any:
-        self.bulks += 1
-        if self.bulks == self.n:
+        with self._lock:
+            self.bulks += 1
+            nth = self.bulks == self.n
+        if nth:
             stop_node(KILL_NODE, kill=True)
         return self.client.bulk(**kwargs)
 

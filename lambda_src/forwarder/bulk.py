@@ -65,6 +65,8 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
+from forwarder import lifecycle
+
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 MIN_REQUEST_S = 0.5  # less time than this left (after the margin): no new request
@@ -220,6 +222,12 @@ class Shipper:
         if installed < body["version"]:
             self.client.indices.put_index_template(
                 name=name, body=body, params={"request_timeout": timeout})
+
+    def ensure_policy(self, index_prefix: str, retention_days: int) -> str:
+        """Install the lifecycle policy when needed (lifecycle.ensure_policy): one try, cut
+        to the time left; what was done, or the engine's error."""
+        return lifecycle.ensure_policy(self.client, index_prefix, retention_days,
+                                       self._request_timeout())
 
     def _with_retries(self, call: Callable[[], None]) -> None:
         attempt = 0
@@ -446,15 +454,12 @@ def _exc_error_type(exc: Exception) -> str:
     ``{"message": ...}`` (or ``{"Message": ...}``), so it is never taken for a block.
     """
     info = getattr(exc, "info", None)
-    if isinstance(info, dict):
-        err = info.get("error")
-        if isinstance(err, dict) and isinstance(err.get("type"), str):
-            return err["type"]
-    return ""
+    return _error_type(info) if isinstance(info, dict) else ""
 
 
-def _error_type(result: dict[str, Any]) -> str:
-    error = result.get("error")
+def _error_type(answer: dict[str, Any]) -> str:
+    """``error.type`` of a bulk item's result or of a failed request's body, else ""."""
+    error = answer.get("error")
     if isinstance(error, dict) and isinstance(error.get("type"), str):
         return error["type"]
     return ""

@@ -224,8 +224,7 @@ def _ensure_policy(shipper: Shipper, settings: Settings, extra: dict[str, Any]) 
     if key in _policy_ready:
         return
     try:
-        done = lifecycle.ensure_policy(shipper.client, settings.index_prefix,
-                                       settings.index_retention_days, shipper._request_timeout())
+        done = shipper.ensure_policy(settings.index_prefix, settings.index_retention_days)
     except OutOfTime:
         extra["lifecycle"] = "not checked: out of time"
         return

@@ -65,33 +65,19 @@ class Watch:
         return response
 
 
-class BlockAfter:
-    """Wraps the forwarder's client: puts a write block on ``index`` right after the n-th bulk
-    request, and records every bulk request that came back blocked."""
+class BlockAfter(Watch):
+    """Watch, which also puts a write block on ``index`` right after the n-th bulk answer."""
 
     def __init__(self, client: Any, url: str, index: str, n: int) -> None:
-        self.client = client
-        self.indices = client.indices
+        super().__init__(client)
         self.url, self.index, self.n = url, index, n
         self.bulks = 0
-        self.blocked = threading.Event()  # a request was refused for the block
-        # Up to BULK_CONCURRENCY requests run at once: count them under a lock, so the n-th
-        # is recognised whatever order their answers come in.
+        # Up to BULK_CONCURRENCY requests run at once: answers are counted under a lock, so
+        # exactly one is the n-th whatever order they come in, and the block is put once.
         self._lock = threading.Lock()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
     def bulk(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            response = self.client.bulk(*args, **kwargs)
-        except TransportError as exc:
-            # The engine may refuse the whole request for the block, not item by item.
-            if exc.error in BLOCK_TYPES:
-                self.blocked.set()
-            raise
-        if blocked_items(response):
-            self.blocked.set()
+        response = super().bulk(*args, **kwargs)
         with self._lock:
             self.bulks += 1
             nth = self.bulks == self.n

@@ -183,11 +183,8 @@ class CoverageCheck(pulumi.ComponentResource):
             name=names.coverage_function,
             description="edgelogs: daily audit of Lambda@Edge log groups this stack misses",
             role=role_arn,
-            runtime=args.code.runtime,
-            architectures=[args.code.architecture],
             handler=HANDLER,
-            code=args.code.archive,
-            source_code_hash=args.code.source_code_hash,
+            **args.code.function_args(),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -14,3 +15,12 @@ class FunctionCode:
     source_code_hash: pulumi.Input[str]
     runtime: pulumi.Input[str]
     architecture: pulumi.Input[str]
+
+    def function_args(self) -> dict[str, Any]:
+        """The arguments of ``aws.lambda_.Function`` that say what it runs."""
+        return {
+            "runtime": self.runtime,
+            "architectures": [self.architecture],
+            "code": self.archive,
+            "source_code_hash": self.source_code_hash,
+        }

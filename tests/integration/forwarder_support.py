@@ -40,6 +40,20 @@ def signed_client(door: FrontDoor, s: Settings) -> Any:
     return make_client(s, credentials=door.identity(f"forwarder-{s.region}").credentials())
 
 
+def sign_as(monkeypatch: Any, door: FrontDoor, name: str) -> None:
+    """Make a command sign as the front door's identity ``name``, the way a person's shell
+    does: through the environment botocore's default credential chain reads first."""
+    identity = door.identity(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", identity.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", identity.secret_key)
+    if identity.token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", identity.token)
+    else:
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 def call(url: str, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{url}/{path}", data=data, method=method,

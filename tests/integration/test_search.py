@@ -14,7 +14,8 @@ from forwarder.handler import process
 
 from ops import search
 from tests.forwarder.payloads import BASE_MS, encode, event_id, payload
-from tests.integration.forwarder_support import all_docs, call, client_for, settings
+from tests.integration.forwarder_support import all_docs, call, client_for, settings, sign_as
+from tests.support.front_door import Deployment, FrontDoor
 
 T0 = BASE_MS  # 2025-11-24T16:00:00Z
 AUTH = "/aws/lambda/us-east-1.viewer-auth"
@@ -103,6 +104,36 @@ def seeded(opensearch_url: str, index_prefix: str) -> Seeded:
 
 def _columns(line: str) -> list[str]:
     return line.split(None, 5)
+
+
+def test_search_through_the_front_door_signs_for_the_domain_region_as_a_reader(
+        seeded: Seeded, front_door: FrontDoor, deployment: Deployment,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command against the service's contract: the person's own keys (environment),
+    signed for the domain's region, admitted by the domain policy the program produces."""
+    from ops.cli import run
+
+    code, direct = seeded.search(*WINDOW)  # the same search on the node itself
+    assert code == 0 and direct
+
+    def search_as(identity: str, region: str) -> tuple[int, list[str], str]:
+        sign_as(monkeypatch, front_door, identity)
+        out = io.StringIO()
+        code = run("search", lambda argv: search.main(argv, out=out), [
+            "--endpoint", front_door.url, "--domain-region", region,
+            "--index-prefix", seeded.prefix, *WINDOW])
+        return code, out.getvalue().splitlines(), capsys.readouterr().err
+
+    for reader in ("admin", "dashboards-user"):
+        assert search_as(reader, deployment.region)[:2] == (0, direct), reader
+    # Refused as the service refuses: a principal the policy does not name, and a reader
+    # whose request is signed for another region than the domain's.
+    mark = front_door.mark()
+    for identity, region in (("nobody", deployment.region), ("admin", "eu-west-1")):
+        code, lines, err = search_as(identity, region)
+        assert (code, lines) == (2, []) and err.count("\n") == 1 and "403" in err, err
+    assert len(front_door.decisions_since(mark)) == 2
+    assert all(not d.admitted for d in front_door.decisions_since(mark))
 
 
 def test_every_region_in_time_order_each_line_once(seeded: Seeded) -> None:

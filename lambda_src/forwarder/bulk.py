@@ -42,11 +42,14 @@ A round is only started, and a request only sent, while the time left before the
 is more than the safety margin; each request's timeout is cut to fit in what is left.
 Whatever is not stored by then is reported back as undelivered, with the last reason.
 
-Up to ``concurrency`` bulk requests are in flight at once (``BULK_CONCURRENCY``): while the
-engine indexes one chunk, the next is built, compressed and sent. Requests run in worker
-threads; each returns a ``Sent`` (what happened to every item of its chunk) and only the
-dispatching thread applies it to the stats and the outcome, so nothing shared is written
-from two threads. A round ends when all its requests are answered; retries go in the next.
+Up to ``concurrency`` bulk requests are in flight at once (``BULK_CONCURRENCY``). The
+handler builds a batch in as many parts (``documents.build_parts``) and each part goes out as
+soon as it is built, so the engine indexes the first while the next is built; a round's
+chunks are otherwise cut in even shares, so that its requests end together. Requests run in
+worker threads (which compress and send); each returns a ``Sent`` (what happened to every
+item of its chunk) and only the dispatching thread applies it to the stats and the outcome,
+so nothing shared is written from two threads. A round ends when all its requests are
+answered; retries go in the next.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ import random
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from itertools import accumulate
@@ -71,7 +74,8 @@ BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 MIN_REQUEST_S = 0.5  # less time than this left (after the margin): no new request
 # With several requests in flight, a round's entries are cut into at least as many chunks as
-# requests allowed (so they index side by side), but never into chunks smaller than this.
+# requests allowed (so they index side by side), and the handler builds a batch in as many
+# parts (documents.build_parts), but never into chunks or parts smaller than this.
 MIN_SPLIT_BYTES = 512 * 1024
 # Only what the loop reads: keeps a 10,000-item response small and quick to parse.
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
@@ -251,18 +255,27 @@ class Shipper:
 
     # -- bulk -----------------------------------------------------------------------------
 
-    def ship(self, lines: list[str], indices: Sequence[str]) -> Outcome:
+    def ship(self, lines: list[str], indices: Sequence[str],
+             parts: Iterable[Sequence[int]] | None = None) -> Outcome:
         """Store bulk entries (``documents.Batch.lines``) each into its index
-        (``Batch.indices``, same positions); report what could not be."""
+        (``Batch.indices``, same positions); report what could not be.
+
+        ``parts``: the entries are still being built (``documents.build_parts`` fills
+        ``lines`` and ``indices``): each part's positions, once built, are sent as a chunk of
+        their own while the next part is built."""
         outcome = Outcome()
         self._indices = indices
-        pending: Sequence[int] = range(len(lines))  # later rounds: lists of positions
+        # What the round sends besides ``more``; later rounds: lists of positions.
+        pending: Sequence[int] = range(len(lines)) if parts is None else range(0)
+        more: Iterator[list[Sequence[int]]] = iter(
+            () if parts is None else (list(self.chunks(lines, part, indices, shares=1))
+                                      for part in parts))
         attempt = 0
-        while pending:
+        while True:
             self.stats.rounds += 1
             retry: list[int] = []
             queue: list[Sequence[int]] = list(self.chunks(lines, pending, indices))
-            self._round(lines, queue, retry, outcome)
+            self._round(lines, queue, more, retry, outcome)
             if not retry:
                 break
             attempt += 1
@@ -278,13 +291,19 @@ class Shipper:
         outcome.rejected.sort()
         return outcome
 
-    def _round(self, lines: list[str], queue: list[Sequence[int]], retry: list[int],
+    def _round(self, lines: list[str], queue: list[Sequence[int]],
+               more: Iterator[list[Sequence[int]]], retry: list[int],
                outcome: Outcome) -> None:
-        """Send every chunk of ``queue``, up to ``concurrency`` at once, each only while
-        there is time for it; what is to be tried again goes to ``retry``."""
+        """Send every chunk of ``queue``, and of ``more`` as it is built, up to
+        ``concurrency`` at once, each only while there is time for it; what is to be tried
+        again goes to ``retry``.
+
+        Building comes before waiting: while requests are in flight the next part is built,
+        and answers that came in meanwhile are applied after it."""
         in_flight: set[Future[Sent]] = set()
+        building = True
         with self._executor() as pool:
-            while queue or in_flight:
+            while True:
                 while queue and len(in_flight) < self.concurrency:
                     try:
                         timeout = self._request_timeout()
@@ -292,12 +311,27 @@ class Shipper:
                         outcome.reason = outcome.reason or "out of time before the request was sent"
                         for rest in queue:
                             retry.extend(rest)
+                        for built in more:  # never sent: positions for the caller to report
+                            for rest in built:
+                                retry.extend(rest)
                         queue.clear()
+                        building = False
                         break
                     in_flight.add(pool.submit(self._send, lines, queue.pop(0), timeout))
-                if not in_flight:
+                if building:
+                    built = next(more, None)
+                    if built is None:
+                        building = False
+                    else:
+                        queue.extend(built)
+                    done = {future for future in in_flight if future.done()}
+                    in_flight -= done
+                elif in_flight:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                elif queue:
+                    continue
+                else:
                     break
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._apply(future.result(), retry, queue, outcome)
 
@@ -316,40 +350,51 @@ class Shipper:
         outcome.undelivered.extend(sent.outcome.undelivered)
         outcome.reason = sent.outcome.reason or outcome.reason
 
-    def chunks(self, lines: list[str], positions: Sequence[int],
-               indices: Sequence[str]) -> Iterator[Sequence[int]]:
+    def chunks(self, lines: list[str], positions: Sequence[int], indices: Sequence[str],
+               shares: int | None = None) -> Iterator[Sequence[int]]:
         """Runs of positions of one index whose entries total at most max_bytes (NDJSON)
         and max_docs entries.
+
+        With several requests allowed in flight, each index's entries are first cut into
+        even shares by bytes (``shares``, by default one per request in flight), so that
+        the requests of a round index side by side and end together.
 
         A single entry larger than max_bytes travels alone (the engine's own limit, 100 MB
         by default, is far above any CloudWatch event). Sizes are summed and the cut
         points found by bisection, so no Python code runs per entry.
         """
         for group in _by_index(positions, indices):
-            yield from self._cut(lines, group)
+            ends = list(accumulate(map(len, map(lines.__getitem__, group))))  # ASCII: bytes
+            for start, stop in self._shares(ends, shares or self.concurrency):
+                yield from self._cut(ends, group, start, stop)
 
-    def _cut(self, lines: list[str], positions: Sequence[int]) -> Iterator[Sequence[int]]:
-        ends = list(accumulate(map(len, map(lines.__getitem__, positions))))  # ASCII: bytes
-        n = len(positions)
-        limit = self._chunk_bytes(ends[-1] if ends else 0)
-        start, before = 0, 0
+    def _shares(self, ends: list[int], shares: int) -> Iterator[tuple[int, int]]:
+        """(start, stop) of even shares by bytes: ``shares`` of them, or a multiple when a
+        share would pass max_bytes, none under MIN_SPLIT_BYTES (one share: the whole)."""
+        n = len(ends)
+        total = ends[-1] if ends else 0
+        if shares == 1 or n < 2:
+            yield 0, n
+            return
+        rounds = -(-total // (self.max_bytes * shares))  # rounds of ``shares`` requests
+        count = min(shares * rounds, max(1, total // MIN_SPLIT_BYTES), n)
+        start = 0
+        for i in range(1, count + 1):
+            stop = n if i == count else bisect_right(ends, total * i // count, start + 1, n)
+            if stop > start:
+                yield start, stop
+            start = stop
+
+    def _cut(self, ends: list[int], positions: Sequence[int], start: int,
+             n: int) -> Iterator[Sequence[int]]:
+        """Runs from ``start`` to ``n`` of at most max_bytes and max_docs entries each."""
+        before = ends[start - 1] if start else 0
         while start < n:
-            end = bisect_right(ends, before + limit, start + 1, n)
+            end = bisect_right(ends, before + self.max_bytes, start + 1, n)
             end = min(max(end, start + 1), start + self.max_docs)
             yield positions[start:end]
             before = ends[end - 1]
             start = end
-
-    def _chunk_bytes(self, total: int) -> int:
-        """The byte limit of one chunk: max_bytes, or less so that a round fills the
-        requests allowed in flight (never below MIN_SPLIT_BYTES).
-
-        A chunk ends short of the limit by part of an entry, so the limit is a sixteenth
-        above an even share: else a round would end with one small extra request."""
-        if self.concurrency == 1:
-            return self.max_bytes
-        share = total // self.concurrency
-        return min(self.max_bytes, max(MIN_SPLIT_BYTES, share + share // 16))
 
     def _send(self, lines: list[str], chunk: Sequence[int], timeout: float) -> Sent:
         """One bulk request. Runs in a worker thread: writes only to the Sent it returns."""

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,25 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
     """Bulk entries for every event of ``payload`` (see ``lines.fields`` for
     ``verbatim_json``)."""
     batch = Batch()
+    for _ in build_parts(batch, payload, region, index_prefix, ingested_ms,
+                         verbatim_json=verbatim_json):
+        pass
+    return batch
+
+
+# Events built before a batch is cut into parts: their size gives the batch's, roughly.
+PROBE_EVENTS = 256
+
+
+def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
+                ingested_ms: int, parts: int = 1, min_part_bytes: int = 0,
+                verbatim_json: bool = True) -> Iterator[range]:
+    """``build``, a part at a time, into ``batch``: yields the positions of each part's
+    entries once built, so that they can be sent while the next part is built
+    (``bulk.Shipper.ship``'s ``parts``). ``batch.events`` is set at the end.
+
+    ``parts`` parts of even event counts, fewer if a part would be under ``min_part_bytes``
+    (judged from the first PROBE_EVENTS events' entries)."""
     lines_ = batch.lines
     add_index = batch.indices.append
     ingested = iso_ms(ingested_ms)
@@ -167,68 +187,93 @@ def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
     max_ts = _MAX_TS
     starts_with_version = lines.VERSION_MEMBER
 
-    for event in payload.events:
-        try:
-            # Subscripts, not .get(): this loop runs for every event (KeyError and
-            # non-dict events take the slow path below).
-            message = event["message"]
-            ts = event["timestamp"]
-            event_id = event["id"]
-        except (KeyError, TypeError, IndexError):
-            if type(event) is not dict:
-                batch.bad_events.append((event, f"log event is a {type(event).__name__}, "
-                                                "not an object"))
-                continue
-            message, ts, event_id = event.get("message"), event.get("timestamp"), event.get("id")
-        tags: list[str] | None = None
-        if type(message) is not str:
-            message = "" if message is None else _dumps(message, default=repr)
-            tags = [TAG_MESSAGE_NOT_STRING]
-        if type(ts) is int and 0 <= ts < max_ts:
-            sec = ts // 1000
-            known = seconds.get(sec)
-            if known is None:
-                t = _gmtime(sec)
-                known = seconds[sec] = (index_head + _strftime("%Y.%m.%d", t),
-                                        _strftime("%Y-%m-%dT%H:%M:%S.", t))
-            index, stamp = known
-            stamp += ms_text[ts % 1000]
-        else:
-            # No usable event time: stored at ingestion time, tagged, in the index of the
-            # input's own day (input_day) so a retry on a later day still finds the same
-            # index and _id.
-            stamp = ingested
-            index = fallback_index
-            tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
-        if type(event_id) is not str or not event_id:
-            # Deterministic stand-in: the same line sent again gets the same id.
-            event_id = "sha1:" + hashlib.sha1(
-                _dumps([ts, message]).encode("utf-8", "surrogatepass"), usedforsecurity=False
-            ).hexdigest()
-            tags = (tags or []) + [TAG_ID_MISSING]
-        if len(event_id) <= 100 and event_id.isdigit() and event_id.isascii():
-            # CloudWatch's own id: digits, safe as is in JSON and in the _id.
-            ekey = id_text = event_id
-        else:
-            ekey = event_key(event_id)
-            id_text = _esc(event_id)[1:-1]
+    events = payload.events
+    n = len(events)
+    done = lo = 0
+    step = n if parts <= 1 else 0  # events a part; 0: known once the probe is built
+    cut = n if step else min(n, PROBE_EVENTS)
+    while lo < n:
+        for event in events[lo:cut] if cut - lo < n else events:
+            try:
+                # Subscripts, not .get(): this loop runs for every event (KeyError and
+                # non-dict events take the slow path below).
+                message = event["message"]
+                ts = event["timestamp"]
+                event_id = event["id"]
+            except (KeyError, TypeError, IndexError):
+                if type(event) is not dict:
+                    batch.bad_events.append((event, f"log event is a {type(event).__name__}, "
+                                                    "not an object"))
+                    continue
+                message = event.get("message")
+                ts, event_id = event.get("timestamp"), event.get("id")
+            tags: list[str] | None = None
+            if type(message) is not str:
+                message = "" if message is None else _dumps(message, default=repr)
+                tags = [TAG_MESSAGE_NOT_STRING]
+            if type(ts) is int and 0 <= ts < max_ts:
+                sec = ts // 1000
+                known = seconds.get(sec)
+                if known is None:
+                    t = _gmtime(sec)
+                    known = seconds[sec] = (index_head + _strftime("%Y.%m.%d", t),
+                                            _strftime("%Y-%m-%dT%H:%M:%S.", t))
+                index, stamp = known
+                stamp += ms_text[ts % 1000]
+            else:
+                # No usable event time: stored at ingestion time, tagged, in the index of the
+                # input's own day (input_day) so a retry on a later day still finds the same
+                # index and _id.
+                stamp = ingested
+                index = fallback_index
+                tags = (tags or []) + [TAG_TIMESTAMP_MISSING]
+            if type(event_id) is not str or not event_id:
+                # Deterministic stand-in: the same line sent again gets the same id.
+                event_id = "sha1:" + hashlib.sha1(
+                    _dumps([ts, message]).encode("utf-8", "surrogatepass"), usedforsecurity=False
+                ).hexdigest()
+                tags = (tags or []) + [TAG_ID_MISSING]
+            if len(event_id) <= 100 and event_id.isdigit() and event_id.isascii():
+                # CloudWatch's own id: digits, safe as is in JSON and in the _id.
+                ekey = id_text = event_id
+            else:
+                ekey = event_key(event_id)
+                id_text = _esc(event_id)[1:-1]
 
-        text, line_tags = _fields(message, verbatim_json)
-        if line_tags is not None:
-            tags = (tags or []) + line_tags
-        # The stream's version, unless the line named its own (START lines, first member).
-        version_text = "" if text.startswith(starts_with_version) else version_member
-        if tags is not None:
-            text += ',"tags":' + _encode(tags)
-            for tag in tags:
-                tag_counts[tag] = tag_counts.get(tag, 0) + 1
-        lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
-                      f'"message":{_esc(message)}{text}{version_text}}}\n')
-        add_index(index)
+            text, line_tags = _fields(message, verbatim_json)
+            if line_tags is not None:
+                tags = (tags or []) + line_tags
+            # The stream's version, unless the line named its own (START lines, first member).
+            version_text = "" if text.startswith(starts_with_version) else version_member
+            if tags is not None:
+                text += ',"tags":' + _encode(tags)
+                for tag in tags:
+                    tag_counts[tag] = tag_counts.get(tag, 0) + 1
+            lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
+                          f'"message":{_esc(message)}{text}{version_text}}}\n')
+            add_index(index)
+        lo = cut
+        if not step:
+            step = _part_events(lines_, n, parts, min_part_bytes, lo)
+            cut = min(n, step)
+            if cut > lo:
+                continue
+        yield range(done, len(lines_))
+        done = len(lines_)
+        cut = min(n, lo + step)
     # The event of each line, for the errors index; usually simply the payload's list.
     batch.events = (payload.events if not batch.bad_events
                     else [e for e in payload.events if type(e) is dict])
-    return batch
+
+
+def _part_events(built: list[str], events: int, parts: int, min_part_bytes: int,
+                 probed: int) -> int:
+    """Events a part: ``events`` in ``parts`` even parts, fewer parts when the bytes of the
+    entries ``built`` from the first ``probed`` events say a part would be under
+    ``min_part_bytes``; never fewer than ``probed`` (the first part holds the probe)."""
+    estimate = sum(map(len, built)) * events // max(1, probed)
+    count = max(1, min(parts, estimate // max(1, min_part_bytes)))
+    return max(probed, -(-events // count))
 
 
 def _stream_day(log_stream: str) -> str | None:

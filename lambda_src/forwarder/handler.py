@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -20,7 +21,7 @@ from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 
 from forwarder import documents, lifecycle, template
-from forwarder.bulk import Outcome, OutOfTime, Shipper, Stats
+from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, OutOfTime, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
 from forwarder.errors import DecodeError, DeliveryError
@@ -104,7 +105,7 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
     prefix, region = settings.index_prefix, settings.region
 
     try:
-        payload, batch = prepare(event, region, prefix, ingested_ms)
+        payload = _paused_gc(decode_event, event)
     except DecodeError as exc:
         # Undecodable: keep the raw data in the errors index. Retrying cannot fix it, so
         # the invocation succeeds once (and only if) that record is stored.
@@ -127,6 +128,17 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         return
 
     summary.events_in = len(payload.events)
+    if not payload.events and not payload.utf8_error:
+        summary.outcome = "no_events"
+        return
+
+    _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
+    # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
+    batch = documents.Batch()
+    # One part per request allowed in flight; the sequential path builds all, then sends.
+    parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
+                                  parts=settings.bulk_concurrency, min_part_bytes=MIN_SPLIT_BYTES)
+    outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
     summary.tags = batch.tags
     error_docs = [documents.bad_event_doc(ev, why, prefix, payload, region, ingested_ms)
                   for ev, why in batch.bad_events]
@@ -136,12 +148,6 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
             "invalid_utf8", payload.utf8_error, raw_data(event), prefix, region,
             ingested_ms, payload))
         summary.reason = payload.utf8_error
-    if not batch.lines and not error_docs:
-        summary.outcome = "no_events"
-        return
-
-    _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
-    outcome = shipper.ship(batch.lines, batch.indices)
     rejected, again = _second_chance(shipper, batch, payload, outcome.rejected, region,
                                      prefix, ingested_ms)
     error_docs += [documents.rejected_doc(batch.lines[pos], batch.indices[pos],
@@ -178,24 +184,33 @@ def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
     return still, again
 
 
-def prepare(event: Any, region: str, index_prefix: str,
-            ingested_ms: int) -> tuple[Payload, documents.Batch]:
-    """The CPU path: decode the event and build every bulk entry (raises DecodeError).
-
-    The cyclic garbage collector is paused meanwhile: json.loads and the documents create
-    tens of thousands of acyclic objects, which would trigger repeated collections that
-    find nothing (about a tenth of this path's time). It is re-enabled on the way out.
-    """
+def _paused_gc(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with the cyclic garbage collector paused: json.loads and the documents
+    create tens of thousands of acyclic objects, which would trigger repeated collections
+    that find nothing (about a tenth of the CPU path's time)."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        payload = decode_event(event)
-        if payload.message_type == "CONTROL_MESSAGE":
-            return payload, documents.Batch()
-        return payload, documents.build(payload, region, index_prefix, ingested_ms)
+        return fn(*args)
     finally:
         if paused:
             gc.enable()
+
+
+def _paused_gc_parts(parts: Iterator[range]) -> Iterator[range]:
+    """Each part of ``parts`` built with the collector paused (``_paused_gc``)."""
+    while (part := _paused_gc(next, parts, None)) is not None:
+        yield part
+
+
+def prepare(event: Any, region: str, index_prefix: str,
+            ingested_ms: int) -> tuple[Payload, documents.Batch]:
+    """The whole CPU path at once: decode the event and build every bulk entry (raises
+    DecodeError), with the collector paused (``_paused_gc``)."""
+    payload = _paused_gc(decode_event, event)
+    if payload.message_type == "CONTROL_MESSAGE":
+        return payload, documents.Batch()
+    return payload, _paused_gc(documents.build, payload, region, index_prefix, ingested_ms)
 
 
 def _ensure_templates(shipper: Shipper, settings: Settings, pending: int,

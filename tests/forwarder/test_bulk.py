@@ -456,3 +456,101 @@ def test_requests_in_flight_each_post_to_one_index(monkeypatch: pytest.MonkeyPat
     for i, index in enumerate(indices):  # stored in the index its request was posted to
         assert client.store[(index, f"id{i:04d}")]["n"] == i
     assert s.stats.rounds == 2 and max(gate.in_flight) == 3
+
+
+def test_a_round_is_cut_in_even_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [entry(i, 100) for i in range(90)]
+    size = len(lines[0])
+    monkeypatch.setattr(bulk, "MIN_SPLIT_BYTES", size)
+
+    def cut(n: int, shares: int | None = None, **kwargs: Any) -> list[int]:
+        s = concurrent(FakeClient(), FakeClock(), n, **kwargs)
+        return [len(c) for c in s.chunks(lines, range(90), [INDEX] * 90, shares=shares)]
+
+    assert cut(3) == [30, 30, 30]  # one share per request in flight, ending together
+    assert cut(2, max_bytes=size * 25) == [22, 23, 22, 23]  # two rounds of two, none > 25
+    assert cut(4, max_docs=20) == [20, 2, 20, 3, 20, 2, 20, 3]  # max_docs still holds
+    assert cut(3, shares=1) == [90]  # one share: the greedy cut alone
+    monkeypatch.setattr(bulk, "MIN_SPLIT_BYTES", size * 40)
+    assert cut(3) == [45, 45]  # no share under MIN_SPLIT_BYTES
+
+
+class Builder:
+    """Stands in for documents.build_parts: fills ``lines``/``indices`` a part at a time and
+    yields each part's positions; notes what the gate held when each part was built."""
+
+    def __init__(self, gate: Gate, sizes: list[int], in_flight: int,
+                 clock: FakeClock | None = None, slow_from: int | None = None) -> None:
+        self.gate, self.sizes, self.clock, self.slow_from = gate, sizes, clock, slow_from
+        self.limit = in_flight
+        self.lines: list[str] = []
+        self.indices: list[str] = []
+        self.sent_while_building: list[int] = []
+        self.finished = False
+
+    def __iter__(self) -> Any:
+        for k, size in enumerate(self.sizes):
+            if k:
+                # The parts before this one must reach the engine (as many as may be in
+                # flight) while this one is built: wait for them. A shipper that built the
+                # next part before sending the last one would hang here.
+                with self.gate.cond:
+                    assert self.gate.cond.wait_for(
+                        lambda k=k: len(self.gate.sent) >= min(k, self.limit), 10.0)
+                    self.sent_while_building.append(len(self.gate.sent))
+            if self.clock is not None and k == self.slow_from:
+                self.clock.now += 60.0  # building this part took the rest of the time
+            start = len(self.lines)
+            self.lines += [entry(i, 1000) for i in range(start, start + size)]
+            self.indices += [INDEX] * size
+            yield range(start, len(self.lines))
+        self.finished = True
+
+
+def test_each_part_is_sent_while_the_next_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FakeClient()
+    gate = gated(monkeypatch, client)
+    builder = Builder(gate, [10, 10, 10, 7], 2)
+    s = concurrent(gate, FakeClock(), 2)
+    out = s.ship(builder.lines, builder.indices, builder)
+    assert not out.undelivered and not out.rejected and builder.finished
+    # Parts 2 and 3 were built with the ones before in flight; part 4 with two in flight
+    # and part 3 waiting for a free slot.
+    assert builder.sent_while_building == [1, 2, 2]
+    # One request a part, in the order built; every entry stored once.
+    assert [[src["n"] for _, src in parse_body(body)] for _, _, body in gate.sent] == [
+        list(range(0, 10)), list(range(10, 20)), list(range(20, 30)), list(range(30, 37))]
+    assert sorted(client.store) == sorted((INDEX, f"id{i:04d}") for i in range(37))
+    assert (s.stats.stored, s.stats.requests, s.stats.rounds) == (37, 4, 1)
+    assert max(gate.in_flight) == 2
+
+
+def test_parts_not_sent_in_time_are_undelivered(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    client = FakeClient()
+    gate = gated(monkeypatch, client, clock=clock)
+    builder = Builder(gate, [5, 5, 5, 5], 2, clock=clock, slow_from=2)
+    s = concurrent(gate, clock, 2, time_left=30.0)
+    out = s.ship(builder.lines, builder.indices, builder)
+    # The two parts sent in time are stored; the rest was still built, never sent, and is
+    # reported undelivered: nothing is lost and nothing is counted twice.
+    assert builder.finished and len(gate.sent) == 2
+    assert sorted(client.store) == sorted((INDEX, f"id{i:04d}") for i in range(10))
+    assert out.undelivered == list(range(10, 20)) and "out of time" in out.reason
+    assert s.stats.stored == 10 and not out.rejected
+
+
+def test_parts_retried_in_a_later_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FakeClient(request_errors=[None, http_error(503)],
+                        rule=lambda attempt, meta, src: 429 if attempt == 1
+                        and src["n"] % 4 == 0 else 201)
+    clock = FakeClock()
+    gate = gated(monkeypatch, client)
+    builder = Builder(gate, [8, 8, 8], 2)
+    s = concurrent(gate, clock, 2)
+    out = s.ship(builder.lines, builder.indices, builder)
+    assert not out.undelivered and not out.rejected and builder.finished
+    assert sorted(client.store) == sorted((INDEX, f"id{i:04d}") for i in range(24))
+    # Round 2 resends 0, 4, 16, 20 (429) and 8-15 (503), of which 8 and 12 meet their first
+    # 429 and go to round 3.
+    assert s.stats.stored == 24 and s.stats.rounds == 3 and len(clock.slept) == 2

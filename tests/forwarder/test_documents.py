@@ -188,3 +188,53 @@ def test_raw_payload_doc_id_is_stable() -> None:
     assert a[:2] == b[:2] and a[0] == "p-errors-undated"  # no input day: never the clock's
     _, source = split(a[1])
     assert source["raw.data_base64"] == "abc"
+
+
+# -- built a part at a time (sent while the next part is built) ------------------------------
+
+def parts_of(events: list[Any], parts: int, min_part_bytes: int = 0,
+             ) -> tuple[documents.Batch, list[range], list[int]]:
+    """build_parts' batch, its parts, and how many entries existed as each part came out."""
+    batch = documents.Batch()
+    seen, built = [], []
+    for part in documents.build_parts(batch, Payload("DATA_MESSAGE", ACCOUNT, GROUP, STREAM,
+                                                     events), REGION, "lambda-edge",
+                                      INGESTED, parts=parts, min_part_bytes=min_part_bytes):
+        seen.append(part)
+        built.append(len(batch.lines))
+    return batch, seen, built
+
+
+def test_parts_are_the_whole_build_in_order() -> None:
+    events = realistic_events(10_000, seed=3)
+    whole = make(events)
+    batch, parts, built = parts_of(events, 4)
+    assert batch.lines == whole.lines and batch.indices == whole.indices
+    assert batch.events == whole.events and batch.tags == whole.tags
+    # Four even parts, each yielded as soon as it was built, before the next existed.
+    assert parts == [range(0, 2500), range(2500, 5000), range(5000, 7500), range(7500, 10_000)]
+    assert built == [2500, 5000, 7500, 10_000]
+
+
+def test_parts_keep_bad_events_and_positions() -> None:
+    events: list[Any] = realistic_events(1000, seed=4)
+    for i in (0, 255, 256, 600, 999):
+        events[i] = ["not", "an", "object"]
+    whole = make(events)
+    batch, parts, _ = parts_of(events, 3)
+    assert batch.lines == whole.lines and batch.bad_events == whole.bad_events
+    assert batch.events == whole.events and len(batch.events) == 995
+    # The parts cover every entry once, in order: 334, 334 and 332 events, less the bad ones.
+    assert [p.stop - p.start for p in parts] == [331, 333, 331]
+    assert [pos for part in parts for pos in part] == list(range(995))
+
+
+def test_no_part_is_smaller_than_asked() -> None:
+    events = realistic_events(2000, seed=5)
+    size = sum(map(len, make(events).lines))  # about 1.6 MB
+    assert [len(p) for p in parts_of(events, 4, min_part_bytes=size // 2)[1]] == [1000, 1000]
+    assert [len(p) for p in parts_of(events, 4, min_part_bytes=size * 2)[1]] == [2000]
+    assert len(parts_of(events, 1)[1]) == 1
+    # A batch smaller than the probe is one part, whatever was asked.
+    assert parts_of(events[:documents.PROBE_EVENTS - 1], 4)[1] == [range(255)]
+    assert parts_of([], 4)[1] == []

@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from forwarder.errors import DeliveryError
 from forwarder.handler import lambda_handler, process
 from forwarder.settings import Settings
 
-from tests.forwarder.fakes import FakeClient, http_error
+from tests.forwarder.fakes import FakeClient, http_error, parse_body
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
 
 SETTINGS = Settings(endpoint="http://127.0.0.1:9200", service="es", index_prefix="le",
@@ -41,6 +42,23 @@ def test_batch_stored_and_one_log_line(capsys: pytest.CaptureFixture[str]) -> No
         assert key in line
     assert line["stored"] == 500 and line["region"] == "eu-west-1"
     assert line["log_group"] == "/aws/lambda/us-east-1.edge-auth"
+
+
+@pytest.mark.parametrize(("concurrency", "requests"), [(1, 2), (2, 2), (4, 4)])
+def test_a_batch_goes_out_in_one_part_per_request_in_flight(concurrency: int,
+                                                            requests: int) -> None:
+    # 10,000 events, ~7.8 MB of entries: sequentially 5 MB then the rest; else one part per
+    # request allowed in flight, each sent as soon as it was built.
+    client = FakeClient()
+    settings = replace(SETTINGS, bulk_concurrency=concurrency)
+    summary = process(encode(payload(realistic_events(10_000, seed=9))), settings, client,
+                      time.monotonic() + 30)
+    assert (summary.stored, summary.undelivered, summary.requests) == (10_000, 0, requests)
+    assert len(client.stored_in("le-2025")) == 10_000  # each once: the fake refuses twins
+    sent = [[meta["create"]["_id"] for meta, _ in parse_body(body)] for body in client.bodies]
+    assert [len(ids) for ids in sent] == (
+        [6686, 3314] if concurrency == 1 else [10_000 // concurrency] * concurrency)
+    assert len({i for ids in sent for i in ids}) == 10_000
 
 
 def test_templates_checked_once_per_container() -> None:

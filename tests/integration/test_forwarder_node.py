@@ -97,6 +97,26 @@ def test_same_payload_twice_stores_nothing_new(opensearch_url: str, index_prefix
     assert count(opensearch_url, f"{index_prefix}-2*") == 500
 
 
+@pytest.mark.parametrize(("concurrency", "requests"), [(1, 2), (2, 2), (4, 4)])
+def test_a_full_batch_sent_in_parts_is_stored_once(
+        opensearch_url: str, index_prefix: str, front_door: FrontDoor, deployment: Deployment,
+        concurrency: int, requests: int) -> None:
+    # A full 10,000-event batch (7.8 MB of entries), signed and checked by the front door:
+    # sequentially in 5 MB chunks, else in one part per request in flight, each sent while
+    # the next was built. Each level its own events, on its own day.
+    events = realistic_events(10_000, seed=20 + concurrency,
+                              base_ms=BASE_MS + concurrency * 86_400_000)
+    s = deployed_settings(front_door, deployment, "eu-west-1",
+                          BULK_CONCURRENCY=str(concurrency))
+    summary = process(encode(payload(events)), s, signed_client(front_door, s),
+                      time.monotonic() + 120)
+    assert (summary.stored, summary.undelivered, summary.requests) == (10_000, 0, requests)
+    day = time.strftime("%Y.%m.%d", time.gmtime(events[0]["timestamp"] // 1000))
+    docs = all_docs(opensearch_url, f"{index_prefix}-{day}")
+    assert sorted(d["_source"]["event.id"] for d in docs) == sorted(e["id"] for e in events)
+    assert len({d["_id"] for d in docs}) == 10_000
+
+
 def test_same_group_and_event_ids_from_two_regions_are_two_documents(
         opensearch_url: str, index_prefix: str,
         forward: Forward) -> None:

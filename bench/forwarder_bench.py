@@ -22,8 +22,14 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
    each running ``--saturation-invocations`` invocations, sequential against concurrent,
    with the node's own indexing microseconds per document (``_stats/indexing``).
 
+5. On the function's share of a CPU: the forwarder in a cgroup held to the deployed
+   function's share (256 MB of the 1,769 MB that buy one vCPU: 0.145 of a CPU), the node
+   unthrottled as a domain on its own hardware, sequential against 2 and 4 in flight, paired
+   (needs root and a cgroup cpu controller; otherwise says it was not measured).
+
 The last lines are:
 summary: cpu_events_per_s=N cpu_ratio_to_floor=X e2e_ratio_vs_per_event=Y peak_rss_mb=Z
+summary-lambda: memory_mb=256 cpu_share=0.145 lambda_ms_1=... lambda_ms_2=... ...
 summary-concurrency: speedup_2=... speedup_4=... saturation_seq_eps=... ...
 """
 
@@ -44,6 +50,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -378,6 +385,92 @@ def saturation(url: str, n: int, invocations: int, concurrency: int,
     return stored / (end - start), us_per_doc(before, after)
 
 
+# -- 5. on the function's share of a CPU -------------------------------------------------------
+
+# The size at which Lambda gives a function one vCPU: CPU is allocated in proportion to memory
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+ONE_VCPU_MB = 1769
+QUOTA_PERIOD_US = 10_000  # short periods: the share is spread evenly, not in 100 ms bursts
+LAMBDA_CHILD = Path(__file__).with_name("forwarder_lambda_child.py")
+
+
+class NoQuota(Exception):
+    """This machine gives no CPU quota to set (not root, or no cgroup cpu controller)."""
+
+
+@contextlib.contextmanager
+def cpu_quota(share: float) -> Iterator[Path]:
+    """A cgroup that holds its processes to ``share`` of one CPU; yields its procs file.
+
+    cgroup v1 (``cpu.cfs_quota_us``) or v2 (``cpu.max``); NoQuota when neither can be set."""
+    quota = max(1000, round(share * QUOTA_PERIOD_US))
+    name = f"edgelogs-bench-{os.getpid()}"
+    for base, v2 in ((Path("/sys/fs/cgroup/cpu"), False), (Path("/sys/fs/cgroup"), True),
+                     (Path("/sys/fs/cgroup/unified"), True)):
+        if v2:
+            controllers = base / "cgroup.controllers"
+            if not controllers.exists() or "cpu" not in controllers.read_text().split():
+                continue
+        elif not (base / "cpu.cfs_quota_us").exists():
+            continue
+        group = base / name
+        try:
+            group.mkdir()
+            if v2:
+                (group / "cpu.max").write_text(f"{quota} {QUOTA_PERIOD_US}")
+            else:
+                (group / "cpu.cfs_period_us").write_text(str(QUOTA_PERIOD_US))
+                (group / "cpu.cfs_quota_us").write_text(str(quota))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+            raise NoQuota(f"cannot set a CPU quota in {base}: {exc.strerror}") from None
+        try:
+            yield group / "cgroup.procs"
+        finally:
+            with contextlib.suppress(OSError):
+                group.rmdir()  # empty once the child has exited
+        return
+    raise NoQuota("no cgroup cpu controller found")
+
+
+def lambda_share(url: str, pairs: int) -> None:
+    """Invocations with the forwarder held to its Lambda's share of a CPU (the node keeps
+    the rest, as a domain on its own hardware would): sequential against 2 and 4 in flight,
+    paired; the duration the README's cost of forwarding uses."""
+    from components.regional_forwarder import MEMORY_MB  # the deployed function's memory
+
+    share = MEMORY_MB / ONE_VCPU_MB
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-lambda"
+    levels = (2, 4)
+    try:
+        with cpu_quota(share) as procs:
+            out = subprocess.run(
+                [sys.executable, str(LAMBDA_CHILD), str(ROOT), url, prefix, str(procs),
+                 str(pairs), ",".join(map(str, levels))],
+                check=True, capture_output=True, text=True, timeout=1800)
+    except NoQuota as exc:
+        print(f"lambda share: not measured ({exc})")
+        return
+    finally:
+        delete(url, f"{prefix}*")
+        delete(url, f"_index_template/{prefix}*")
+    runs = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = []
+    for c in levels:
+        seq, conc = runs[str(c)]["seq"], runs[str(c)]["conc"]
+        ratios = [s / x for s, x in zip(seq, conc, strict=True)]
+        print(f"lambda share {share:.3f} of a CPU ({MEMORY_MB} MB), in flight {c}: "
+              f"sequential {statistics.median(seq):.0f} ms, {c} in flight "
+              f"{statistics.median(conc):.0f} ms (medians of {pairs} pairs), speedup "
+              f"{statistics.median(ratios):.2f}")
+        figures.append(f"lambda_ms_{c}={statistics.median(conc):.0f} "
+                       f"lambda_speedup_{c}={statistics.median(ratios):.2f}")
+    seq_all = [ms for c in levels for ms in runs[str(c)]["seq"]]
+    print(f"summary-lambda: memory_mb={MEMORY_MB} cpu_share={share:.3f} "
+          f"lambda_ms_1={statistics.median(seq_all):.0f} {' '.join(figures)}")
+
+
 def concurrency_main(n: int, pairs: int, invocations: int) -> None:
     url = os.environ.get("OPENSEARCH_URL", "").rstrip("/")
     started = not url
@@ -407,6 +500,7 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
             us = ", ".join(f"{u:.1f}" for _, u in runs)
             print(f"saturation, {c} in flight: {SATURATION_PROCESSES} processes x {invocations} "
                   f"x {n} events: {eps} events/s; node indexing {us} us/doc")
+        lambda_share(url, pairs)
         sat_eps = {c: statistics.mean(e for e, _ in runs) for c, runs in sat.items()}
         sat_us = {c: statistics.mean(u for _, u in runs) for c, runs in sat.items()}
         ms = {c: f["conc_ms"] for c, f in levels.items()}

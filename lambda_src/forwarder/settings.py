@@ -21,10 +21,10 @@ DEFAULT_REQUEST_TIMEOUT_S = 30.0
 DEFAULT_INDEX_RETENTION_DAYS = 14
 MAX_INDEX_RETENTION_DAYS = 3650
 # Bulk requests in flight at once, and parts a batch is built in (bench/forwarder_bench.py
-# measured 1, 2 and 4: on the function's share of a CPU 4 was the fastest, on a full core 2 and
-# 4 were alike). The client's connection pool holds MAX_BULK_CONCURRENCY connections, so no
-# request waits for a socket.
-DEFAULT_BULK_CONCURRENCY = 4
+# measured 1, 2 and 4: alike on a full core, 4 a little faster on the function's share of a
+# CPU, 2 kinder to a saturated node). The client's connection pool holds MAX_BULK_CONCURRENCY
+# connections, so no request waits for a socket.
+DEFAULT_BULK_CONCURRENCY = 2
 MAX_BULK_CONCURRENCY = 4
 
 SERVICES = ("es", "aoss")

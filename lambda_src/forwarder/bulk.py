@@ -326,10 +326,8 @@ class Shipper:
                         queue.extend(built)
                     done = {future for future in in_flight if future.done()}
                     in_flight -= done
-                elif in_flight:
+                elif in_flight:  # (a chunk still queued means every slot is taken)
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                elif queue:
-                    continue
                 else:
                     break
                 for future in done:

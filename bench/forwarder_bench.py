@@ -50,8 +50,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda_src")]
@@ -289,29 +290,31 @@ def us_per_doc(before: tuple[int, int], after: tuple[int, int]) -> float:
     return ms * 1000 / docs if docs else float("nan")
 
 
-def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
+def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS,
+                  batch: Callable[[int], dict] | None = None) -> dict[int, dict[str, Any]]:
     """For each level: medians of the sequential and the concurrent invocation's ms, the
-    median of the per-pair speedups (sequential / concurrent), and the node's indexing
-    µs per document on each side.
+    median of the per-pair speedups (sequential / concurrent), the node's indexing µs per
+    document on each side, and every sequential run's ms (``seq_runs``).
 
-    Every pair is two fresh batches on one client (a warm container); which side goes first
-    alternates, and the levels take turns, so drift on a shared machine hits all alike.
+    Every pair is two fresh batches (``batch(k)``, by default ``fresh_batch(n, k)``) on one
+    client (a warm container); which side goes first alternates, and the levels take turns,
+    so drift on a shared machine hits all alike.
     """
+    batch = batch or (lambda k: fresh_batch(n, k))
     prefix = f"bench-{uuid.uuid4().hex[:8]}-conc"
-    settings = {c: conc_settings(url, prefix, c) for c in LEVELS}
+    settings = {c: conc_settings(url, prefix, c) for c in {1, *levels}}
     client = make_client(settings[1])
-    k = 0
     for k in range(WARM_BATCHES):  # warm: templates, the day's index, connections, the JIT
-        run_quietly(fresh_batch(n, k), settings[LEVELS[k % len(LEVELS)]], client)
+        run_quietly(batch(k), settings[levels[k % len(levels)]], client)
     k = WARM_BATCHES
-    times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
-    cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in LEVELS}
-    node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in LEVELS}  # documents, ms indexing
+    times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
+    cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
+    node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in levels}  # documents, ms indexing
     for p in range(pairs):
-        for c in LEVELS:
+        for c in levels:
             sides = [("seq", 1), ("conc", c)]
             for side, level in sides if p % 2 == 0 else sides[::-1]:
-                event = fresh_batch(n, k)
+                event = batch(k)
                 k += 1
                 before = indexing(url, f"{prefix}-2*")
                 t0, cpu0 = time.perf_counter(), time.process_time()
@@ -322,8 +325,8 @@ def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
                 node[c][side][0] += after[0] - before[0]
                 node[c][side][1] += after[1] - before[1]
                 assert summary.stored == n, summary
-    out: dict[int, dict[str, float]] = {}
-    for c in LEVELS:
+    out: dict[int, dict[str, Any]] = {}
+    for c in levels:
         seq, conc = times[c]["seq"], times[c]["conc"]
         ratios = [s / x for s, x in zip(seq, conc, strict=True)]
         quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
@@ -337,6 +340,7 @@ def paired_levels(url: str, n: int, pairs: int) -> dict[int, dict[str, float]]:
             "conc_cpu_ms": statistics.median(cpu[c]["conc"]) * 1000,
             "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
             "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
+            "seq_runs": [t * 1000 for t in seq],
         }
     delete(url, f"{prefix}*")
     delete(url, f"_index_template/{prefix}*")
@@ -446,32 +450,25 @@ def lambda_share(url: str, pairs: int) -> None:
     from components.regional_forwarder import MEMORY_MB  # the deployed function's memory
 
     share = MEMORY_MB / ONE_VCPU_MB
-    prefix = f"bench-{uuid.uuid4().hex[:8]}-lambda"
     levels = (2, 4)
     try:
         with cpu_quota(share) as procs:
             out = subprocess.run(
-                [sys.executable, str(LAMBDA_CHILD), str(ROOT), url, prefix, str(procs),
-                 str(pairs), ",".join(map(str, levels))],
+                [sys.executable, str(LAMBDA_CHILD), str(ROOT), url, str(procs), str(pairs),
+                 ",".join(map(str, levels))],
                 check=True, capture_output=True, text=True, timeout=1800)
     except NoQuota as exc:
         print(f"lambda share: not measured ({exc})")
         return
-    finally:
-        delete(url, f"{prefix}*")
-        delete(url, f"_index_template/{prefix}*")
-    runs = json.loads(out.stdout.strip().splitlines()[-1])
+    runs = json.loads(out.stdout.strip().splitlines()[-1])  # paired_levels, in the child
     figures = []
     for c in levels:
-        seq, conc = runs[str(c)]["seq"], runs[str(c)]["conc"]
-        ratios = [s / x for s, x in zip(seq, conc, strict=True)]
+        f = runs[str(c)]
         print(f"lambda share {share:.3f} of a CPU ({MEMORY_MB} MB), in flight {c}: "
-              f"sequential {statistics.median(seq):.0f} ms, {c} in flight "
-              f"{statistics.median(conc):.0f} ms (medians of {pairs} pairs), speedup "
-              f"{statistics.median(ratios):.2f}")
-        figures.append(f"lambda_ms_{c}={statistics.median(conc):.0f} "
-                       f"lambda_speedup_{c}={statistics.median(ratios):.2f}")
-    seq_all = [ms for c in levels for ms in runs[str(c)]["seq"]]
+              f"sequential {f['seq_ms']:.0f} ms, {c} in flight {f['conc_ms']:.0f} ms "
+              f"(medians of {pairs} pairs), speedup {f['speedup']:.2f}")
+        figures.append(f"lambda_ms_{c}={f['conc_ms']:.0f} lambda_speedup_{c}={f['speedup']:.2f}")
+    seq_all = [ms for c in levels for ms in runs[str(c)]["seq_runs"]]
     print(f"summary-lambda: memory_mb={MEMORY_MB} cpu_share={share:.3f} "
           f"lambda_ms_1={statistics.median(seq_all):.0f} {' '.join(figures)}")
 

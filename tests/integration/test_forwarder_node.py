@@ -108,10 +108,20 @@ def test_a_full_batch_sent_in_parts_is_stored_once(
                               base_ms=BASE_MS + concurrency * 86_400_000)
     s = deployed_settings(front_door, deployment, "eu-west-1",
                           BULK_CONCURRENCY=str(concurrency))
+    mark = front_door.mark()
     summary = process(encode(payload(events)), s, signed_client(front_door, s),
                       time.monotonic() + 120)
     assert (summary.stored, summary.undelivered, summary.requests) == (10_000, 0, requests)
     day = time.strftime("%Y.%m.%d", time.gmtime(events[0]["timestamp"] // 1000))
+    # Each part's request, signed on its own worker thread (several at once), passed the
+    # service's checks as the eu-west-1 forwarder: signature scoped to the domain's region,
+    # es:ESHttpPost on its own index's _bulk, allowed by both policies.
+    bulks = [d for d in front_door.decisions_since(mark) if d.path.endswith("/_bulk")]
+    assert len(bulks) == requests
+    for d in bulks:
+        assert d.admitted and d.caller == "forwarder-eu-west-1", d
+        assert (d.method, d.action) == ("POST", "es:ESHttpPost")
+        assert d.path == f"/{index_prefix}-{day}/_bulk"
     docs = all_docs(opensearch_url, f"{index_prefix}-{day}")
     assert sorted(d["_source"]["event.id"] for d in docs) == sorted(e["id"] for e in events)
     assert len({d["_id"] for d in docs}) == 10_000

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.trust_policy import service_trust_policy
 
 TOKEN = "edgelogs:index:DashboardsAuth"
 
@@ -83,20 +84,6 @@ def user_pool_domain_prefix(stack: str, user_pool_id: str) -> str:
     base = re.sub(r"-+", "-", base).strip("-") or "edgelogs"
     digest = hashlib.sha256(user_pool_id.encode()).hexdigest()[:8]
     return f"{base[: DOMAIN_PREFIX_MAX - 9].rstrip('-')}-{digest}"
-
-
-def service_role_trust_policy() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OpenSearchServiceOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": OPENSEARCH_SERVICE_PRINCIPAL},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 def authenticated_role_trust_policy(identity_pool_id: str) -> dict[str, Any]:
@@ -264,7 +251,8 @@ class DashboardsAuth(pulumi.ComponentResource):
             f"{name}-service-role",
             name=service_role_name(stack),
             description="OpenSearch Service configures the Dashboards user and identity pools",
-            assume_role_policy=json.dumps(service_role_trust_policy()),
+            assume_role_policy=json.dumps(
+                service_trust_policy(OPENSEARCH_SERVICE_PRINCIPAL, "OpenSearchServiceOnly")),
             tags=tags,
             opts=child,
         )

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components.identity import caller_identity
+from components.trust_policy import service_trust_policy
 
 TOKEN = "edgelogs:index:ForwarderRole"
 
@@ -62,19 +63,7 @@ class ForwarderRoleArgs:
 
 
 def assume_role_policy() -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "LambdaOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
+    return json.dumps(service_trust_policy("lambda.amazonaws.com", "LambdaOnly"))
 
 
 def permissions_policy(

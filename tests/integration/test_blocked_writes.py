@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from forwarder.errors import DeliveryError
-from forwarder.handler import process
+from forwarder.handler import Summary, process
+from forwarder.settings import Settings
 from opensearchpy.exceptions import TransportError
 
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
@@ -86,6 +88,25 @@ class BlockAfter(Watch):
         return response
 
 
+def process_lifting(event: dict[str, Any], s: Settings, client: Watch,
+                    lift: Callable[[], object]) -> Summary:
+    """``process`` the event while ``lift`` removes the block as soon as the forwarder has
+    met it (never on a timer: the test does not depend on how long anything takes), and
+    once more at the end, whatever happened."""
+
+    def on_block() -> None:
+        if client.blocked.wait(timeout=120):
+            lift()
+
+    lifter = threading.Thread(target=on_block)
+    lifter.start()
+    try:
+        return process(event, s, client, time.monotonic() + 180)
+    finally:
+        lifter.join(timeout=150)
+        lift()
+
+
 def stored_once(url: str, prefix: str, *events: dict[str, Any]) -> None:
     """Every event of ``events`` stored exactly once, and nothing else, counted by id on the
     node."""
@@ -106,20 +127,8 @@ def test_a_write_block_put_mid_run_and_lifted_later_stores_everything_once(
     index = f"{index_prefix}-{day}"
     s = settings(opensearch_url, index_prefix, BULK_MAX_DOCS="300")  # 10 bulk requests
     client = BlockAfter(client_for(s), opensearch_url, index, n=3)
-
-    def lift() -> None:
-        # Only once the forwarder has met the block: the test never depends on how long
-        # anything takes.
-        if client.blocked.wait(timeout=120):
-            set_write_block(opensearch_url, index, False)
-
-    lifter = threading.Thread(target=lift)
-    lifter.start()
-    try:
-        summary = process(event, s, client, time.monotonic() + 180)
-    finally:
-        lifter.join(timeout=150)
-        set_write_block(opensearch_url, index, False)
+    summary = process_lifting(event, s, client,
+                              lambda: set_write_block(opensearch_url, index, False))
     assert client.blocked.is_set(), "the write block was never met"
     assert summary.outcome == "ok" and summary.undelivered == 0 and summary.retries > 0
     assert summary.stored == n and summary.errors_indexed == 0
@@ -172,19 +181,11 @@ def test_the_flood_stage_block_is_a_429_and_is_retried_until_lifted(
     call(opensearch_url, "PUT", "_cluster/settings", {"persistent": {monitor: False}})
     call(opensearch_url, "PUT", f"{index}/_settings", flood)
 
-    def lift() -> None:
-        if client.blocked.wait(timeout=120):
-            call(opensearch_url, "PUT", f"{index}/_settings",
-                 {"index.blocks.read_only_allow_delete": None})
-
-    lifter = threading.Thread(target=lift)
-    lifter.start()
     try:
-        summary = process(event, s, client, time.monotonic() + 180)
+        summary = process_lifting(event, s, client, lambda: call(
+            opensearch_url, "PUT", f"{index}/_settings",
+            {"index.blocks.read_only_allow_delete": None}))
     finally:
-        lifter.join(timeout=150)
-        call(opensearch_url, "PUT", f"{index}/_settings",
-             {"index.blocks.read_only_allow_delete": None})
         call(opensearch_url, "PUT", "_cluster/settings", {"persistent": {monitor: None}})
     # The engine's own answer, as bulk.py expects it: 429, not 403, since OpenSearch 2.x.
     assert set(client.errors) == {(429, "cluster_block_exception")}

@@ -31,11 +31,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops import cli, stack
+from ops import cli, stack, times
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = ROOT / "lambda_src"
@@ -62,8 +61,6 @@ _EVENT_OVERHEAD = 26
 # here: https://docs.aws.amazon.com/boto3/latest/guide/retries.html
 RETRIES = {"mode": "standard", "max_attempts": 10}
 
-_RELATIVE = re.compile(r"(\d+)([smhdw])")
-_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _ACCOUNT = re.compile(r"\d{12}")
 
 
@@ -72,28 +69,13 @@ _ACCOUNT = re.compile(r"\d{12}")
 
 
 def parse_time(text: str, now_ms: int) -> int:
-    """Epoch milliseconds of `text`: ISO 8601 (UTC unless it says otherwise), epoch
-    milliseconds, or a time ago (`90m`, `12h`, `7d`, `2w`). ValueError says what is accepted."""
-    value = text.strip()
-    m = _RELATIVE.fullmatch(value)
-    if m:
-        return now_ms - int(m[1]) * _UNIT_MS[m[2]]
-    if value.isdigit():
-        return int(value)
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a time: give ISO 8601 (2025-11-01 or 2025-11-01T10:00:00Z), "
-            "epoch milliseconds, or a time ago like 12h, 7d, 2w"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() * 1000)
+    """Epoch milliseconds of `text` (ops.times.parse_time: a time ago, `now`, ISO 8601 or
+    epoch ms); ValueError says what is accepted."""
+    return times.epoch_ms(times.parse_time(text, times.from_epoch_ms(now_ms)))
 
 
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return times.from_epoch_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
@@ -437,8 +419,8 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
     )
     parser.add_argument("--region", required=True, help="the region whose log groups to read")
     parser.add_argument("--since", required=True,
-                        help="start of the window: ISO 8601 (UTC unless it says otherwise), "
-                             "epoch ms, or a time ago like 12h, 7d, 2w")
+                        help="start of the window: a time ago like 12h, 7d, 2w, an ISO time "
+                             "(UTC unless it says otherwise) or epoch ms")
     parser.add_argument("--until", help="end of the window (inclusive), same forms; default: now")
     parser.add_argument("--log-group", action="append", dest="log_groups", metavar="GROUP",
                         help="a log group to backfill (repeat for several); default: the "
@@ -465,9 +447,12 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
                      "forwarder keeps that much back before its deadline)")
     try:
         since = parse_time(args.since, now)
+    except ValueError as exc:
+        parser.error(f"--since {exc}")
+    try:
         until = parse_time(args.until, now) if args.until else now
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(f"--until {exc}")
     if since >= until:
         parser.error(f"--since ({iso(since)}) must be before --until ({iso(until)})")
     if args.account is not None and not _ACCOUNT.fullmatch(args.account):

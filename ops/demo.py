@@ -64,8 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                            "of starting one")
     parser.add_argument("--index-prefix", default=DEFAULT_PREFIX,
                         help=f"index prefix (default {DEFAULT_PREFIX})")
-    parser.add_argument("--at", help="end of the traffic window, an ISO time (default: the "
-                                     "start of the current UTC hour)")
+    parser.add_argument("--at", help="end of the traffic window: an ISO time, epoch ms, or a "
+                                     "time ago like 2h (default: the start of the current "
+                                     "UTC hour)")
     parser.add_argument("--node", default=DEFAULT_NODE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.endpoint is not None and (args.stop or args.url):

@@ -25,10 +25,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from ops import cli, stack
+from ops import cli, stack, times
 
 _LAMBDA_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "lambda_src")
@@ -75,8 +75,6 @@ _SHOWN = ["@timestamp", "event.ingested", "cloud.region", "faas.name", "faas.ver
           "log.level", "aws.lambda.request_id", "aws.cloudfront.distribution_id", "message",
           "log.group", "log.stream"]
 
-_RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,20 +93,11 @@ class Filters:
 
 
 def parse_time(text: str, now: datetime, option: str) -> datetime:
-    """`15m`, `2h`, `3d`, `1w`, `30s` ago, `now`, or an ISO 8601 time (UTC unless it says)."""
-    value = text.strip()
-    m = _RELATIVE.fullmatch(value)
-    if m:
-        return now - timedelta(**{_UNITS[m[2]]: int(m[1])})
-    if value == "now":
-        return now
+    """`option`'s time (ops.times.parse_time); a CommandError naming the option if it is none."""
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise cli.CommandError(
-            f"{option} {text!r} is not a time: use 15m, 2h, 3d (that long ago) or an ISO time "
-            "such as 2025-11-24T16:00:00Z") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return times.parse_time(text, now)
+    except ValueError as exc:
+        raise cli.CommandError(f"{option} {exc}") from None
 
 
 def levels_from(level: str) -> list[str]:
@@ -503,9 +492,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--index-prefix", help="default: stack output indexPrefix when the "
                                                "endpoint comes from the stack, else "
                                                f"{DEFAULT_INDEX_PREFIX}")
-    parser.add_argument("--since", help=f"15m, 2h, 3d, 1w ago, or an ISO time (UTC unless it "
-                                        f"says); default {DEFAULT_SINCE}, or all kept days "
-                                        "with --request-id")
+    parser.add_argument("--since", help=f"15m, 2h, 3d, 1w ago, an ISO time (UTC unless it "
+                                        f"says) or epoch ms; default {DEFAULT_SINCE}, or all "
+                                        "kept days with --request-id")
     parser.add_argument("--until", help="as --since; default now")
     parser.add_argument("--request-id", help="show that invocation whole, START to REPORT, "
                                              "from whichever region served it")

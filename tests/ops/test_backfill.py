@@ -85,12 +85,6 @@ def test_times_in_every_accepted_form(text: str, expected: int) -> None:
     assert bf.parse_time(text, NOW) == expected
 
 
-@pytest.mark.parametrize("text", ["yesterday", "7 days", "2025-13-01", "-3d", ""])
-def test_a_bad_time_says_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match=r"ISO 8601.*epoch milliseconds.*7d"):
-        bf.parse_time(text, NOW)
-
-
 # --- moto's FilterLogEvents: the contract the tests rely on ---------------------------------
 
 
@@ -378,7 +372,8 @@ def test_help_works() -> None:
 
 
 @pytest.mark.parametrize("args, says", [
-    (["--region", REGION, "--since", "yesterday"], "'yesterday' is not a time"),
+    (["--region", REGION, "--since", "yesterday"], "--since 'yesterday' is not a time: use 15m"),
+    (["--region", REGION, "--since", "1d", "--until", "soon"], "--until 'soon' is not a time"),
     (["--region", REGION, "--since", "1d", "--until", "2d"], "must be before --until"),
     (["--region", REGION, "--since", "1d", "--account", "12"], "12-digit account id"),
     (["--since", "1d"], "--region"),

@@ -1,0 +1,47 @@
+"""The one way the operator commands read a time: `--since`, `--until`, `--at`.
+
+`15m`, `2h`, `3d`, `1w`, `30s` (that long ago), `now`, an ISO 8601 time (UTC unless it says
+otherwise), or epoch milliseconds (13 digits, as CloudWatch and the documents' ids give them).
+search, backfill and the demo share it, so a window copied from one command works in another.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Epoch ms from 2001-09-09 to 2286: a short number ("15") is a mistake, not 1970.
+_EPOCH_MS = re.compile(r"\d{13}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+FORMS = ("use 15m, 2h, 3d, 1w (that long ago), now, an ISO time such as "
+         "2025-11-24T16:00:00Z, or epoch milliseconds")
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """The time `text` names, in UTC; ValueError says what is accepted."""
+    value = text.strip()
+    m = _RELATIVE.fullmatch(value)
+    if m:
+        return now - timedelta(**{_UNITS[m[2]]: int(m[1])})
+    if value == "now":
+        return now
+    if _EPOCH_MS.fullmatch(value):
+        return from_epoch_ms(int(value))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: {FORMS}") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """The UTC time of epoch milliseconds, in integer arithmetic."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def epoch_ms(when: datetime) -> int:
+    """Epoch milliseconds of an aware datetime (sub-millisecond parts dropped)."""
+    return (when - _EPOCH) // timedelta(milliseconds=1)

@@ -18,9 +18,12 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
 4. Bulk requests in flight (``BULK_CONCURRENCY``): for 1, 2 and 4, invocations of fresh
    10,000-event batches paired with the sequential path (1 in flight) and interleaved pair by
    pair and level by level, on the same node (median of ``--pairs`` pairs; 1 against 1 is the
-   control); and saturation: events/s one node sustains from 4 forwarder processes at once,
-   each running ``--saturation-invocations`` invocations, sequential against concurrent,
-   with the node's own indexing microseconds per document (``_stats/indexing``).
+   control), with how many CPUs the node and the forwarder kept busy together during an
+   invocation (their CPU time over its wall time; the node's read from /proc, so only for
+   a node on this machine); and saturation: events/s one node sustains from 4 forwarder
+   processes at once, each running ``--saturation-invocations`` invocations, sequential
+   against concurrent taking turns (median of three), with the node's own indexing
+   microseconds per document (``_stats/indexing``).
 
 5. On the function's share of a CPU: the forwarder in a cgroup held to the deployed
    function's share (256 MB of the 1,769 MB that buy one vCPU: 0.145 of a CPU), the node
@@ -41,6 +44,7 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -147,10 +151,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     # Many runs: on a shared VM only the best ones show the code rather than the neighbours.
     parser.add_argument("--runs", type=int, default=31)
-    # A pair's ratio moves with the node's own work (about one invocation in twenty takes a
-    # second instead of ~0.3 s): 21 pairs give a median that moves less between runs.
-    parser.add_argument("--pairs", type=int, default=21)
-    parser.add_argument("--saturation-invocations", type=int, default=4)
+    # A pair's ratio moves with the node's own work (its segment flushes take one invocation
+    # in ten or twenty to a second instead of ~0.3 s; per-pair ratios spread 1.2-1.7 between
+    # quartiles): medians of 21 pairs moved 1.31-1.64 between runs, of 61 pairs about +-0.06.
+    parser.add_argument("--pairs", type=int, default=61)
+    parser.add_argument("--saturation-invocations", type=int, default=8)
     parser.add_argument("--concurrency-only", action="store_true",
                         help="measure only part 4 (bulk requests in flight, saturation)")
     args = parser.parse_args()
@@ -285,6 +290,26 @@ def indexing(url: str, pattern: str) -> tuple[int, int]:
     return stats["index_total"], stats["index_time_in_millis"]
 
 
+def node_cpu_reader(url: str) -> Callable[[], float] | None:
+    """A function giving the CPU seconds the node's process has used so far (all its
+    threads: indexing, segment flushes, GC, HTTP), read from /proc: None when the node is
+    not a process of this machine. (Its stats API's ``process.cpu`` is refreshed once a
+    second at most, too coarse for one invocation.)"""
+    path = "_nodes/_local/process?filter_path=nodes.*.process.id"
+    with urllib.request.urlopen(f"{url}/{path}", timeout=60) as resp:
+        (node,) = json.loads(resp.read())["nodes"].values()
+    stat = Path(f"/proc/{node['process']['id']}/stat")
+    if not stat.exists() or "(java)" not in stat.read_text():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def seconds() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return seconds
+
+
 def us_per_doc(before: tuple[int, int], after: tuple[int, int]) -> float:
     docs, ms = after[0] - before[0], after[1] - before[1]
     return ms * 1000 / docs if docs else float("nan")
@@ -294,7 +319,9 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
                   batch: Callable[[int], dict] | None = None) -> dict[int, dict[str, Any]]:
     """For each level: medians of the sequential and the concurrent invocation's ms, the
     median of the per-pair speedups (sequential / concurrent), the node's indexing µs per
-    document on each side, and every sequential run's ms (``seq_runs``).
+    document on each side, how many CPUs the node and the forwarder kept busy together
+    during an invocation (their CPU time over its wall time, median), and every
+    sequential run's ms (``seq_runs``).
 
     Every pair is two fresh batches (``batch(k)``, by default ``fresh_batch(n, k)``) on one
     client (a warm container); which side goes first alternates, and the levels take turns,
@@ -309,6 +336,8 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
     k = WARM_BATCHES
     times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
     cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
+    busy: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
+    node_cpu = node_cpu_reader(url) or (lambda: math.nan)
     node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in levels}  # documents, ms indexing
     for p in range(pairs):
         for c in levels:
@@ -316,11 +345,13 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
             for side, level in sides if p % 2 == 0 else sides[::-1]:
                 event = batch(k)
                 k += 1
-                before = indexing(url, f"{prefix}-2*")
+                before, node0 = indexing(url, f"{prefix}-2*"), node_cpu()
                 t0, cpu0 = time.perf_counter(), time.process_time()
                 summary = run_quietly(event, settings[level], client)
-                times[c][side].append(time.perf_counter() - t0)
+                wall = time.perf_counter() - t0
+                times[c][side].append(wall)
                 cpu[c][side].append(time.process_time() - cpu0)  # every thread's CPU
+                busy[c][side].append((node_cpu() - node0 + cpu[c][side][-1]) / wall)
                 after = indexing(url, f"{prefix}-2*")
                 node[c][side][0] += after[0] - before[0]
                 node[c][side][1] += after[1] - before[1]
@@ -338,6 +369,9 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
             "q3": quartiles[2],
             "seq_cpu_ms": statistics.median(cpu[c]["seq"]) * 1000,
             "conc_cpu_ms": statistics.median(cpu[c]["conc"]) * 1000,
+            # CPUs busy during an invocation, node and forwarder together (median)
+            "seq_busy": statistics.median(busy[c]["seq"]),
+            "conc_busy": statistics.median(busy[c]["conc"]),
             "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
             "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
             "seq_runs": [t * 1000 for t in seq],
@@ -479,22 +513,27 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
     if started:
         url = start_node(BENCH_NODE, BENCH_PORT, heap=BENCH_HEAP)
     try:
+        cpus = len(os.sched_getaffinity(0))
         batch = realistic_events(n, seed=10_000)
         message_bytes = sum(len(e["message"].encode()) for e in batch)
         print(f"concurrency: {n}-event batches of {message_bytes} bytes of log text; node "
-              f"{url}, {os.cpu_count()} CPU(s) shared by node and forwarder")
+              f"{url}, {cpus} CPU(s) shared by node and forwarder")
         levels = paired_levels(url, n, pairs)
         for c, f in levels.items():
             print(f"in flight {c}: sequential {f['seq_ms']:.0f} ms, {c} in flight "
                   f"{f['conc_ms']:.0f} ms (medians of {pairs} pairs), speedup {f['speedup']:.2f} "
                   f"(median of per-pair ratios, quartiles {f['q1']:.2f}-{f['q3']:.2f}); "
                   f"forwarder CPU {f['seq_cpu_ms']:.0f} / {f['conc_cpu_ms']:.0f} ms; "
+                  + (f"CPUs busy {f['seq_busy']:.2f} / {f['conc_busy']:.2f} of {cpus}; "
+                     if not math.isnan(f["seq_busy"]) else "CPUs busy not measured (node "
+                     "not on this machine); ") +
                   f"node indexing {f['seq_us_per_doc']:.1f} / {f['conc_us_per_doc']:.1f} us/doc")
-        # Saturation: sequential and concurrent take turns, twice each.
+        # Saturation: sequential and concurrent take turns, three times each, each first once
+        # (a run moves with the node's flushes and merges: the median of three is reported).
         sat: dict[int, list[tuple[float, float]]] = {1: [], 2: [], 4: []}
         first = 1_000
-        for _ in range(2):
-            for c in (1, 2, 4):
+        for turn in range(3):
+            for c in ((1, 2, 4), (2, 4, 1), (4, 1, 2))[turn]:
                 sat[c].append(saturation(url, n, invocations, c, first))
                 first += SATURATION_PROCESSES * (invocations + 1)
         for c, runs in sat.items():
@@ -503,13 +542,15 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
             print(f"saturation, {c} in flight: {SATURATION_PROCESSES} processes x {invocations} "
                   f"x {n} events: {eps} events/s; node indexing {us} us/doc")
         lambda_share(url, pairs)
-        sat_eps = {c: statistics.mean(e for e, _ in runs) for c, runs in sat.items()}
-        sat_us = {c: statistics.mean(u for _, u in runs) for c, runs in sat.items()}
+        sat_eps = {c: statistics.median(e for e, _ in runs) for c, runs in sat.items()}
+        sat_us = {c: statistics.median(u for _, u in runs) for c, runs in sat.items()}
         ms = {c: f["conc_ms"] for c, f in levels.items()}
         print(f"summary-concurrency: speedup_2={levels[2]['speedup']:.2f} "
               f"speedup_4={levels[4]['speedup']:.2f} control_1={levels[1]['speedup']:.2f} "
               f"ms_1={ms[1]:.0f} ms_2={ms[2]:.0f} ms_4={ms[4]:.0f} "
               f"cpu_ms_2={levels[2]['conc_cpu_ms']:.0f} "
+              f"busy_cpus_1={levels[2]['seq_busy']:.2f} busy_cpus_2={levels[2]['conc_busy']:.2f} "
+              f"busy_cpus_4={levels[4]['conc_busy']:.2f} "
               f"saturation_eps_1={sat_eps[1]:.0f} saturation_eps_2={sat_eps[2]:.0f} "
               f"saturation_eps_4={sat_eps[4]:.0f} node_us_per_doc_1={sat_us[1]:.1f} "
               f"node_us_per_doc_2={sat_us[2]:.1f} node_us_per_doc_4={sat_us[4]:.1f} "

@@ -298,8 +298,12 @@ def node_cpu_reader(url: str) -> Callable[[], float] | None:
     path = "_nodes/_local/process?filter_path=nodes.*.process.id"
     with urllib.request.urlopen(f"{url}/{path}", timeout=60) as resp:
         (node,) = json.loads(resp.read())["nodes"].values()
-    stat = Path(f"/proc/{node['process']['id']}/stat")
-    if not stat.exists() or "(java)" not in stat.read_text():
+    proc = Path(f"/proc/{node['process']['id']}")
+    stat = proc / "stat"
+    try:  # the same pid in this machine's /proc, and an OpenSearch process (not a container's)
+        if b"org.opensearch.bootstrap.OpenSearch" not in (proc / "cmdline").read_bytes():
+            return None
+    except OSError:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
 

@@ -20,9 +20,11 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
    pair and level by level, on the same node (median of ``--pairs`` pairs; 1 against 1 is the
    control), with how many CPUs the node and the forwarder kept busy together during an
    invocation (their CPU time over its wall time; the node's read from /proc, so only for
-   a node on this machine); and saturation: events/s one node sustains from 4 forwarder
-   processes at once, each running ``--saturation-invocations`` invocations, sequential
-   against concurrent taking turns (median of three), with the node's own indexing
+   a node on this machine) and the ceiling that puts on the speedup (the sequential time
+   over the concurrent side's CPU time spread over every CPU); and saturation: events/s
+   one node sustains from 4 forwarder processes at once, each running
+   ``--saturation-invocations`` invocations, sequential against concurrent taking turns
+   (median of three), with the node's own indexing
    microseconds per document (``_stats/indexing``).
 
 5. On the function's share of a CPU: the forwarder in a cgroup held to the deployed
@@ -33,7 +35,7 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
 The last lines are:
 summary: cpu_events_per_s=N cpu_ratio_to_floor=X e2e_ratio_vs_per_event=Y peak_rss_mb=Z
 summary-lambda: memory_mb=256 cpu_share=0.145 lambda_ms_1=... lambda_ms_2=... ...
-summary-concurrency: speedup_2=... speedup_4=... busy_cpus_2=... saturation_eps_1=... ...
+summary-concurrency: speedup_2=... speedup_4=... busy_cpus_2=... ceiling_2=... ...
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from operator import truediv
 from pathlib import Path
 from typing import Any
 
@@ -324,8 +327,8 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
     """For each level: medians of the sequential and the concurrent invocation's ms, the
     median of the per-pair speedups (sequential / concurrent), the node's indexing µs per
     document on each side, how many CPUs the node and the forwarder kept busy together
-    during an invocation (their CPU time over its wall time, median), and every
-    sequential run's ms (``seq_runs``).
+    during an invocation (their CPU time over its wall time, median), the ceiling that CPU
+    time puts on the speedup, and every sequential run's ms (``seq_runs``).
 
     Every pair is two fresh batches (``batch(k)``, by default ``fresh_batch(n, k)``) on one
     client (a warm container); which side goes first alternates, and the levels take turns,
@@ -340,8 +343,10 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
     k = WARM_BATCHES
     times: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
     cpu: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
-    busy: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
+    # CPU seconds of the node and the forwarder together, per invocation
+    work: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
     node_cpu = node_cpu_reader(url) or (lambda: math.nan)
+    cpus = len(os.sched_getaffinity(0))  # shared by the node and the forwarder
     node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in levels}  # documents, ms indexing
     for p in range(pairs):
         for c in levels:
@@ -355,7 +360,7 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
                 wall = time.perf_counter() - t0
                 times[c][side].append(wall)
                 cpu[c][side].append(time.process_time() - cpu0)  # every thread's CPU
-                busy[c][side].append((node_cpu() - node0 + cpu[c][side][-1]) / wall)
+                work[c][side].append(node_cpu() - node0 + cpu[c][side][-1])
                 after = indexing(url, f"{prefix}-2*")
                 node[c][side][0] += after[0] - before[0]
                 node[c][side][1] += after[1] - before[1]
@@ -374,8 +379,12 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
             "seq_cpu_ms": statistics.median(cpu[c]["seq"]) * 1000,
             "conc_cpu_ms": statistics.median(cpu[c]["conc"]) * 1000,
             # CPUs busy during an invocation, node and forwarder together (median)
-            "seq_busy": statistics.median(busy[c]["seq"]),
-            "conc_busy": statistics.median(busy[c]["conc"]),
+            "seq_busy": statistics.median(map(truediv, work[c]["seq"], seq)),
+            "conc_busy": statistics.median(map(truediv, work[c]["conc"], conc)),
+            # The speedup if the concurrent side's CPU work had kept every CPU busy from
+            # its first moment to its last (median of the pairs): what no shipper can pass.
+            "ceiling": statistics.median(s * cpus / w for s, w in zip(
+                seq, work[c]["conc"], strict=True)),
             "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
             "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
             "seq_runs": [t * 1000 for t in seq],
@@ -528,9 +537,9 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
                   f"{f['conc_ms']:.0f} ms (medians of {pairs} pairs), speedup {f['speedup']:.2f} "
                   f"(median of per-pair ratios, quartiles {f['q1']:.2f}-{f['q3']:.2f}); "
                   f"forwarder CPU {f['seq_cpu_ms']:.0f} / {f['conc_cpu_ms']:.0f} ms; "
-                  + (f"CPUs busy {f['seq_busy']:.2f} / {f['conc_busy']:.2f} of {cpus}; "
-                     if not math.isnan(f["seq_busy"]) else "CPUs busy not measured (node "
-                     "not on this machine); ") +
+                  + (f"CPUs busy {f['seq_busy']:.2f} / {f['conc_busy']:.2f} of {cpus}, "
+                     f"CPU-bound ceiling {f['ceiling']:.2f}; " if not math.isnan(f["ceiling"])
+                     else "CPUs busy not measured (node not on this machine); ") +
                   f"node indexing {f['seq_us_per_doc']:.1f} / {f['conc_us_per_doc']:.1f} us/doc")
         # Saturation: sequential and concurrent take turns, three times each, each first once
         # (a run moves with the node's flushes and merges: the median of three is reported).
@@ -554,7 +563,8 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
               f"ms_1={ms[1]:.0f} ms_2={ms[2]:.0f} ms_4={ms[4]:.0f} "
               f"cpu_ms_2={levels[2]['conc_cpu_ms']:.0f} "
               f"busy_cpus_1={levels[2]['seq_busy']:.2f} busy_cpus_2={levels[2]['conc_busy']:.2f} "
-              f"busy_cpus_4={levels[4]['conc_busy']:.2f} "
+              f"busy_cpus_4={levels[4]['conc_busy']:.2f} ceiling_2={levels[2]['ceiling']:.2f} "
+              f"ceiling_4={levels[4]['ceiling']:.2f} "
               f"saturation_eps_1={sat_eps[1]:.0f} saturation_eps_2={sat_eps[2]:.0f} "
               f"saturation_eps_4={sat_eps[4]:.0f} node_us_per_doc_1={sat_us[1]:.1f} "
               f"node_us_per_doc_2={sat_us[2]:.1f} node_us_per_doc_4={sat_us[4]:.1f} "

@@ -24,8 +24,8 @@ Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
    over the concurrent side's CPU time spread over every CPU); and saturation: events/s
    one node sustains from 4 forwarder processes at once, each running
    ``--saturation-invocations`` invocations, sequential against concurrent taking turns
-   (median of three), with the node's own indexing
-   microseconds per document (``_stats/indexing``).
+   (median of three), with the node's own indexing microseconds per document
+   (``_stats/indexing``).
 
 5. On the function's share of a CPU: the forwarder in a cgroup held to the deployed
    function's share (256 MB of the 1,769 MB that buy one vCPU: 0.145 of a CPU), the node
@@ -266,6 +266,7 @@ def main() -> None:
 
 LEVELS = (1, 2, 4)  # bulk requests in flight measured against the sequential path
 SATURATION_PROCESSES = 4
+CPUS = len(os.sched_getaffinity(0))  # this machine's, shared by the node and the forwarder
 BENCH_HEAP = "1g"  # the node the bench starts for part 4: room for 16 bulk bodies at once
 
 
@@ -346,7 +347,6 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
     # CPU seconds of the node and the forwarder together, per invocation
     work: dict[int, dict[str, list[float]]] = {c: {"seq": [], "conc": []} for c in levels}
     node_cpu = node_cpu_reader(url) or (lambda: math.nan)
-    cpus = len(os.sched_getaffinity(0))  # shared by the node and the forwarder
     node = {c: {"seq": [0, 0], "conc": [0, 0]} for c in levels}  # documents, ms indexing
     for p in range(pairs):
         for c in levels:
@@ -383,7 +383,7 @@ def paired_levels(url: str, n: int, pairs: int, levels: tuple[int, ...] = LEVELS
             "conc_busy": statistics.median(map(truediv, work[c]["conc"], conc)),
             # The speedup if the concurrent side's CPU work had kept every CPU busy from
             # its first moment to its last (median of the pairs): what no shipper can pass.
-            "ceiling": statistics.median(s * cpus / w for s, w in zip(
+            "ceiling": statistics.median(s * CPUS / w for s, w in zip(
                 seq, work[c]["conc"], strict=True)),
             "seq_us_per_doc": us_per_doc((0, 0), tuple(node[c]["seq"])),
             "conc_us_per_doc": us_per_doc((0, 0), tuple(node[c]["conc"])),
@@ -526,18 +526,17 @@ def concurrency_main(n: int, pairs: int, invocations: int) -> None:
     if started:
         url = start_node(BENCH_NODE, BENCH_PORT, heap=BENCH_HEAP)
     try:
-        cpus = len(os.sched_getaffinity(0))
         batch = realistic_events(n, seed=10_000)
         message_bytes = sum(len(e["message"].encode()) for e in batch)
         print(f"concurrency: {n}-event batches of {message_bytes} bytes of log text; node "
-              f"{url}, {cpus} CPU(s) shared by node and forwarder")
+              f"{url}, {CPUS} CPU(s) shared by node and forwarder")
         levels = paired_levels(url, n, pairs)
         for c, f in levels.items():
             print(f"in flight {c}: sequential {f['seq_ms']:.0f} ms, {c} in flight "
                   f"{f['conc_ms']:.0f} ms (medians of {pairs} pairs), speedup {f['speedup']:.2f} "
                   f"(median of per-pair ratios, quartiles {f['q1']:.2f}-{f['q3']:.2f}); "
                   f"forwarder CPU {f['seq_cpu_ms']:.0f} / {f['conc_cpu_ms']:.0f} ms; "
-                  + (f"CPUs busy {f['seq_busy']:.2f} / {f['conc_busy']:.2f} of {cpus}, "
+                  + (f"CPUs busy {f['seq_busy']:.2f} / {f['conc_busy']:.2f} of {CPUS}, "
                      f"CPU-bound ceiling {f['ceiling']:.2f}; " if not math.isnan(f["ceiling"])
                      else "CPUs busy not measured (node not on this machine); ") +
                   f"node indexing {f['seq_us_per_doc']:.1f} / {f['conc_us_per_doc']:.1f} us/doc")

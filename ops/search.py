@@ -76,7 +76,6 @@ _SHOWN = ["@timestamp", "event.ingested", "cloud.region", "faas.name", "faas.ver
           "log.group", "log.stream"]
 
 
-
 # ---------------------------------------------------------------------------------------
 # Filters and queries (pure)
 

@@ -6,25 +6,20 @@ account, and publishes how many hold events this stack does not collect (metric
 edgelogs/UncoveredLogGroups, dimension Stack). An alarm on that metric (> 0) notifies the home
 region's alarm topic; a second one fires when the check itself fails.
 
-The function's zip holds only edge_coverage/*.py: the runtime provides boto3. It is built
-here from the files (components never import lambda_src), byte-for-byte reproducible.
+The function's zip (bundler.build("edge_coverage")) holds only edge_coverage/ and the
+contract module it imports: the runtime provides boto3.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.bundle import CACHE_DIR, LAMBDA_SRC, Bundle
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
@@ -48,30 +43,6 @@ MEMORY_MB = 256
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def build_zip(src_dir: Path = LAMBDA_SRC, cache_dir: Path = CACHE_DIR) -> Bundle:
-    """The function's archive: edge_coverage/*.py, sorted, fixed times and modes."""
-    files = sorted(p for p in (src_dir / PACKAGE).glob("*.py") if p.is_file())
-    if not files:
-        raise FileNotFoundError(f"no {PACKAGE}/*.py under {src_dir}")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            info = zipfile.ZipInfo(f"{PACKAGE}/{path.name}", _ZIP_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes())
-    data = buf.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    out = cache_dir / f"coverage-{sha[:24]}.zip"
-    if not out.is_file():
-        tmp = out.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)  # atomic: a concurrent build never sees half a zip
-    return Bundle(out, sha, len(data))
 
 
 def permissions_policy(

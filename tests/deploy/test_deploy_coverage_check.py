@@ -1,21 +1,17 @@
 """The daily coverage check under mocks: its resources in the whole default graph, where it
-runs and alarms, its least-privilege policy, and the function's small zip."""
+runs and alarms, its least-privilege policy, and what its code may import."""
 
 from __future__ import annotations
 
 import ast
 import json
-import sys
-import zipfile
-from pathlib import Path
 
 import pytest
 
 from components import coverage_check
-from components.bundle import LAMBDA_SRC
 from components.config import DEFAULT_REGIONS
 from tests.deploy.expected import NOT_TAGGABLE, TAGGABLE, coverage_check_counts, expected_counts
-from tests.deploy.harness import ACCOUNT, ProgramRun, Registered
+from tests.deploy.harness import ACCOUNT, REPO, ProgramRun, Registered
 
 CHECK = "edgelogs:index:CoverageCheck"
 FUNCTION = "aws:lambda/function:Function"
@@ -29,6 +25,7 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 EDGE_FUNCTIONS = ["site-auth", "img-resize"]
+LAMBDA_SRC = REPO / "lambda_src"
 
 
 def check_children(result: ProgramRun) -> list[Registered]:
@@ -173,20 +170,7 @@ def test_coverage_check_off_adds_nothing(run) -> None:
     assert not [r for r in result.resources if r.parent_type == "edgelogs:index:CoverageCheck"]
 
 
-# ---- the function's archive --------------------------------------------------------------
-
-
-def test_zip_is_the_package_only_and_reproducible(tmp_path: Path) -> None:
-    first = coverage_check.build_zip(cache_dir=tmp_path / "a")
-    second = coverage_check.build_zip(cache_dir=tmp_path / "b")
-    assert first.sha256 == second.sha256 and first.path.read_bytes() == second.path.read_bytes()
-    sources = sorted((LAMBDA_SRC / "edge_coverage").glob("*.py"))
-    with zipfile.ZipFile(first.path) as zf:
-        assert zf.namelist() == [f"edge_coverage/{p.name}" for p in sources]
-        for p in sources:
-            assert zf.read(f"edge_coverage/{p.name}") == p.read_bytes()
-        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    assert first.zip_bytes < 20_000
+# ---- the function's code (its archive: tests/bundle/test_functions.py) -------------------
 
 
 def _imported_top_levels(source: str) -> set[str]:
@@ -197,15 +181,6 @@ def _imported_top_levels(source: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             out.add(node.module.split(".")[0])
     return out
-
-
-def test_zip_needs_only_the_standard_library_and_the_runtimes_boto3() -> None:
-    imported: set[str] = set()
-    for p in (LAMBDA_SRC / "edge_coverage").glob("*.py"):
-        imported |= _imported_top_levels(p.read_text())
-    outside = imported - set(sys.stdlib_module_names) - {"boto3", "botocore", "edge_coverage",
-                                                          "__future__"}
-    assert outside == set()
 
 
 def test_metric_names_agree_with_the_handler() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import contract
 import pulumi
 import pulumi_aws as aws
 
@@ -29,10 +30,10 @@ TOKEN = "edgelogs:index:CoverageCheck"
 
 PACKAGE = "edge_coverage"
 HANDLER = f"{PACKAGE}.handler.lambda_handler"
-# Must match edge_coverage/handler.py (a test checks): the deploy side never imports it.
-METRIC_NAMESPACE = "edgelogs"
-METRIC_NAME = "UncoveredLogGroups"
-METRIC_DIMENSION = "Stack"
+# What edge_coverage/handler.py publishes (contract.py defines it for both sides).
+METRIC_NAMESPACE = contract.METRIC_NAMESPACE
+METRIC_NAME = contract.COVERAGE_METRIC_NAME
+METRIC_DIMENSION = contract.COVERAGE_METRIC_DIMENSION
 SCHEDULE = "rate(1 day)"
 # A few List calls per enabled region (about 30), sequential per region, 8 regions at once.
 TIMEOUT_SECONDS = 300
@@ -42,7 +43,7 @@ MEMORY_MB = 256
 # PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
-EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
+EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = contract.EDGE_LOG_GROUP_PREFIXES
 
 
 def permissions_policy(
@@ -159,10 +160,10 @@ class CoverageCheck(pulumi.ComponentResource):
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
-                "STACK_NAME": names.stack,
-                "METRIC_NAMESPACE": METRIC_NAMESPACE,
-                "COLLECTED_REGIONS": ",".join(args.collected_regions),
-                "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
+                contract.ENV_STACK_NAME: names.stack,
+                contract.ENV_METRIC_NAMESPACE: METRIC_NAMESPACE,
+                contract.ENV_COLLECTED_REGIONS: ",".join(args.collected_regions),
+                contract.ENV_COLLECTED_LOG_GROUPS: json.dumps(list(args.collected_log_groups)),
             }),
             tags=args.tags,
             opts=pulumi.ResourceOptions(

@@ -16,20 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _ASK = (
-    "import json, sys, importlib.util as u; print(json.dumps({'impl': sys.implementation.name, "
-    "'version': list(sys.version_info[:3]), 'prefix': sys.prefix, "
-    "'pip': u.find_spec('pip') is not None}))"
+    "import json, sys, importlib.util as u, importlib.metadata as m; print(json.dumps({"
+    "'impl': sys.implementation.name, 'version': list(sys.version_info[:3]), "
+    "'executable': sys.executable, 'prefix': sys.prefix, "
+    "'pip': m.version('pip') if u.find_spec('pip') else None}))"
 )
 
 
 @dataclass(frozen=True)
 class Interpreter:
-    path: str
+    path: str  # as found (this interpreter: sys.executable)
     version: tuple[int, int, int]
     prefix: str
+    pip: str
+    executable: str = ""  # what it says it is (a pyenv shim names the real one)
 
     def __str__(self) -> str:
-        return f"CPython {'.'.join(map(str, self.version))} ({self.path})"
+        return (f"CPython {'.'.join(map(str, self.version))} with pip {self.pip} "
+                f"({self.executable or self.path})")
 
 
 def candidates(env: dict[str, str] | None = None) -> list[str]:
@@ -53,7 +57,8 @@ def describe(exe: str) -> Interpreter | None:
     version = tuple(info["version"])
     if info["impl"] != "cpython" or version < (3, 11) or not info["pip"]:
         return None
-    return Interpreter(exe, version, info["prefix"])  # type: ignore[arg-type]
+    return Interpreter(exe, version, info["prefix"], info["pip"],  # type: ignore[arg-type]
+                       info["executable"])
 
 
 def interpreters(env: dict[str, str] | None = None) -> list[Interpreter]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundler.bundle import BundleError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 
@@ -41,11 +43,11 @@ FUNCTIONS: dict[str, Function] = {
 
 
 def function(package: str) -> Function:
-    """The function named `package`; a KeyError that lists the known ones otherwise."""
+    """The function named `package`; a BundleError that lists the known ones otherwise."""
     try:
         return FUNCTIONS[package]
     except KeyError:
-        raise KeyError(
+        raise BundleError(
             f"no function package {package!r} in bundler.FUNCTIONS (known: "
             f"{', '.join(sorted(FUNCTIONS))})"
         ) from None

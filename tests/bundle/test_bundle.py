@@ -6,6 +6,7 @@ import email
 import hashlib
 import json
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from bundler.pins import EXCLUDED_DEPENDENCIES, RUNTIME_DEPENDENCIES, read_pins
 from bundler.probe import import_in_clean_interpreter, run_in_clean_interpreter, runtime_shim
 
 MAX_ZIP_BYTES = 2_000_000
+REPO = Path(__file__).resolve().parents[2]
 
 # The environment Lambda evaluates dependency markers in (python3.13 on arm64 Linux).
 LAMBDA_MARKERS = {
@@ -90,9 +92,13 @@ def test_the_bundle_is_sources_only_and_holds_nothing_of_the_build_host(
                                               "protobuf", "boto3", "botocore"}, name  # fmt: skip
         if parts[0].endswith(".dist-info"):
             assert parts[-1] not in {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}, name
+    # Nothing names this checkout or this venv (a shebang, a RECORD, a direct_url); a short
+    # system prefix like /usr would match unrelated text, and test_two_hosts_... covers it.
+    here = {str(REPO), *([sys.prefix] if sys.prefix != sys.base_prefix else [])}
     with zipfile.ZipFile(bundle.path) as zf:
         for name in names:
-            assert b"/work/" not in zf.read(name), f"{name} names a path of this machine"
+            data = zf.read(name)
+            assert not [p for p in here if p.encode() in data], f"{name} names {here}"
     # The wheels' own metadata stays (licences, METADATA), so what ships is auditable.
     assert "opensearch_py-3.2.0.dist-info/METADATA" in names
 

@@ -10,9 +10,9 @@ import sys
 import pulumi
 from pulumi.runtime.settings import get_monitor
 
-from components import bundle, naming
+from components import coverage_check, naming
 from components.config import load_config
-from components.coverage_check import CoverageCheck, CoverageCheckArgs, build_zip
+from components.coverage_check import CoverageCheck, CoverageCheckArgs
 from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
 from components.domain_alarms import DomainAlarms, DomainAlarmsArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
@@ -38,11 +38,7 @@ providers = regional_providers(dict.fromkeys((*config.regions, config.home_regio
 home = providers[config.home_region]
 
 # Built once per run (and cached on disk), shared by every region.
-code = bundle.build_bundle()
-forwarder_code = FunctionCode(
-    pulumi.FileArchive(str(code.path)), code.source_code_hash,
-    bundle.LAMBDA_RUNTIME, bundle.LAMBDA_ARCHITECTURE,
-)  # fmt: skip
+forwarder_code = FunctionCode.of_package("forwarder")
 
 # One role for every region's forwarder (IAM is global), named like the function, so an operator
 # finds "the forwarder" under one name in Lambda and in IAM; both allow 64 characters, which
@@ -151,11 +147,6 @@ domain_alarms = DomainAlarms(
 )
 
 if config.coverage_check:
-    coverage_zip = build_zip()
-    coverage_code = FunctionCode(
-        pulumi.FileArchive(str(coverage_zip.path)), coverage_zip.source_code_hash,
-        bundle.LAMBDA_RUNTIME, bundle.LAMBDA_ARCHITECTURE,
-    )  # fmt: skip
     coverage = CoverageCheck(
         "coverage",
         CoverageCheckArgs(
@@ -163,7 +154,7 @@ if config.coverage_check:
             home_region=config.home_region,
             collected_regions=config.regions,
             collected_log_groups=config.log_group_names(),
-            code=coverage_code,
+            code=FunctionCode.of_package(coverage_check.PACKAGE),
             log_retention_days=config.log_retention_days,
             # The home alarm topic: the home forwarder's, or the one DomainAlarms made.
             alarm_topic_arn=domain_alarms.topic_arn,

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from contract import (
+    DEFAULT_INDEX_PREFIX,
+    DEFAULT_INDEX_RETENTION_DAYS,
+    INDEX_PREFIX_RE,
+    INDEX_PREFIX_RULE,
+    INDEX_RETENTION_DAYS,
+)
 
 from components import aws_catalog, naming
 
@@ -42,12 +49,8 @@ DOMAIN_KEYS: tuple[str, ...] = (
 
 # Lambda FunctionName (a plain name, not an ARN): letters, digits, hyphens, underscores, 1-64.
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# The prefix names indices, index templates and the ISM policy: a subset of OpenSearch's index
-# name rules (lowercase, no \ / * ? " < > | space , # :, not starting with - _ + .) that is
-# safe in all three and in an IAM resource path. The daily suffix "-YYYY.MM.DD" and the
-# forwarder's "-errors" index must still fit in 255 bytes, hence the 200 limit.
-INDEX_PREFIX_MAX = 200
-_INDEX_PREFIX = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{INDEX_PREFIX_MAX - 1}}}")
+# The index prefix rule (INDEX_PREFIX_RE) and the retention bounds are the
+# forwarder's too: lambda_src/contract.py defines them once.
 # IAM principals a resource policy can name (account root, user, role).
 _PRINCIPAL_ARN = re.compile(
     r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+)$"
@@ -65,10 +68,6 @@ _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 EDGE_FUNCTION_KEYS: tuple[str, ...] = ("name", "logGroup")
 FILTER_PATTERN_MAX = 1024  # CloudWatch Logs PutSubscriptionFilter limit
 MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any instance type
-# ISM deletes indices older than this. Ten years is far beyond what a log domain keeps; the
-# bound only catches a typo (days given as hours or minutes).
-INDEX_RETENTION_DAYS = (1, 3650)
-DEFAULT_INDEX_RETENTION_DAYS = 14
 # Reserved concurrency per forwarder. 5 is plenty for steady edge log volume (each invocation
 # stores one CloudWatch Logs batch in well under a second), and reserving it caps the
 # forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
@@ -123,7 +122,7 @@ class EdgelogsConfig:
     edge_functions: tuple[str, ...]
     log_retention_days: int = 30
     filter_pattern: str = ""
-    index_prefix: str = "lambda-edge"
+    index_prefix: str = DEFAULT_INDEX_PREFIX
     domain: DomainSettings = field(default_factory=DomainSettings)
     admin_principals: tuple[str, ...] = ()
     existing_log_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -215,18 +214,15 @@ def _int(value: Any, key: str, errors: _Errors) -> int | None:
 
 
 def _index_prefix(value: Any, errors: _Errors) -> str:
-    """The forwarder's own rule (lambda_src/forwarder/settings.py, INDEX_PREFIX), no looser:
-    a prefix this accepts, every forwarder accepts at cold start. tests/deploy/
-    test_deploy_contract.py proves the two accept the same set."""
+    """The forwarder's own rule (contract.INDEX_PREFIX_RE), no looser: a prefix this
+    accepts, every forwarder accepts at cold start. tests/deploy/test_deploy_contract.py
+    proves the two accept the same set."""
     key = "indexPrefix"
-    rule = (
-        f"allowed: 1-{INDEX_PREFIX_MAX} characters of a-z 0-9 . _ -, starting with a "
-        "letter or digit"
-    )
+    rule = f"allowed: {INDEX_PREFIX_RULE}"
     if not isinstance(value, str) or not value:
         errors.add(key, f"must be a non-empty string; {rule}")
         return ""
-    if not _INDEX_PREFIX.fullmatch(value):
+    if not INDEX_PREFIX_RE.fullmatch(value):
         errors.add(key, f"invalid index prefix {value!r}; {rule}")
     return value
 
@@ -547,7 +543,7 @@ def parse_config(
     if len(pattern) > FILTER_PATTERN_MAX:
         errors.add("filterPattern", f"must be at most {FILTER_PATTERN_MAX} characters")
 
-    index_prefix = _index_prefix(raw.get("indexPrefix", "lambda-edge"), errors)
+    index_prefix = _index_prefix(raw.get("indexPrefix", DEFAULT_INDEX_PREFIX), errors)
     domain = _domain(_decode(raw, "domain"), errors)
 
     principals = _optional_list_matching(

@@ -6,25 +6,21 @@ account, and publishes how many hold events this stack does not collect (metric
 edgelogs/UncoveredLogGroups, dimension Stack). An alarm on that metric (> 0) notifies the home
 region's alarm topic; a second one fires when the check itself fails.
 
-The function's zip holds only edge_coverage/*.py: the runtime provides boto3. It is built
-here from the files (components never import lambda_src), byte-for-byte reproducible.
+The function's zip (bundler.build("edge_coverage")) holds only edge_coverage/ and the
+contract module it imports: the runtime provides boto3.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import contract
 import pulumi
 import pulumi_aws as aws
 
-from components.bundle import CACHE_DIR, LAMBDA_SRC, Bundle
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
@@ -34,10 +30,10 @@ TOKEN = "edgelogs:index:CoverageCheck"
 
 PACKAGE = "edge_coverage"
 HANDLER = f"{PACKAGE}.handler.lambda_handler"
-# Must match edge_coverage/handler.py (a test checks): the deploy side never imports it.
-METRIC_NAMESPACE = "edgelogs"
-METRIC_NAME = "UncoveredLogGroups"
-METRIC_DIMENSION = "Stack"
+# What edge_coverage/handler.py publishes (contract.py defines it for both sides).
+METRIC_NAMESPACE = contract.METRIC_NAMESPACE
+METRIC_NAME = contract.COVERAGE_METRIC_NAME
+METRIC_DIMENSION = contract.COVERAGE_METRIC_DIMENSION
 SCHEDULE = "rate(1 day)"
 # A few List calls per enabled region (about 30), sequential per region, 8 regions at once.
 TIMEOUT_SECONDS = 300
@@ -47,31 +43,7 @@ MEMORY_MB = 256
 # PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
-EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def build_zip(src_dir: Path = LAMBDA_SRC, cache_dir: Path = CACHE_DIR) -> Bundle:
-    """The function's archive: edge_coverage/*.py, sorted, fixed times and modes."""
-    files = sorted(p for p in (src_dir / PACKAGE).glob("*.py") if p.is_file())
-    if not files:
-        raise FileNotFoundError(f"no {PACKAGE}/*.py under {src_dir}")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            info = zipfile.ZipInfo(f"{PACKAGE}/{path.name}", _ZIP_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes())
-    data = buf.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    out = cache_dir / f"coverage-{sha[:24]}.zip"
-    if not out.is_file():
-        tmp = out.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)  # atomic: a concurrent build never sees half a zip
-    return Bundle(out, sha, len(data))
+EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = contract.EDGE_LOG_GROUP_PREFIXES
 
 
 def permissions_policy(
@@ -188,10 +160,10 @@ class CoverageCheck(pulumi.ComponentResource):
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
-                "STACK_NAME": names.stack,
-                "METRIC_NAMESPACE": METRIC_NAMESPACE,
-                "COLLECTED_REGIONS": ",".join(args.collected_regions),
-                "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
+                contract.ENV_STACK_NAME: names.stack,
+                contract.ENV_METRIC_NAMESPACE: METRIC_NAMESPACE,
+                contract.ENV_COLLECTED_REGIONS: ",".join(args.collected_regions),
+                contract.ENV_COLLECTED_LOG_GROUPS: json.dumps(list(args.collected_log_groups)),
             }),
             tags=args.tags,
             opts=pulumi.ResourceOptions(

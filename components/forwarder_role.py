@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import contract
 import pulumi
 import pulumi_aws as aws
 
@@ -30,8 +31,8 @@ def search_domain_statements(domain_arn: str, index_prefix: str) -> list[dict[st
     """
     own = [
         f"{domain_arn}/_index_template/{index_prefix}",
-        f"{domain_arn}/_index_template/{index_prefix}-errors",
-        f"{domain_arn}/_plugins/_ism/policies/{index_prefix}-retention",
+        f"{domain_arn}/_index_template/{contract.errors_prefix(index_prefix)}",
+        f"{domain_arn}/_plugins/_ism/policies/{contract.retention_policy_id(index_prefix)}",
     ]
     return [
         {

@@ -7,6 +7,8 @@ from typing import Any
 
 import pulumi
 
+import bundler
+
 
 @dataclass(frozen=True)
 class FunctionCode:
@@ -15,6 +17,15 @@ class FunctionCode:
     source_code_hash: pulumi.Input[str]
     runtime: pulumi.Input[str]
     architecture: pulumi.Input[str]
+
+    @classmethod
+    def of_package(cls, package: str) -> FunctionCode:
+        """The code of `lambda_src/<package>`, built by the bundler (once per run, cached)."""
+        bundle = bundler.build(package)
+        return cls(
+            pulumi.FileArchive(str(bundle.path)), bundle.source_code_hash,
+            bundler.LAMBDA_RUNTIME, bundler.LAMBDA_ARCHITECTURE,
+        )  # fmt: skip
 
     def function_args(self) -> dict[str, Any]:
         """The arguments of ``aws.lambda_.Function`` that say what it runs."""

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import contract
+
 DOMAIN_NAME_MAX = 28  # OpenSearch Service domain names: 3-28 chars, [a-z][a-z0-9-]*
 PREFIX_MAX = 40  # leaves room for "-forwarder" (Lambda: 64) and "-failures" (SQS: 80)
 
@@ -58,8 +60,9 @@ def domain_arn(partition: str, region: str, account_id: str, domain: str) -> str
 
 # Lambda@Edge replicas are named "us-east-1.<function>" wherever they run; CloudFront writes
 # a distribution's Lambda@Edge errors under its id.
-EDGE_LOG_GROUP_PREFIX = "/aws/lambda/us-east-1."
-DISTRIBUTION_LOG_GROUP_PREFIX = "/aws/cloudfront/LambdaEdge/"
+# (contract.py: the coverage check looks for the same names.)
+EDGE_LOG_GROUP_PREFIX = contract.EDGE_LOG_GROUP_PREFIX
+DISTRIBUTION_LOG_GROUP_PREFIX = contract.DISTRIBUTION_LOG_GROUP_PREFIX
 
 
 def edge_log_group_name(function: str) -> str:

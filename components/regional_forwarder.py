@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import contract
 import pulumi
 import pulumi_aws as aws
 
@@ -122,13 +123,13 @@ class RegionalForwarder(pulumi.ComponentResource):
             reserved_concurrent_executions=args.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
-                    "OPENSEARCH_ENDPOINT": args.search_endpoint,
+                    contract.ENV_ENDPOINT: args.search_endpoint,
                     # Signed for the domain's region, not this one: the service refuses any
                     # other credential scope (forwarder/settings.py reads it).
-                    "OPENSEARCH_REGION": args.search_region,
-                    "OPENSEARCH_SERVICE": "es",
-                    "INDEX_PREFIX": args.index_prefix,
-                    "INDEX_RETENTION_DAYS": str(args.index_retention_days),
+                    contract.ENV_DOMAIN_REGION: args.search_region,
+                    contract.ENV_SERVICE: contract.DEFAULT_SERVICE,
+                    contract.ENV_INDEX_PREFIX: args.index_prefix,
+                    contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
                 }
             ),
             tags=args.tags,

@@ -29,6 +29,11 @@ ENV_METRIC_NAMESPACE: Final = "METRIC_NAMESPACE"
 ENV_COLLECTED_REGIONS: Final = "COLLECTED_REGIONS"  # comma-separated
 ENV_COLLECTED_LOG_GROUPS: Final = "COLLECTED_LOG_GROUPS"  # a JSON list of names
 
+# --- The coverage check's metric (published by edge_coverage, alarmed on by the program) ---
+METRIC_NAMESPACE: Final = "edgelogs"  # the default of ENV_METRIC_NAMESPACE
+COVERAGE_METRIC_NAME: Final = "UncoveredLogGroups"
+COVERAGE_METRIC_DIMENSION: Final = "Stack"  # its value: the stack name
+
 # --- SigV4 service names of OpenSearch ------------------------------------------------------
 SERVICES: Final = ("es", "aoss")  # managed domains, Serverless
 DEFAULT_SERVICE: Final = "es"

@@ -1,1 +1,1 @@
-"""Operator tools that run outside Lambda: bundle checks and replay of the failure queues."""
+"""Operator tools that run outside Lambda: search, replay, backfill, audit and the demo."""

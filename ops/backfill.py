@@ -43,6 +43,7 @@ if str(LAMBDA_SRC) not in sys.path:
     sys.path.insert(0, str(LAMBDA_SRC))
 
 # Only what needs no third-party package, so `--help` works with the program's requirements.
+import contract  # noqa: E402
 from forwarder.errors import DeliveryError  # noqa: E402
 from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings  # noqa: E402
 
@@ -432,8 +433,10 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
                         help="the domain's region, which requests are signed for; default: "
                              "stack output domainRegion with the stack's endpoint, else the "
                              "region in the endpoint's host name")
-    parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
-    parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    parser.add_argument("--service", default=contract.DEFAULT_SERVICE,
+                        choices=list(contract.SERVICES), help="SigV4 service")
+    parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
+                        help="as the forwarder's")
     parser.add_argument("--account", help="the account id the logs belong to (documents' "
                                           "cloud.account.id and ids); default: STS "
                                           "GetCallerIdentity")
@@ -474,13 +477,13 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
                                                 runner)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     env = {
-        "OPENSEARCH_ENDPOINT": endpoint,
-        "OPENSEARCH_SERVICE": args.service,
-        "INDEX_PREFIX": args.index_prefix,
+        contract.ENV_ENDPOINT: endpoint,
+        contract.ENV_SERVICE: args.service,
+        contract.ENV_INDEX_PREFIX: args.index_prefix,
         "AWS_REGION": args.region,  # where the logs were written: cloud.region and the ids
     }
     if domain_region:
-        env["OPENSEARCH_REGION"] = domain_region
+        env[contract.ENV_DOMAIN_REGION] = domain_region
     settings = Settings.from_env(env)
     groups = args.log_groups or groups_from_stack(args.region, runner)
 

@@ -40,9 +40,11 @@ LAMBDA_SRC = ROOT / "lambda_src"
 if str(LAMBDA_SRC) not in sys.path:
     sys.path.insert(0, str(LAMBDA_SRC))
 
+import contract  # noqa: E402
+
 PROG = "demo"
 DEFAULT_NODE = "demo"
-DEFAULT_PREFIX = "lambda-edge"
+DEFAULT_PREFIX = contract.DEFAULT_INDEX_PREFIX
 # The data is within --since 2h right after a run; later, the commands name the window.
 RECENT = timedelta(minutes=110)
 
@@ -139,8 +141,8 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
         if region not in forwarders:
             # Each region's forwarder: its own AWS_REGION (cloud.region and the document
             # ids), one client per container.
-            settings = Settings.from_env({"OPENSEARCH_ENDPOINT": endpoint, "AWS_REGION": region,
-                                          "INDEX_PREFIX": prefix})
+            settings = Settings.from_env({contract.ENV_ENDPOINT: endpoint, "AWS_REGION": region,
+                                          contract.ENV_INDEX_PREFIX: prefix})
             forwarders[region] = (settings, make_client(settings))
         settings, client = forwarders[region]
         # The forwarder writes one JSON line per invocation to stdout (for CloudWatch);
@@ -225,11 +227,11 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     endpoint = args.endpoint
     if endpoint is not None:
         try:
-            Settings.from_env({"OPENSEARCH_ENDPOINT": endpoint, "AWS_REGION": "us-east-1",
-                               "INDEX_PREFIX": args.index_prefix})
+            Settings.from_env({contract.ENV_ENDPOINT: endpoint, "AWS_REGION": "us-east-1",
+                               contract.ENV_INDEX_PREFIX: args.index_prefix})
         except SettingsError as exc:
-            raise cli.CommandError(str(exc).replace("OPENSEARCH_ENDPOINT", "--endpoint")
-                                   .replace("INDEX_PREFIX", "--index-prefix")) from None
+            raise cli.CommandError(str(exc).replace(contract.ENV_ENDPOINT, "--endpoint")
+                                   .replace(contract.ENV_INDEX_PREFIX, "--index-prefix")) from None
     else:
         endpoint = start_node(args.node)
         print(f"{PROG}: OpenSearch node {args.node!r} at {endpoint} (files in "

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import contract
+
 ACCOUNT = "123456789012"
 DISTRIBUTION_ID = "E2DEMO7EDGELOGS"
 DISTRIBUTION_DOMAIN = "d1demo4edgelogs.cloudfront.net"
@@ -149,7 +151,7 @@ class _Generator:
             if env.busy_until < at:
                 return env, False
         day = datetime.fromtimestamp(at / 1000, UTC).strftime("%Y/%m/%d")
-        env = Stream(region, f"/aws/lambda/us-east-1.{fn.name}",
+        env = Stream(region, f"{contract.EDGE_LOG_GROUP_PREFIX}{fn.name}",
                      f"{day}/[{fn.version}]{self._hex(32)}")
         envs.append(env)
         self.streams.append(env)
@@ -196,7 +198,8 @@ class _Generator:
         if stream is None:
             day = datetime.fromtimestamp(at / 1000, UTC).strftime("%Y/%m/%d")
             stream = self.cloudfront[region] = Stream(
-                region, f"/aws/cloudfront/LambdaEdge/{DISTRIBUTION_ID}", f"{day}/{self._hex(32)}")
+                region, f"{contract.DISTRIBUTION_LOG_GROUP_PREFIX}{DISTRIBUTION_ID}",
+                f"{day}/{self._hex(32)}")
             self.streams.append(stream)
         self._emit(stream, at, json.dumps({
             "EventType": "LambdaValidationError",

@@ -42,6 +42,7 @@ if str(LAMBDA_SRC) not in sys.path:
 
 # Only what needs no third-party package: `--help` works with the program's requirements
 # alone; the client and the handler (opensearch-py) are imported when a replay runs.
+import contract  # noqa: E402
 from forwarder.decode import raw_data  # noqa: E402
 from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
@@ -252,8 +253,10 @@ def parse_args(argv: Sequence[str] | None) -> Any:
         help="the domain's region, which requests are signed for; default: the region in the "
              "endpoint's host name (never --region: the service refuses other regions)",
     )
-    parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
-    parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    parser.add_argument("--service", default=contract.DEFAULT_SERVICE,
+                        choices=list(contract.SERVICES), help="SigV4 service")
+    parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
+                        help="as the forwarder's")
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
         "--seconds-per-message", type=float, default=60.0,
@@ -278,13 +281,13 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     args = parse_args(argv)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     env = {
-        "OPENSEARCH_ENDPOINT": args.endpoint or endpoint_from_stack(),
-        "OPENSEARCH_SERVICE": args.service,
-        "INDEX_PREFIX": args.index_prefix,
+        contract.ENV_ENDPOINT: args.endpoint or endpoint_from_stack(),
+        contract.ENV_SERVICE: args.service,
+        contract.ENV_INDEX_PREFIX: args.index_prefix,
         "AWS_REGION": args.region,  # the queue's region: cloud.region of replayed events
     }
     if args.domain_region:
-        env["OPENSEARCH_REGION"] = args.domain_region
+        env[contract.ENV_DOMAIN_REGION] = args.domain_region
     settings = Settings.from_env(env)
     from forwarder.client import make_client
 

@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-EDGE_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
+from contract import EDGE_LOG_GROUP_PREFIXES
+
+EDGE_PREFIXES: tuple[str, ...] = EDGE_LOG_GROUP_PREFIXES
 # Regions are audited side by side: each is a few small List calls.
 MAX_PARALLEL_REGIONS = 8
 

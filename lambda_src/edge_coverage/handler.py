@@ -13,27 +13,39 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from contract import (
+    COVERAGE_METRIC_DIMENSION,
+    COVERAGE_METRIC_NAME,
+    ENV_COLLECTED_LOG_GROUPS,
+    ENV_COLLECTED_REGIONS,
+    ENV_METRIC_NAMESPACE,
+    ENV_STACK_NAME,
+    METRIC_NAMESPACE,
+)
+
 from edge_coverage import audit
 
-METRIC_NAME = "UncoveredLogGroups"
-DIMENSION = "Stack"
+METRIC_NAME = COVERAGE_METRIC_NAME
+DIMENSION = COVERAGE_METRIC_DIMENSION
 
 
 def collected_from_env(env: Mapping[str, str]) -> audit.Collected:
-    regions = [r for r in env.get("COLLECTED_REGIONS", "").split(",") if r]
+    regions = [r for r in env.get(ENV_COLLECTED_REGIONS, "").split(",") if r]
     try:
-        names = json.loads(env.get("COLLECTED_LOG_GROUPS", "[]"))
+        names = json.loads(env.get(ENV_COLLECTED_LOG_GROUPS, "[]"))
     except ValueError as exc:
-        raise audit.AuditError(f"COLLECTED_LOG_GROUPS is not JSON: {exc}") from None
+        raise audit.AuditError(f"{ENV_COLLECTED_LOG_GROUPS} is not JSON: {exc}") from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise audit.AuditError("COLLECTED_LOG_GROUPS must be a JSON list of log group names")
+        raise audit.AuditError(
+            f"{ENV_COLLECTED_LOG_GROUPS} must be a JSON list of log group names"
+        )
     return audit.Collected.uniform(regions, names)
 
 
 def run(env: Mapping[str, str], clients: audit.ClientFactory) -> dict[str, Any]:
     home = env["AWS_REGION"]
-    stack = env["STACK_NAME"]
-    namespace = env.get("METRIC_NAMESPACE", "edgelogs")
+    stack = env[ENV_STACK_NAME]
+    namespace = env.get(ENV_METRIC_NAMESPACE, METRIC_NAMESPACE)
     collected = collected_from_env(env)
     regions = audit.enabled_regions(clients, home)
     reports = audit.audit(clients, collected, regions)

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import contract
+
 from forwarder import lines, template
 from forwarder.decode import Payload
 
@@ -37,7 +39,7 @@ _strftime = time.strftime
 
 # Lambda log groups: /aws/lambda/us-east-1.<function> for Lambda@Edge replicas.
 _LAMBDA_GROUP = re.compile(r"/aws/lambda/(?:us-east-1\.)?(.+)")
-_EDGE_ERRORS_GROUP = re.compile(r"/aws/cloudfront/LambdaEdge/(.+)")
+_EDGE_ERRORS_GROUP = re.compile(re.escape(contract.DISTRIBUTION_LOG_GROUP_PREFIX) + "(.+)")
 # Lambda log streams: YYYY/MM/DD/[<version>]<instance id> in a function's default group, and
 # YYYY/MM/DD/<function>[<version>]<instance id> in a custom group (which several functions may
 # share: the stream, not the group, names the function), see

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import contract
 from opensearchpy.exceptions import NotFoundError, TransportError
 
 POLICY_VERSION = 1
@@ -35,7 +36,7 @@ _MARK = re.compile(r"\[edgelogs retention v(\d+) (\d+)d\]")
 
 
 def policy_id(index_prefix: str) -> str:
-    return f"{index_prefix}-retention"
+    return contract.retention_policy_id(index_prefix)
 
 
 def policy(index_prefix: str, retention_days: int) -> dict[str, Any]:

@@ -8,9 +8,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from contract import (
+    DEFAULT_INDEX_PREFIX,
+    DEFAULT_INDEX_RETENTION_DAYS,
+    DEFAULT_SERVICE,
+    ENV_BULK_CONCURRENCY,
+    ENV_BULK_MAX_BYTES,
+    ENV_BULK_MAX_DOCS,
+    ENV_DOMAIN_REGION,
+    ENV_ENDPOINT,
+    ENV_INDEX_PREFIX,
+    ENV_INDEX_RETENTION_DAYS,
+    ENV_REQUEST_TIMEOUT_MS,
+    ENV_SAFETY_MARGIN_MS,
+    ENV_SERVICE,
+    INDEX_PREFIX_RE,
+    INDEX_PREFIX_RULE,
+    INDEX_RETENTION_DAYS,
+    SERVICES,
+)
+
 from forwarder.errors import SettingsError
 
-DEFAULT_INDEX_PREFIX = "lambda-edge"
 DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024
 # CloudWatch Logs never sends more than 10,000 events in one batch, so by default the
 # byte limit alone decides how many bulk requests a batch needs.
@@ -18,8 +37,7 @@ DEFAULT_BULK_MAX_DOCS = 10_000
 DEFAULT_SAFETY_MARGIN_S = 3.0
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 # Days an index is kept before the lifecycle policy deletes it (lifecycle.py).
-DEFAULT_INDEX_RETENTION_DAYS = 14
-MAX_INDEX_RETENTION_DAYS = 3650
+MIN_INDEX_RETENTION_DAYS, MAX_INDEX_RETENTION_DAYS = INDEX_RETENTION_DAYS
 # Bulk requests in flight at once, and parts a batch is built in (bench/forwarder_bench.py
 # measured 1, 2 and 4: alike on a full core, 4 a little faster on the function's share of a
 # CPU, 2 kinder to a saturated node). The client's connection pool holds MAX_BULK_CONCURRENCY
@@ -27,10 +45,6 @@ MAX_INDEX_RETENTION_DAYS = 3650
 DEFAULT_BULK_CONCURRENCY = 2
 MAX_BULK_CONCURRENCY = 4
 
-SERVICES = ("es", "aoss")
-# Index names: lowercase, no spaces or \/*?"<>|,#: and not starting with -_+ .
-# The prefix is also used as the index template's name, so the same rules apply.
-_PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}")
 _LOOPBACK_NAMES = ("localhost",)
 # Region names: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1 (tests/deploy/
 # test_deploy_contract.py checks every region the stack accepts against it).
@@ -95,33 +109,32 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        endpoint = _required(env, "OPENSEARCH_ENDPOINT").rstrip("/")
+        endpoint = _required(env, ENV_ENDPOINT).rstrip("/")
         parts = urlsplit(endpoint)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise SettingsError(
-                f"OPENSEARCH_ENDPOINT must be an https:// URL, got {endpoint!r}"
+                f"{ENV_ENDPOINT} must be an https:// URL, got {endpoint!r}"
             )
         if parts.scheme == "http" and not is_loopback_http(endpoint):
             raise SettingsError(
-                "OPENSEARCH_ENDPOINT must use https:// (plain http is only accepted for a "
+                f"{ENV_ENDPOINT} must use https:// (plain http is only accepted for a "
                 f"node on 127.0.0.1/localhost), got {endpoint!r}"
             )
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise SettingsError(
-                f"OPENSEARCH_ENDPOINT must be scheme://host[:port] only, got {endpoint!r}"
+                f"{ENV_ENDPOINT} must be scheme://host[:port] only, got {endpoint!r}"
             )
 
-        service = env.get("OPENSEARCH_SERVICE", "es").strip() or "es"
+        service = env.get(ENV_SERVICE, DEFAULT_SERVICE).strip() or DEFAULT_SERVICE
         if service not in SERVICES:
             raise SettingsError(
-                f"OPENSEARCH_SERVICE must be one of {', '.join(SERVICES)}, got {service!r}"
+                f"{ENV_SERVICE} must be one of {', '.join(SERVICES)}, got {service!r}"
             )
 
-        prefix = env.get("INDEX_PREFIX", DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
-        if not _PREFIX_RE.fullmatch(prefix):
+        prefix = env.get(ENV_INDEX_PREFIX, DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
+        if not INDEX_PREFIX_RE.fullmatch(prefix):
             raise SettingsError(
-                "INDEX_PREFIX must be lowercase letters, digits, '.', '_' or '-', starting "
-                f"with a letter or digit, at most 200 characters; got {prefix!r}"
+                f"{ENV_INDEX_PREFIX} must be {INDEX_PREFIX_RULE}; got {prefix!r}"
             )
 
         region = _required(env, "AWS_REGION")
@@ -135,15 +148,15 @@ class Settings:
             index_prefix=prefix,
             region=region,
             domain_region=domain_region,
-            bulk_max_bytes=_int(env, "BULK_MAX_BYTES", DEFAULT_BULK_MAX_BYTES, 16 * 1024,
+            bulk_max_bytes=_int(env, ENV_BULK_MAX_BYTES, DEFAULT_BULK_MAX_BYTES, 16 * 1024,
                                 100 * 1024 * 1024),
-            bulk_max_docs=_int(env, "BULK_MAX_DOCS", DEFAULT_BULK_MAX_DOCS, 1, 100_000),
-            safety_margin_s=_int(env, "SAFETY_MARGIN_MS", int(DEFAULT_SAFETY_MARGIN_S * 1000),
+            bulk_max_docs=_int(env, ENV_BULK_MAX_DOCS, DEFAULT_BULK_MAX_DOCS, 1, 100_000),
+            safety_margin_s=_int(env, ENV_SAFETY_MARGIN_MS, int(DEFAULT_SAFETY_MARGIN_S * 1000),
                                  0, 60_000) / 1000,
-            request_timeout_s=_int(env, "REQUEST_TIMEOUT_MS",
+            request_timeout_s=_int(env, ENV_REQUEST_TIMEOUT_MS,
                                    int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
             index_retention_days=_retention_days(env),
-            bulk_concurrency=_int(env, "BULK_CONCURRENCY", DEFAULT_BULK_CONCURRENCY, 1,
+            bulk_concurrency=_int(env, ENV_BULK_CONCURRENCY, DEFAULT_BULK_CONCURRENCY, 1,
                                   MAX_BULK_CONCURRENCY),
         )
 
@@ -155,14 +168,14 @@ def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:
     sign for eu-central-1. An https endpoint whose region cannot be known is an error, not a
     guess.
     """
-    explicit = env.get("OPENSEARCH_REGION", "").strip()
+    explicit = env.get(ENV_DOMAIN_REGION, "").strip()
     parsed = region_of_endpoint(endpoint)
     if explicit:
         if not _REGION_RE.fullmatch(explicit):
-            raise SettingsError(f"OPENSEARCH_REGION is not a region name: {explicit!r}")
+            raise SettingsError(f"{ENV_DOMAIN_REGION} is not a region name: {explicit!r}")
         if parsed and parsed != explicit:
             raise SettingsError(
-                f"OPENSEARCH_REGION is {explicit!r} but the endpoint {endpoint!r} is in "
+                f"{ENV_DOMAIN_REGION} is {explicit!r} but the endpoint {endpoint!r} is in "
                 f"{parsed!r}; requests must be signed for the domain's own region"
             )
         return explicit
@@ -171,23 +184,24 @@ def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:
     if is_loopback_http(endpoint):
         return None
     raise SettingsError(
-        f"OPENSEARCH_REGION is required: the endpoint {endpoint!r} does not name the domain's "
+        f"{ENV_DOMAIN_REGION} is required: the endpoint {endpoint!r} does not name the domain's "
         "region (requests are signed for it)"
     )
 
 
 def _retention_days(env: Mapping[str, str]) -> int:
-    raw = env.get("INDEX_RETENTION_DAYS", "").strip()
+    raw = env.get(ENV_INDEX_RETENTION_DAYS, "").strip()
     if not raw:
         return DEFAULT_INDEX_RETENTION_DAYS
     try:
         days = int(raw)
     except ValueError:
         days = 0
-    if not 1 <= days <= MAX_INDEX_RETENTION_DAYS or not raw.isdigit():
+    if not MIN_INDEX_RETENTION_DAYS <= days <= MAX_INDEX_RETENTION_DAYS or not raw.isdigit():
         raise SettingsError(
-            "INDEX_RETENTION_DAYS (days the lifecycle policy keeps an index) must be a whole "
-            f"number of days from 1 to {MAX_INDEX_RETENTION_DAYS}, got {raw!r}"
+            f"{ENV_INDEX_RETENTION_DAYS} (days the lifecycle policy keeps an index) must be a "
+            f"whole number of days from {MIN_INDEX_RETENTION_DAYS} to "
+            f"{MAX_INDEX_RETENTION_DAYS}, got {raw!r}"
         )
     return days
 

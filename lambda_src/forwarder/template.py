@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import contract
+
 TEMPLATE_VERSION = 1
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
@@ -97,7 +99,7 @@ def _template(patterns: list[str], priority: int, fields: dict[str, dict[str, An
 
 def errors_prefix(index_prefix: str) -> str:
     """Names the errors indices (``<this>-YYYY.MM.DD``) and their template."""
-    return f"{index_prefix}-errors"
+    return contract.errors_prefix(index_prefix)
 
 
 def templates(index_prefix: str) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.bundle import Bundle
+from bundler import Bundle
 from tests.deploy.harness import ProgramRun, RecordingMocks, fake_bundle, run_program
 
 

@@ -14,7 +14,7 @@ import runpy
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockMonitor
 
-from components import bundle as bundle_module
+import bundler
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "__main__.py"
@@ -193,7 +193,7 @@ class ProgramRun:
         return found[0]
 
 
-def fake_bundle(directory: Path) -> bundle_module.Bundle:
+def fake_bundle(directory: Path) -> bundler.Bundle:
     """A tiny, valid zip standing in for the real forwarder bundle."""
     import hashlib
 
@@ -205,7 +205,18 @@ def fake_bundle(directory: Path) -> bundle_module.Bundle:
                 "def lambda_handler(event, context):\n    return None\n",
             )
     data = path.read_bytes()
-    return bundle_module.Bundle(path, hashlib.sha256(data).hexdigest(), len(data))
+    return bundler.Bundle(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _builder(fake: bundler.Bundle) -> Callable[[str], bundler.Bundle]:
+    """bundler.build for a run: `fake` for a function with pinned dependencies (a real build
+    needs pip and wheels), the real, small zip for one of sources only."""
+    real = bundler.build
+
+    def build(package: str) -> bundler.Bundle:
+        return fake if bundler.FUNCTIONS[package].requirements else real(package)
+
+    return build
 
 
 def config_strings(config: Mapping[str, Any]) -> dict[str, str]:
@@ -220,7 +231,7 @@ def config_strings(config: Mapping[str, Any]) -> dict[str, str]:
 def run_program(
     config: Mapping[str, Any],
     *,
-    bundle: bundle_module.Bundle,
+    bundle: bundler.Bundle,
     stack: str = "dev",
     mocks: RecordingMocks | None = None,
 ) -> ProgramRun:
@@ -247,7 +258,7 @@ def run_program(
             assert root is not None
             return pulumi.Output.from_input(root.outputs).apply(outputs.update)  # type: ignore[attr-defined]
 
-        with mock.patch.object(bundle_module, "build_bundle", lambda *a, **k: bundle):
+        with mock.patch.object(bundler, "build", _builder(bundle)):
             program()
     finally:
         set_all_config({})

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from components import bundle as bundle_module
 from components.config import DEFAULT_REGIONS
 from tests.deploy.expected import GLOBAL_TYPES, NOT_TAGGABLE, TAGGABLE, expected_counts
 from tests.deploy.harness import ACCOUNT, ProgramRun
@@ -194,7 +193,7 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
     for fn in default_stack.of_type(FUNCTION):
         i = fn.inputs
         assert i["name"] == "edgelogs-dev-forwarder"
-        assert i["runtime"] == bundle_module.LAMBDA_RUNTIME
+        assert i["runtime"] == "python3.13"
         assert i["architectures"] == ["arm64"]
         assert i["handler"] == "forwarder.handler.lambda_handler"
         assert i["timeout"] == 120 and i["memorySize"] == 256

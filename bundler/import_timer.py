@@ -1,6 +1,6 @@
-"""Times one import in a clean interpreter; run by ops/bundle_check.py as a file, not imported.
+"""Times one import in a clean interpreter; run by bundler/probe.py as a file, not imported.
 
-    python3.13 -I -S -B bundle_probe.py PATHS_JSON MODULE
+    python -I -S -B import_timer.py PATHS_JSON MODULE
 
 Puts PATHS_JSON (a JSON list of folders: the unpacked bundle, the runtime's packages) first on
 sys.path, imports MODULE, and prints as JSON {"ms": import time, "origins": {top-level module:

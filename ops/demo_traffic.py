@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ops.times import iso_ms
+
 ACCOUNT = "123456789012"
 DISTRIBUTION_ID = "E2DEMO7EDGELOGS"
 DISTRIBUTION_DOMAIN = "d1demo4edgelogs.cloudfront.net"
@@ -106,10 +108,6 @@ class Traffic:
     @property
     def events(self) -> int:
         return sum(len(s.events) for s in self.streams)
-
-
-def iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _Generator:

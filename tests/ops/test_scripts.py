@@ -94,7 +94,7 @@ def test_demo_with_an_older_python_is_one_line_before_any_set_up(tmp_path: Path)
 
 def test_demo_sets_up_its_environment_before_it_starts_a_node() -> None:
     text = (SCRIPTS / "demo").read_text()
-    set_up = text.index('-m pip install --quiet -e "$root"')
+    set_up = text.index('-m pip install -e "$root"')
     assert text.index('exec "$venv/bin/edgelogs" demo "$@"') > set_up
     # Nothing before the set-up runs edgelogs (which is what starts a node).
     assert "edgelogs demo" not in text[:set_up].replace("`edgelogs demo`", "")

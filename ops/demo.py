@@ -24,6 +24,7 @@ import contextlib
 import io
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -79,7 +80,7 @@ def start_node(name: str) -> str:
                      "fetches OpenSearch through Maven; later ones take half a minute)\n")
     try:
         return node.start(name, 0, node.DEFAULT_HEAP, {}, node.VERSION)
-    except (node.NodeError, OSError, node.subprocess.SubprocessError) as exc:
+    except (node.NodeError, OSError, subprocess.SubprocessError) as exc:
         raise cli.CommandError(f"the local OpenSearch node did not start: {exc}") from None
 
 

@@ -2,8 +2,9 @@
 """Forwarder benchmark: figures, not a timed test.
 
     OPENSEARCH_URL=http://127.0.0.1:9250 python bench/forwarder_bench.py [--events 10000]
+    python bench/forwarder_bench.py --write-docs     # and rewrite docs/performance.md's figures
 
-Without OPENSEARCH_URL a node is started with scripts/opensearch-node (and stopped after).
+Without OPENSEARCH_URL a node is started with `edgelogs node` (and stopped after).
 Measures, in one run, for one realistic 10,000-event Lambda@Edge batch:
 
 1. CPU path, decode -> bulk body (base64, gunzip, JSON, line parsing, documents, NDJSON
@@ -49,6 +50,7 @@ import json
 import math
 import multiprocessing
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -71,6 +73,7 @@ from forwarder.decode import decode_event  # noqa: E402
 from forwarder.handler import Summary, prepare, process  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
+from bench import docs_block  # noqa: E402
 from tests.forwarder.payloads import (  # noqa: E402
     BASE_MS,
     encode,
@@ -161,12 +164,25 @@ def main() -> None:
     parser.add_argument("--saturation-invocations", type=int, default=8)
     parser.add_argument("--concurrency-only", action="store_true",
                         help="measure only part 4 (bulk requests in flight, saturation)")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="also write the printed figures into docs/performance.md (its "
+                             "generated blocks: forwarder, concurrency)")
     args = parser.parse_args()
-    n = args.events
-    if args.concurrency_only:
-        concurrency_main(n, args.pairs, args.saturation_invocations)
-        return
+    blocks: dict[str, list[str]] = {}
+    if not args.concurrency_only:
+        with docs_block.printed() as blocks["forwarder"]:
+            forwarder_main(args)
+    with docs_block.printed() as blocks["concurrency"]:
+        concurrency_main(args.events, args.pairs, args.saturation_invocations)
+    if args.write_docs:
+        docs_block.write(blocks, shlex.join(["python", "bench/forwarder_bench.py",
+                                             *sys.argv[1:]]))
+        print(f"written: {', '.join(blocks)} in {docs_block.DOCS.relative_to(ROOT)}")
 
+
+def forwarder_main(args: argparse.Namespace) -> None:
+    """Parts 1 to 3: the CPU path, end to end against one request per event, peak RSS."""
+    n = args.events
     events = realistic_events(n, seed=42)
     event = encode(payload(events))
     compressed = len(event["awslogs"]["data"])
@@ -259,7 +275,6 @@ def main() -> None:
 
     print(f"summary: cpu_events_per_s={cpu_eps:.0f} cpu_ratio_to_floor={ratio:.2f} "
           f"e2e_ratio_vs_per_event={e2e:.1f} peak_rss_mb={rss_mb:.1f}")
-    concurrency_main(n, args.pairs, args.saturation_invocations)
 
 
 # -- 4. bulk requests in flight ----------------------------------------------------------------

@@ -3,7 +3,7 @@
 The logic is ``edge_coverage.audit`` (lambda_src), the same code the daily coverage check runs
 in the home region; this module adds the operator's side: where the collected groups come from
 (the stack output ``logGroups``, or ``--log-groups-json``), the table or ``--json`` output and
-the exit code: 0 all covered, 1 a group with events is not collected, 2 a mistake.
+the exit status: 0 all covered, 1 a group with events is not collected (ops.exit_codes).
 """
 
 from __future__ import annotations
@@ -11,31 +11,27 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ops import cli, stack
+from edge_coverage import audit  # boto3 is imported only when the audit runs
 
-LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
-if str(LAMBDA_SRC) not in sys.path:
-    # Deployed as a top-level package; import it exactly as Lambda does.
-    sys.path.insert(0, str(LAMBDA_SRC))
+from ops import cli, stack, times
+from ops.exit_codes import Exit
 
-from edge_coverage import audit  # noqa: E402  (boto3 is imported only when the audit runs)
-
-UNCOVERED = 1
+PROG = "edgelogs audit"
+# An uncovered group is the audit's "no": the exit status of a search that finds nothing.
+UNCOVERED = Exit.NOTHING_FOUND
 
 
 def parse_args(argv: Sequence[str] | None) -> Any:
     parser = cli.Parser(
-        prog="audit",
+        prog=PROG,
         description="Find Lambda@Edge log groups (/aws/lambda/us-east-1.*, "
         "/aws/cloudfront/LambdaEdge/*, the stack's custom groups) in every region enabled for "
-        "the account, and say whether this stack collects each. Exit code 1 when a group with "
-        "events is not collected.",
+        "the account, and say whether this stack collects each. " + cli.EXIT_STATUSES
+        + " (1: a group with events is not collected)",
     )
     parser.add_argument(
         "--log-groups-json", metavar="JSON",
@@ -65,38 +61,36 @@ def collected_from_text(text: str) -> audit.Collected:
         try:
             text = Path(text[1:]).read_text()
         except OSError as exc:
-            raise cli.CommandError(
+            raise cli.UsageError(
                 f"--log-groups-json: cannot read {text[1:]} ({exc.strerror})") from None
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise cli.CommandError(f"--log-groups-json is not JSON ({exc})") from None
+        raise cli.UsageError(f"--log-groups-json is not JSON ({exc})") from None
     try:
         return audit.Collected.from_mapping(value, "--log-groups-json")
     except audit.AuditError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise cli.UsageError(str(exc)) from None
 
 
 def collected_from_stack(runner: Callable[..., Any] = subprocess.run) -> audit.Collected:
-    value = stack.stack_output("logGroups", "--log-groups-json", "audit", runner)
+    value = stack.stack_output("logGroups", "--log-groups-json", PROG, runner)
     try:
         return audit.Collected.from_mapping(value, "stack output logGroups")
     except audit.AuditError as exc:
-        raise cli.CommandError(f"{exc}; pass --log-groups-json") from None
+        raise cli.UsageError(f"{exc}; pass --log-groups-json") from None
 
 
 def _home_region(args: Any, collected: audit.Collected) -> str:
     home = (args.home_region or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION") or min(collected.by_region, default=None))
     if not home:
-        raise cli.CommandError("no region to list the enabled regions from; pass --home-region")
+        raise cli.UsageError("no region to list the enabled regions from; pass --home-region")
     return home
 
 
 def _iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+    return "-" if ms is None else times.iso_ms(ms)
 
 
 def table(reports: Sequence[audit.GroupReport]) -> str:
@@ -131,4 +125,4 @@ def main(argv: Sequence[str] | None = None, clients: audit.ClientFactory | None 
         if outside:
             print(f"audit: logs in regions this stack does not collect: {', '.join(outside)} "
                   "(add them to edgelogs:regions)")
-    return UNCOVERED if missing else 0
+    return UNCOVERED if missing else Exit.OK

@@ -34,19 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops import cli, stack, times
-
-ROOT = Path(__file__).resolve().parents[1]
-LAMBDA_SRC = ROOT / "lambda_src"
-if str(LAMBDA_SRC) not in sys.path:
-    # The forwarder is deployed as a top-level package; import it exactly as Lambda does.
-    sys.path.insert(0, str(LAMBDA_SRC))
-
 # Only what needs no third-party package, so `--help` works with the program's requirements.
-import contract  # noqa: E402
-from forwarder.errors import DeliveryError  # noqa: E402
-from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings  # noqa: E402
+import contract
+from forwarder.errors import DeliveryError
+from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings
 
+from ops import cli, stack, times
+from ops.exit_codes import Exit
+
+PROG = "edgelogs backfill"
+ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = ROOT / ".cache" / "backfill"
 
 # A subscription delivers at most 10,000 events and about 1 MB per batch (the forwarder's
@@ -73,10 +70,6 @@ def parse_time(text: str, now_ms: int) -> int:
     """Epoch milliseconds of `text` (ops.times.parse_time: a time ago, `now`, ISO 8601 or
     epoch ms); ValueError says what is accepted."""
     return times.epoch_ms(times.parse_time(text, times.from_epoch_ms(now_ms)))
-
-
-def iso(ms: int) -> str:
-    return times.from_epoch_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
@@ -124,9 +117,10 @@ class State:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps({
             "region": self.region, "group": self.group,
-            "since": iso(self.window.since_ms),
-            "until": iso(self.window.until_ms) if self.window.until_given else "now",
-            "resume_ms": resume_ms, "resume": iso(resume_ms), "events_shipped": events,
+            "since": times.iso_ms(self.window.since_ms),
+            "until": times.iso_ms(self.window.until_ms) if self.window.until_given else "now",
+            "resume_ms": resume_ms, "resume": times.iso_ms(resume_ms),
+            "events_shipped": events,
         }, indent=1) + "\n")
         tmp.replace(self.path)  # atomic: an interruption never leaves half a file
 
@@ -282,7 +276,7 @@ def backfill_group(
     """
     start = state.resume_ms()
     if start is not None:
-        log(f"backfill: {group}: resuming at {iso(start)} (state {state.path.name})")
+        log(f"backfill: {group}: resuming at {times.iso_ms(start)} (state {state.path.name})")
     else:
         start = window.since_ms
     # FilterLogEvents returns events "sorted by event timestamp, the timestamp when the event
@@ -332,7 +326,7 @@ def backfill_group(
         state.clear()
     else:
         log(f"backfill: {group}: stopped, not everything was stored; run the same command "
-            f"again to resume at {iso(safe_ms)}")
+            f"again to resume at {times.iso_ms(safe_ms)}")
     return all_stored
 
 
@@ -381,8 +375,8 @@ def backfill(
             if progress is not None:
                 progress.done()
             log(f"backfill: {group}: interrupted; the same command (same --since/--until) "
-                f"resumes it: --since {iso(window.since_ms)}"
-                + (f" --until {iso(window.until_ms)}" if window.until_given else ""))
+                f"resumes it: --since {times.iso_ms(window.since_ms)}"
+                + (f" --until {times.iso_ms(window.until_ms)}" if window.until_given else ""))
             raise
         except Exception as exc:  # one group failing to read must not hide the others
             if progress is not None:
@@ -400,12 +394,12 @@ def backfill(
 
 def groups_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> list[str]:
     """The stack's collected log groups in `region` (output logGroups), or a one-line exit."""
-    values = stack.stack_output("logGroups", "--log-group", "backfill", runner)
+    values = stack.stack_output("logGroups", "--log-group", PROG, runner)
     groups = values.get(region) if isinstance(values, dict) else None
     if not isinstance(groups, list) or not groups or not all(isinstance(g, str) for g in groups):
         known = ", ".join(sorted(values)) if isinstance(values, dict) else "none"
         raise stack.StackOutputError(
-            f"backfill: no logGroups entry for {region} in the stack (regions: {known}); "
+            f"{PROG}: no logGroups entry for {region} in the stack (regions: {known}); "
             "pass --log-group"
         )
     return list(groups)
@@ -414,9 +408,11 @@ def groups_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) 
 def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argparse.Namespace:
     now = int(time.time() * 1000) if now_ms is None else now_ms
     parser = cli.Parser(
-        prog="backfill",
+        prog=PROG,
         description="Ship a region's Lambda@Edge log history from CloudWatch Logs into "
                     "OpenSearch, with the ids live delivery gives (nothing is stored twice).",
+        epilog=cli.EXIT_STATUSES + " (3: some events are not stored; the same command "
+                                   "resumes)",
     )
     parser.add_argument("--region", required=True, help="the region whose log groups to read")
     parser.add_argument("--since", required=True,
@@ -457,7 +453,8 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
     except ValueError as exc:
         parser.error(f"--until {exc}")
     if since >= until:
-        parser.error(f"--since ({iso(since)}) must be before --until ({iso(until)})")
+        parser.error(f"--since ({times.iso_ms(since)}) must be before --until "
+                     f"({times.iso_ms(until)})")
     if args.account is not None and not _ACCOUNT.fullmatch(args.account):
         parser.error(f"--account must be a 12-digit account id, got {args.account!r}")
     args.window = Window(since, until, until_given=args.until is not None)
@@ -471,9 +468,9 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
     domain_region = args.domain_region
     endpoint = args.endpoint
     if endpoint is None:
-        endpoint = stack.string_output("domainEndpoint", "--endpoint", "backfill", runner)
+        endpoint = stack.string_output("domainEndpoint", "--endpoint", PROG, runner)
         if domain_region is None:
-            domain_region = stack.string_output("domainRegion", "--domain-region", "backfill",
+            domain_region = stack.string_output("domainRegion", "--domain-region", PROG,
                                                 runner)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     env = {
@@ -524,4 +521,4 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
     report = backfill(logs, groups, args.window, owner, args.region, ship,
                       state_dir=state_dir, progress=progress, log=log, page_limit=page_limit)
     print(report.line(args.region))
-    return 0 if report.ok else 1
+    return Exit.OK if report.ok else Exit.RUNTIME

@@ -1,14 +1,14 @@
-"""scripts/demo: the whole data path on one machine, before any AWS account.
+"""`edgelogs demo` (scripts/demo): the whole data path on one machine, before any AWS account.
 
-    scripts/demo            # start a local node, send the traffic, print searches to try
-    scripts/demo --url      # the running demo node's URL
-    scripts/demo --stop     # stop it (its data stays in .cache for the next start)
+    edgelogs demo            # start a local node, send the traffic, print searches to try
+    edgelogs demo --url      # the running demo node's URL
+    edgelogs demo --stop     # stop it (its data stays in .cache for the next start)
 
-It starts a local OpenSearch node (scripts/opensearch-node, node name `demo`, a free port,
-files in this checkout's .cache) and sends five minutes of Lambda@Edge traffic from the 13
-default regions (ops/demo_traffic.py) through the forwarder's own code: per region,
+It starts a local OpenSearch node (ops.node, node name `demo`, a free port, files in this
+checkout's .cache) and sends five minutes of Lambda@Edge traffic from the 13 default regions
+(ops/demo_traffic.py) through the forwarder's own code: per region,
 `forwarder.handler.process` with that region's Settings (its own AWS_REGION), as each
-region's forwarder would. Then it prints `scripts/search` commands that find those lines.
+region's forwarder would. Then it prints `edgelogs search` commands that find those lines.
 
 Repeatable: the traffic is the five minutes before the start of the current UTC hour (or
 before `--at`), and everything in it (request ids, log streams, CloudWatch event ids, hence
@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import io
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -32,17 +33,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ops import cli
+import contract
 
-ROOT = Path(__file__).resolve().parents[1]
-NODE_SCRIPT = ROOT / "scripts" / "opensearch-node"
-LAMBDA_SRC = ROOT / "lambda_src"
-if str(LAMBDA_SRC) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_SRC))
+from ops import cli, node, times
+from ops.exit_codes import Exit
 
-import contract  # noqa: E402
-
-PROG = "demo"
+PROG = "edgelogs demo"
 DEFAULT_NODE = "demo"
 DEFAULT_PREFIX = contract.DEFAULT_INDEX_PREFIX
 # The data is within --since 2h right after a run; later, the commands name the window.
@@ -55,9 +51,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run edgelogs on this machine: a local OpenSearch node, five minutes of "
                     "Lambda@Edge traffic from 13 regions through the real forwarder, and "
-                    "scripts/search commands to try on it.",
-        epilog="Needs Java 17 and Maven for the node (fetched once through Maven), and the "
-               "forwarder's dependencies: pip install -r requirements-dev.txt.",
+                    "edgelogs search commands to try on it.",
+        epilog="Needs Java 17 and Maven for the node (fetched once through Maven), and "
+               "edgelogs installed (pip install -e .; scripts/demo does that itself). "
+               + cli.EXIT_STATUSES,
     )
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--stop", action="store_true", help="stop the demo node")
@@ -77,43 +74,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------------------------------
-# The local node, through scripts/opensearch-node
-
-
-def _node(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(NODE_SCRIPT), *args], capture_output=True,
-                          text=True, timeout=900)
-
-
-def _node_problem(result: subprocess.CompletedProcess[str]) -> str:
-    said = [line.removeprefix("opensearch-node: ") for line in result.stderr.splitlines()
-            if line.startswith("opensearch-node: ")]
-    return said[-1] if said else (result.stderr.strip().splitlines() or ["failed"])[-1]
+# The local node (ops.node, as `edgelogs node` runs it)
 
 
 def start_node(name: str) -> str:
     sys.stderr.write(f"{PROG}: starting the local OpenSearch node {name!r} (the first start "
                      "fetches OpenSearch through Maven; later ones take half a minute)\n")
-    result = _node("start", "--name", name)
-    if result.returncode != 0:
-        raise cli.CommandError(f"the local OpenSearch node did not start: "
-                               f"{_node_problem(result)}")
-    return result.stdout.strip().splitlines()[-1]
+    try:
+        return node.start(name, 0, node.DEFAULT_HEAP, {}, node.VERSION)
+    except (node.NodeError, OSError, subprocess.SubprocessError) as exc:
+        raise cli.CommandError(f"the local OpenSearch node did not start: {exc}") from None
 
 
 def node_url(name: str) -> str | None:
-    result = _node("status", "--name", name)
-    text = result.stdout.strip()
-    if result.returncode == 0 and " up at " in text:
-        return text.rsplit(" up at ", 1)[1]
-    return None
+    return node.url_if_up(name)
 
 
-def stop_node(name: str) -> str:
-    result = _node("stop", "--name", name)
-    if result.returncode != 0:
-        raise cli.CommandError(f"could not stop the demo node: {_node_problem(result)}")
-    return _node_problem(result)
+def stop_node(name: str) -> None:
+    try:
+        node.stop(name)
+    except OSError as exc:
+        raise cli.CommandError(f"could not stop the demo node: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,10 +146,6 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
 # What to try
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def showcase_invocation(traffic: Any) -> Any:
     """The request id worth showing: a failed origin-side invocation (its traceback or
     timeout line names no request, yet belongs to it), a cold start if there is one."""
@@ -178,14 +155,15 @@ def showcase_invocation(traffic: Any) -> Any:
 
 
 def commands(traffic: Any, endpoint: str, prefix: str, now: datetime) -> list[str]:
-    base = f"scripts/search --endpoint {endpoint}"
+    base = f"edgelogs search --endpoint {endpoint}"
     if prefix != DEFAULT_PREFIX:
         base += f" --index-prefix {shlex.quote(prefix)}"
     start = datetime.fromtimestamp(traffic.start_ms / 1000, UTC)
     if now - start < RECENT:
         window = "--since 2h"
     else:
-        window = f"--since {_iso(traffic.start_ms)} --until {_iso(traffic.end_ms + 60_000)}"
+        window = (f"--since {times.iso_ms(traffic.start_ms)} "
+                  f"--until {times.iso_ms(traffic.end_ms + 60_000)}")
     resized = next((i for i in traffic.invocations if i.function == "image-resize"),
                    traffic.invocations[0])
     shown = showcase_invocation(traffic)
@@ -202,18 +180,20 @@ def commands(traffic: Any, endpoint: str, prefix: str, now: datetime) -> list[st
 def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     args = parse_args(argv)
     if args.stop:
-        print(f"{PROG}: {stop_node(args.node)}")
-        return 0
+        stop_node(args.node)  # ops.node says on stderr whether it was running
+        return Exit.OK
     if args.url:
         url = node_url(args.node)
         if url is None:
-            raise cli.CommandError("the demo node is not running; start it with scripts/demo")
+            sys.stderr.write(f"{PROG}: the demo node is not running; start it with "
+                             "`edgelogs demo` (or scripts/demo)\n")
+            return Exit.NOTHING_FOUND
         print(url)
-        return 0
+        return Exit.OK
 
     now = now or datetime.now(UTC)
     if args.at:
-        from ops.search import parse_time
+        from ops.search.query import parse_time
 
         end = parse_time(args.at, now, "--at")
     else:
@@ -230,7 +210,7 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
             Settings.from_env({contract.ENV_ENDPOINT: endpoint, "AWS_REGION": "us-east-1",
                                contract.ENV_INDEX_PREFIX: args.index_prefix})
         except SettingsError as exc:
-            raise cli.CommandError(str(exc).replace(contract.ENV_ENDPOINT, "--endpoint")
+            raise cli.UsageError(str(exc).replace(contract.ENV_ENDPOINT, "--endpoint")
                                    .replace(contract.ENV_INDEX_PREFIX, "--index-prefix")) from None
     else:
         endpoint = start_node(args.node)
@@ -249,14 +229,17 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     invocations = traffic.invocations
     regions = {i.region for i in invocations}
     functions = {i.function for i in invocations}
-    print(f"{PROG}: five minutes of traffic, {_iso(traffic.start_ms)} to "
-          f"{_iso(traffic.end_ms)}: {len(invocations)} invocations of {len(functions)} "
+    print(f"{PROG}: five minutes of traffic, {times.iso_ms(traffic.start_ms)} to "
+          f"{times.iso_ms(traffic.end_ms)}: {len(invocations)} invocations of {len(functions)} "
           f"functions in {len(regions)} regions ({sum(i.cold for i in invocations)} cold "
           f"starts, {sum(i.error for i in invocations)} errors), {traffic.events} log lines")
     print(f"{PROG}: {len(regions)} regional forwarders stored {sent.stored} new documents; "
           f"{sent.already} were already there")
     print("\nTry:")
+    activate = Path(sys.prefix) / "bin" / "activate"
+    if shutil.which("edgelogs") is None and activate.is_file():
+        print(f"  . {activate}   # first: puts edgelogs on your PATH")
     for command in commands(traffic, endpoint, args.index_prefix, now):
         print(f"  {command}")
-    print("\nAdd --follow to keep watching; `scripts/demo --stop` stops the node.")
-    return 0
+    print("\nAdd --follow to keep watching; `edgelogs demo --stop` stops the node.")
+    return Exit.OK

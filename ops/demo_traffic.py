@@ -29,6 +29,8 @@ from typing import Any
 
 import contract
 
+from ops.times import iso_ms
+
 ACCOUNT = "123456789012"
 DISTRIBUTION_ID = "E2DEMO7EDGELOGS"
 DISTRIBUTION_DOMAIN = "d1demo4edgelogs.cloudfront.net"
@@ -108,10 +110,6 @@ class Traffic:
     @property
     def events(self) -> int:
         return sum(len(s.events) for s in self.streams)
-
-
-def iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _Generator:

@@ -30,22 +30,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from ops import cli, stack
-
-LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
-if str(LAMBDA_SRC) not in sys.path:
-    # The forwarder is deployed as a top-level package; import it exactly as Lambda does.
-    sys.path.insert(0, str(LAMBDA_SRC))
 
 # Only what needs no third-party package: `--help` works with the program's requirements
 # alone; the client and the handler (opensearch-py) are imported when a replay runs.
-import contract  # noqa: E402
-from forwarder.decode import raw_data  # noqa: E402
-from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
-from forwarder.settings import Settings  # noqa: E402
+import contract
+from forwarder.decode import raw_data
+from forwarder.errors import DecodeError, DeliveryError
+from forwarder.settings import Settings
+
+from ops import cli, stack
+from ops.exit_codes import Exit
+
+PROG = "edgelogs replay"
 
 # SQS's longest long poll; its longest visibility timeout is 12 hours.
 MAX_WAIT_S = 20
@@ -230,18 +227,19 @@ def _replay_one(
 
 def queue_url_from_stack(region: str, runner: Callable[..., Any] = subprocess.run) -> str:
     """The region's failure queue URL from the stack outputs, or a one-line SystemExit."""
-    return stack.regional_output("failureQueueUrls", region, "--queue-url", "replay", runner)
+    return stack.regional_output("failureQueueUrls", region, "--queue-url", PROG, runner)
 
 
 def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
     """The domain endpoint from the stack outputs, or a one-line SystemExit."""
-    return stack.string_output("domainEndpoint", "--endpoint", "replay", runner)
+    return stack.string_output("domainEndpoint", "--endpoint", PROG, runner)
 
 
 def parse_args(argv: Sequence[str] | None) -> Any:
     parser = cli.Parser(
-        prog="replay",
+        prog=PROG,
         description="Replay a region's forwarder failure queue into OpenSearch.",
+        epilog=cli.EXIT_STATUSES + " (3: a message failed again and stays in the queue)",
     )
     parser.add_argument("--region", required=True, help="the forwarder's region (the queue's)")
     parser.add_argument("--queue-url", help="default: the stack output failureQueueUrls[region]")
@@ -307,4 +305,4 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     print(report.line(args.region))
-    return 0 if report.ok else 1
+    return Exit.OK if report.ok else Exit.RUNTIME

@@ -1,8 +1,9 @@
-"""The one way the operator commands read a time: `--since`, `--until`, `--at`.
+"""The one way the operator commands read and write a time: `--since`, `--until`, `--at`.
 
 `15m`, `2h`, `3d`, `1w`, `30s` (that long ago), `now`, an ISO 8601 time (UTC unless it says
 otherwise), or epoch milliseconds (13 digits, as CloudWatch and the documents' ids give them).
 search, backfill and the demo share it, so a window copied from one command works in another.
+Every time they print is `iso`'s `2025-11-24T16:00:00.000Z`, which `parse_time` reads back.
 """
 
 from __future__ import annotations
@@ -45,3 +46,14 @@ def from_epoch_ms(ms: int) -> datetime:
 def epoch_ms(when: datetime) -> int:
     """Epoch milliseconds of an aware datetime (sub-millisecond parts dropped)."""
     return (when - _EPOCH) // timedelta(milliseconds=1)
+
+
+def iso(when: datetime) -> str:
+    """`2025-11-24T16:00:00.000Z`: UTC, milliseconds, as the documents' @timestamp."""
+    utc = when.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def iso_ms(ms: int) -> str:
+    """`iso` of epoch milliseconds."""
+    return iso(from_epoch_ms(ms))

@@ -1,7 +1,7 @@
 """A real OpenSearch node for the integration tests, and the AWS front door before it.
 
 OPENSEARCH_URL points the tests at a node you run yourself; otherwise one is started from
-the integ-test-zip distribution (scripts/opensearch-node) and stopped at the end. These
+the integ-test-zip distribution (`edgelogs node`, ops/node.py) and stopped at the end. These
 tests never skip: without a node they fail.
 
 The session node refuses an explicit index in bulk bodies

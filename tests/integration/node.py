@@ -1,4 +1,4 @@
-"""Start and stop real OpenSearch nodes for tests, through scripts/opensearch-node."""
+"""Start and stop real OpenSearch nodes for tests, through `edgelogs node` (ops/node.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "opensearch-node"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class NodeFailed(RuntimeError):
@@ -14,8 +14,10 @@ class NodeFailed(RuntimeError):
 
 
 def _run(args: list[str]) -> str:
+    # `python -m ops` from the checkout: the command as installed, without needing the install.
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "ops", "node", *args], capture_output=True, text=True,
+        timeout=600, cwd=ROOT,
     )
     if result.returncode != 0:
         # The script says what failed in one line, naming a log file: show its end too.
@@ -24,7 +26,7 @@ def _run(args: list[str]) -> str:
             path = Path(word.rstrip(")"))
             if path.is_absolute() and path.is_file():
                 detail = "\n" + path.read_text(errors="replace")[-4000:]
-        raise NodeFailed(f"opensearch-node {' '.join(args)} failed: {result.stderr}{detail}")
+        raise NodeFailed(f"edgelogs node {' '.join(args)} failed: {result.stderr}{detail}")
     return result.stdout
 
 

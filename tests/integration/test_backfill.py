@@ -115,7 +115,7 @@ def test_an_interrupted_backfill_resumes_and_stores_each_event_once(
     seeded = seed(logs, streams=3, per_stream=100)
     code, first, err = _run(capsys, opensearch_url, index_prefix, seeded,
                             StopsAfter(logs, pages=2), tmp_path, page_limit=60)
-    assert code == 1 and "reading stopped" in err
+    assert code == 3 and "reading stopped" in err
     assert first["events"] == 120 and first["stored"] == 120 and first["failed"] == 0
     assert len(list(tmp_path.iterdir())) == 1
 
@@ -142,7 +142,7 @@ def test_a_domain_that_is_down_fails_the_run_and_the_next_run_stores_the_rest(
     down = f"http://127.0.0.1:{_closed_port()}"
     code, first, err = _run(capsys, down, index_prefix, seeded, logs, tmp_path,
                             "--seconds-per-batch", "3.5", page_limit=1000)
-    assert code == 1 and first["failed"] == seeded.count and first["stored"] == 0
+    assert code == 3 and first["failed"] == seeded.count and first["stored"] == 0
     assert "not stored" in err
 
     code, second, _ = _run(capsys, opensearch_url, index_prefix, seeded, logs, tmp_path)
@@ -165,7 +165,7 @@ def test_backfill_writes_as_the_operator_through_the_front_door_and_an_admin_can
     mark = front_door.mark()
     code, refused, err = _run(capsys, front_door.url, index_prefix, seeded, logs, tmp_path,
                               *door)
-    assert code == 1 and refused["stored"] == 0 and refused["failed"] > 0, err
+    assert code == 3 and refused["stored"] == 0 and refused["failed"] > 0, err
     denied = [d for d in front_door.decisions_since(mark) if not d.admitted]
     assert denied and all(d.allowed_by_neither for d in denied)
     assert "403" in err

@@ -1,4 +1,5 @@
-"""scripts/demo: the whole data path on one machine, repeatable, and its commands work."""
+"""scripts/demo (`edgelogs demo`): the whole data path on one machine, repeatable, and its
+commands work."""
 
 from __future__ import annotations
 
@@ -15,17 +16,19 @@ from pathlib import Path
 import pytest
 
 from components.config import DEFAULT_REGIONS
-from ops import demo, search
+from ops import demo
 from ops.demo_traffic import generate
+from ops.search import command as search
 from tests.integration.forwarder_support import count
 
 ROOT = Path(__file__).resolve().parents[2]
+EDGELOGS = Path(sys.executable).parent / "edgelogs"  # pip install -e . (requirements-dev.txt)
 AT = "2025-11-24T17:00:00Z"  # a fixed window: the printed commands name it
 
 
 def _commands(output: str) -> list[list[str]]:
-    return [shlex.split(line.strip())[1:] for line in output.splitlines()
-            if line.strip().startswith("scripts/search ")]
+    return [shlex.split(line.strip())[2:] for line in output.splitlines()
+            if line.strip().startswith("edgelogs search ")]
 
 
 def test_a_second_run_stores_nothing_twice_and_the_printed_searches_find_lines(
@@ -65,30 +68,38 @@ def test_a_second_run_stores_nothing_twice_and_the_printed_searches_find_lines(
                        "aws.cloudfront.distribution_id" in json.loads(line) for line in lines)
 
 
-def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args],
-                          capture_output=True, text=True, timeout=900, env=dict(os.environ))
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ))
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    # As the README runs it: scripts/demo, which runs `edgelogs demo` from the checkout's .venv.
+    return _run(str(ROOT / "scripts" / "demo"), *args)
 
 
 def test_the_readme_commands_on_a_node_of_its_own_then_stop_it(opensearch_url: str) -> None:
     node = "demo-it"  # not the user's `demo` node, nor the session's
-    started = _script("demo", "--node", node)
+    started = _demo("--node", node)
     try:
         assert started.returncode == 0, started.stderr
         assert "Try:" in started.stdout
-        url = _script("demo", "--node", node, "--url").stdout.strip()
+        url = _demo("--node", node, "--url").stdout.strip()
         assert url.startswith("http://127.0.0.1:") and url != opensearch_url
         # The README's second command.
-        found = _script("search", "--endpoint", url, "--since", "2h", "--level", "ERROR")
+        found = _run(str(EDGELOGS), "search", "--endpoint", url, "--since", "2h", "--level",
+                     "ERROR")
         assert found.returncode == 0, found.stderr
         lines = found.stdout.splitlines()
         assert lines and all(" ERROR " in line or "cloudfront/" in line for line in lines)
     finally:
-        stopped = _script("demo", "--node", node, "--stop")
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
-    gone = _script("demo", "--node", node, "--url")
-    assert gone.returncode == 2
-    assert gone.stderr == "demo: the demo node is not running; start it with scripts/demo\n"
+        stopped = _demo("--node", node, "--stop")
+    assert stopped.returncode == 0
+    assert stopped.stderr.startswith(f"edgelogs node: node '{node}' stopped (pid ")
+    gone = _demo("--node", node, "--url")
+    assert gone.returncode == 1
+    assert gone.stderr == ("edgelogs demo: the demo node is not running; start it with "
+                           "`edgelogs demo` (or scripts/demo)\n")
     # The session's node is untouched.
     with urllib.request.urlopen(f"{opensearch_url}/_cluster/health", timeout=30) as resp:
         assert json.load(resp)["status"] in ("green", "yellow")

@@ -31,7 +31,7 @@ from tests.integration.forwarder_support import (
 from tests.integration.node import start_node, stop_node
 from tests.support.cwl import decode as decode_events_payload
 
-# Port 0: a free port, which a restarted node keeps (scripts/opensearch-node).
+# Port 0: a free port, which a restarted node keeps (`edgelogs node`).
 STORM_NODE, STORM_PORT = "fwd-storm", 0
 KILL_NODE, KILL_PORT = "fwd-kill", 0
 

@@ -127,7 +127,7 @@ def test_a_bad_invocation_is_one_line_and_exit_code_2(args: list[str], says: str
     result = _script(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("replay: ") and says in result.stderr
+    assert result.stderr.startswith("edgelogs replay: ") and says in result.stderr
 
 
 def test_help_works() -> None:

@@ -1,4 +1,4 @@
-"""scripts/search against the real node, on documents stored by the real forwarder code."""
+"""`edgelogs search` against the real node, on documents stored by the real forwarder code."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from forwarder.handler import process
 
-from ops import search
+from ops.search import command as search
 from tests.forwarder.payloads import BASE_MS, encode, event_id, payload
 from tests.integration.forwarder_support import all_docs, call, client_for, settings, sign_as
 from tests.support.front_door import Deployment, FrontDoor
@@ -25,6 +25,7 @@ R1, R2, R3, R4 = (f"1111{n}1111-2222-3333-4444-555555555555"[-36:] for n in "123
 
 
 def _iso(ms: int) -> str:
+    # The test's own formatter: expected times are not made by ops.times, the code under test.
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -131,7 +132,7 @@ def test_search_through_the_front_door_signs_for_the_domain_region_as_a_reader(
     mark = front_door.mark()
     for identity, region in (("nobody", deployment.region), ("admin", "eu-west-1")):
         code, lines, err = search_as(identity, region)
-        assert (code, lines) == (2, []) and err.count("\n") == 1 and "403" in err, err
+        assert (code, lines) == (3, []) and err.count("\n") == 1 and "403" in err, err
     assert len(front_door.decisions_since(mark)) == 2
     assert all(not d.admitted for d in front_door.decisions_since(mark))
 
@@ -172,15 +173,17 @@ def test_until_is_exclusive_and_nothing_found_is_exit_1(
     assert code == 0 and [_columns(x)[5].split()[0] for x in lines] == ["INIT_START"]
     code, lines = seeded.search("--since", _iso(T0 - 60_000), "--until", _iso(T0 - 1))
     assert code == 1 and lines == []
-    assert "search: no matching lines since 2025-11-24T15:59:00.000Z" in capsys.readouterr().err
+    assert "edgelogs search: no matching lines since 2025-11-24T15:59:00.000Z" \
+        in capsys.readouterr().err
 
 
 def test_a_prefix_with_no_indices_says_so(seeded: Seeded,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     seeded.prefix += "-typo"
     assert seeded.search(*WINDOW) == (1, [])
-    assert capsys.readouterr().err == (f"search: {seeded.url} has no {seeded.prefix}-YYYY.MM.DD "
-                                       "indices; is --index-prefix right?\n")
+    assert capsys.readouterr().err == (f"edgelogs search: {seeded.url} has no "
+                                       f"{seeded.prefix}-YYYY.MM.DD indices; is "
+                                       "--index-prefix right?\n")
 
 
 def test_a_request_id_shows_the_invocation_whole(seeded: Seeded) -> None:
@@ -206,7 +209,7 @@ def lines_of(seeded: Seeded, rid: str) -> list[str]:
 def test_an_unknown_request_id_is_exit_1(seeded: Seeded,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert seeded.search("--request-id", "no-such-request") == (1, [])
-    assert "search: no lines of request no-such-request" in capsys.readouterr().err
+    assert "edgelogs search: no lines of request no-such-request" in capsys.readouterr().err
 
 
 def test_json_prints_the_stored_documents(seeded: Seeded) -> None:
@@ -222,7 +225,7 @@ def test_limit_shows_the_newest_lines_and_says_so(seeded: Seeded,
     code, lines = seeded.search(*WINDOW, "--limit", "3")
     in_window = sorted(e for e in seeded.sent if e[0] < T0 + 3_600_000)
     assert code == 0 and [_columns(x)[0] for x in lines] == [_iso(e[0]) for e in in_window[-3:]]
-    assert f"search: showing the newest 3 of {len(in_window)} matching lines" \
+    assert f"edgelogs search: showing the newest 3 of {len(in_window)} matching lines" \
         in capsys.readouterr().err
 
 

@@ -116,16 +116,17 @@ def test_log_groups_json_from_a_file(aws: None, tmp_path: Any,
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--log-groups-json", "{not json"], "audit: --log-groups-json is not JSON"),
+        (["--log-groups-json", "{not json"], "edgelogs audit: --log-groups-json is not JSON"),
         (["--log-groups-json", '{"eu-west-1": "/x"}'],
-         "audit: --log-groups-json must map region -> list of log group names"),
-        (["--log-groups-json", "@/nonexistent/groups.json"], "audit: --log-groups-json: cannot"),
-        (["--json", "--bogus"], "audit: unrecognized arguments: --bogus"),
+         "edgelogs audit: --log-groups-json must map region -> list of log group names"),
+        (["--log-groups-json", "@/nonexistent/groups.json"],
+         "edgelogs audit: --log-groups-json: cannot"),
+        (["--json", "--bogus"], "edgelogs audit: unrecognized arguments: --bogus"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(argv: list[str], message: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.run("audit", audit_cmd.main, argv) == 2
+    assert cli.run("edgelogs audit", audit_cmd.main, argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1, err
 

@@ -388,5 +388,5 @@ def test_a_bad_invocation_is_one_line_and_exit_code_2(args: list[str], says: str
     result = _script(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("backfill: ") and says in result.stderr
+    assert result.stderr.startswith("edgelogs backfill: ") and says in result.stderr
     assert result.stdout == ""

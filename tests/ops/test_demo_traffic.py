@@ -87,7 +87,7 @@ def test_printed_commands_name_the_window_when_it_is_not_recent() -> None:
     traffic = generate(END)
     now = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
     recent = demo.commands(traffic, "http://127.0.0.1:9", "lambda-edge", now)
-    assert recent[0] == "scripts/search --endpoint http://127.0.0.1:9 --since 2h"
+    assert recent[0] == "edgelogs search --endpoint http://127.0.0.1:9 --since 2h"
     old = demo.commands(traffic, "http://127.0.0.1:9", "p", datetime(2026, 12, 1, tzinfo=UTC))
-    assert old[0] == ("scripts/search --endpoint http://127.0.0.1:9 --index-prefix p "
-                      "--since 2026-11-28T11:55:00Z --until 2026-11-28T12:01:00Z")
+    assert old[0] == ("edgelogs search --endpoint http://127.0.0.1:9 --index-prefix p "
+                      "--since 2026-11-28T11:55:00.000Z --until 2026-11-28T12:01:00.000Z")

@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
-from ops import search, stack
-from ops.cli import CommandError
-from ops.search import Filters, build_query, format_line, invocation_members, parse_time
+from ops import stack
+from ops.cli import UsageError
+from ops.search import command, paint, query
+from ops.search.invocation import invocation_members
+from ops.search.paint import format_line
+from ops.search.query import Filters, build_query, parse_time
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
@@ -35,15 +38,15 @@ def test_times_relative_and_absolute(text: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize("text", ["yesterday", "15", "m15", "2025-13-01", "-2h", ""])
 def test_a_malformed_time_names_the_option_and_the_forms(text: str) -> None:
-    with pytest.raises(CommandError, match=r"--until .* is not a time: use 15m, 2h, 3d"):
+    with pytest.raises(UsageError, match=r"--until .* is not a time: use 15m, 2h, 3d"):
         parse_time(text, NOW, "--until")
 
 
 def test_levels_are_this_one_and_above() -> None:
-    assert search.levels_from("warn") == ["WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"]
-    assert search.levels_from("ERROR") == ["ERROR", "FATAL", "CRITICAL"]
-    with pytest.raises(CommandError, match="--level 'loud' is not a level"):
-        search.levels_from("loud")
+    assert query.levels_from("warn") == ["WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"]
+    assert query.levels_from("ERROR") == ["ERROR", "FATAL", "CRITICAL"]
+    with pytest.raises(UsageError, match="--level 'loud' is not a level"):
+        query.levels_from("loud")
 
 
 def test_no_filter_matches_everything() -> None:
@@ -78,14 +81,14 @@ def test_cloudfront_error_logs_count_as_errors_but_not_as_fatal() -> None:
 
 
 def test_sort_is_a_total_order_for_search_after() -> None:
-    fields = [next(iter(s)) for s in search.sort_spec()]
+    fields = [next(iter(s)) for s in query.sort_spec()]
     assert fields == ["@timestamp", "event.id", "cloud.region", "log.group", "cloud.account.id"]
-    assert {s[f]["order"] for s, f in zip(search.sort_spec(True), fields, strict=True)} == {"desc"}
+    assert {s[f]["order"] for s, f in zip(query.sort_spec(True), fields, strict=True)} == {"desc"}
 
 
 def test_only_day_indices_are_searched() -> None:
     # Not lambda-edge-errors-*, nor another stack's lambda-edge-staging-*.
-    assert search.index_pattern("lambda-edge") == "lambda-edge-1*,lambda-edge-2*"
+    assert query.index_pattern("lambda-edge") == "lambda-edge-1*,lambda-edge-2*"
 
 
 def _hit(rid: str | None, n: int) -> dict[str, Any]:
@@ -139,10 +142,10 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
         def isatty(self) -> bool:
             return True
 
-    assert search.use_color(Tty(), {}) is True
-    assert search.use_color(Tty(), {"NO_COLOR": "1"}) is False
-    assert search.use_color(Tty(), {"TERM": "dumb"}) is False
-    assert search.use_color(io.StringIO(), {}) is False
+    assert paint.use_color(Tty(), {}) is True
+    assert paint.use_color(Tty(), {"NO_COLOR": "1"}) is False
+    assert paint.use_color(Tty(), {"TERM": "dumb"}) is False
+    assert paint.use_color(io.StringIO(), {}) is False
     src = {"@timestamp": "t", "log.level": "ERROR", "message": "m"}
     assert "\x1b[31;1mERROR\x1b[0m" in format_line(src, color=True)
     assert "\x1b" not in format_line(src, color=False)
@@ -150,13 +153,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
 
 def test_json_output_is_one_escaped_document_per_line() -> None:
     src = {"message": "a\nb\x1b", "json": {"k": "\u00e9"}}
-    text = search.format_json(src)
+    text = paint.format_json(src)
     assert "\n" not in text and "\x1b" not in text and text.isascii()
     assert json.loads(text) == src
 
 
 def _args(*argv: str) -> Any:
-    return search.parse_args(list(argv))
+    return command.parse_args(list(argv))
 
 
 def _runner(outputs: dict[str, Any]) -> Any:
@@ -173,7 +176,7 @@ def test_endpoint_region_and_prefix_come_from_the_stack(monkeypatch: pytest.Monk
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     outputs = {"domainEndpoint": "https://search-edgelogs-prod-abc.eu-central-1.es.amazonaws.com",
                "domainRegion": "eu-central-1", "indexPrefix": "edge"}
-    settings, notes = search.connection(_args(), _runner(outputs))
+    settings, notes = command.connection(_args(), _runner(outputs))
     assert (settings.endpoint, settings.domain_region, settings.index_prefix) == (
         outputs["domainEndpoint"], "eu-central-1", "edge")
     assert settings.signed and notes == []
@@ -184,21 +187,21 @@ def test_without_an_index_prefix_output_the_default_is_used_and_said(
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     # An older stack: no indexPrefix, no domainRegion; the host names the region.
     outputs = {"domainEndpoint": "https://search-edgelogs-prod-abc.ap-south-1.es.amazonaws.com"}
-    settings, notes = search.connection(_args(), _runner(outputs))
+    settings, notes = command.connection(_args(), _runner(outputs))
     assert settings.index_prefix == "lambda-edge" and settings.domain_region == "ap-south-1"
     assert len(notes) == 1 and "no indexPrefix output" in notes[0] and "lambda-edge" in notes[0]
 
 
 def test_a_custom_domain_name_needs_the_domain_region() -> None:
-    with pytest.raises(CommandError, match="--domain-region is required"):
-        search.connection(_args("--endpoint", "https://logs.example.com"))
-    settings, _ = search.connection(_args("--endpoint", "https://logs.example.com",
+    with pytest.raises(UsageError, match="--domain-region is required"):
+        command.connection(_args("--endpoint", "https://logs.example.com"))
+    settings, _ = command.connection(_args("--endpoint", "https://logs.example.com",
                                           "--domain-region", "eu-west-2"))
     assert settings.domain_region == "eu-west-2" and settings.signed
 
 
 def test_a_local_node_is_not_signed_and_takes_the_default_prefix() -> None:
-    settings, notes = search.connection(_args("--endpoint", "http://127.0.0.1:9200"))
+    settings, notes = command.connection(_args("--endpoint", "http://127.0.0.1:9200"))
     assert not settings.signed and settings.index_prefix == "lambda-edge" and notes == []
 
 
@@ -211,15 +214,15 @@ def test_a_local_node_is_not_signed_and_takes_the_default_prefix() -> None:
 def test_contradictions_are_usage_errors(argv: list[str], says: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        search.parse_args(argv)
+        command.parse_args(argv)
     assert exc.value.code == 2 and says in capsys.readouterr().err
 
 
 def test_since_must_be_before_until() -> None:
-    with pytest.raises(CommandError, match=r"--since .* must be before --until"):
-        search.filters_from(_args("--since", "1h", "--until", "2h"), NOW)
+    with pytest.raises(UsageError, match=r"--since .* must be before --until"):
+        command.filters_from(_args("--since", "1h", "--until", "2h"), NOW)
 
 
 def test_a_request_id_is_looked_for_in_every_kept_day() -> None:
-    assert search.filters_from(_args("--request-id", "r"), NOW).since is None
-    assert search.filters_from(_args(), NOW).since == parse_time("1h", NOW, "--since")
+    assert command.filters_from(_args("--request-id", "r"), NOW).since is None
+    assert command.filters_from(_args(), NOW).since == parse_time("1h", NOW, "--since")

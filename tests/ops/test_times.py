@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ops import backfill, search, times
-from ops.cli import CommandError
+from ops import backfill, times
+from ops.cli import UsageError
+from ops.search import query
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, 250_000, tzinfo=UTC)
 NOW_MS = 1_795_867_200_250  # NOW
@@ -47,12 +48,40 @@ def test_epoch_milliseconds_round_trip_exactly(ms: int) -> None:
 
 @pytest.mark.parametrize("text", ["2h", "now", "2025-11-24T18:00:00+02:00", "1763999999999"])
 def test_search_and_backfill_read_a_time_alike(text: str) -> None:
-    seen_by_search = search.parse_time(text, NOW, "--since")
+    seen_by_search = query.parse_time(text, NOW, "--since")
     seen_by_backfill = backfill.parse_time(text, NOW_MS)
     assert times.epoch_ms(seen_by_search) == seen_by_backfill
 
 
 def test_search_names_the_option_it_could_not_read() -> None:
-    with pytest.raises(CommandError) as err:
-        search.parse_time("yesterday", NOW, "--until")
+    with pytest.raises(UsageError) as err:
+        query.parse_time("yesterday", NOW, "--until")
     assert str(err.value) == f"--until 'yesterday' is not a time: {times.FORMS}"
+
+
+@pytest.mark.parametrize("when, text", [
+    (datetime(2025, 11, 24, 16, 0, tzinfo=UTC), "2025-11-24T16:00:00.000Z"),
+    (datetime(2025, 11, 24, 18, 0, 0, 123_999, tzinfo=timezone(timedelta(hours=2))),
+     "2025-11-24T16:00:00.123Z"),  # UTC, milliseconds cut (not rounded) like epoch_ms
+    (datetime(1970, 1, 1, tzinfo=UTC), "1970-01-01T00:00:00.000Z"),
+])
+def test_one_formatter_writes_every_time_in_utc_with_milliseconds(when: datetime,
+                                                                  text: str) -> None:
+    assert times.iso(when) == text
+    assert times.parse_time(text, NOW) == when.replace(microsecond=when.microsecond // 1000
+                                                       * 1000)
+
+
+def test_epoch_milliseconds_are_written_exactly() -> None:
+    assert times.iso_ms(1_763_999_999_999) == "2025-11-24T15:59:59.999Z"
+    assert times.iso_ms(NOW_MS) == "2026-11-28T12:00:00.250Z"
+
+
+def test_no_command_keeps_a_time_formatter_of_its_own() -> None:
+    # Every time the commands print comes from ops.times: no strftime of a full time elsewhere.
+    from pathlib import Path
+
+    ops_dir = Path(times.__file__).parent
+    own = [str(p.relative_to(ops_dir)) for p in ops_dir.rglob("*.py")
+           if p.name != "times.py" and "%H:%M:%S" in p.read_text()]
+    assert own == []

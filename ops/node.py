@@ -1,9 +1,10 @@
-#!/usr/bin/env python3
 """Run a real, local OpenSearch node for the integration tests and benchmarks.
 
-    scripts/opensearch-node start [--name N] [--port P] [--heap 512m] [--setting k=v ...]
-    scripts/opensearch-node stop  [--name N] [--kill]
-    scripts/opensearch-node status [--name N]
+    edgelogs node start [--name N] [--port P] [--heap 512m] [--setting k=v ...]
+    edgelogs node stop  [--name N] [--kill]
+    edgelogs node status [--name N]
+
+(`python -m ops node ...` from the checkout is the same command, without `pip install -e .`.)
 
 `start` fetches the OpenSearch integ-test-zip distribution from Maven Central once (through
 Maven, cached under this checkout's .cache/opensearch), runs it on 127.0.0.1 as an
@@ -36,11 +37,12 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from ops.cli import Parser
+from ops.exit_codes import Exit
+
 VERSION = os.environ.get("OPENSEARCH_VERSION", "2.19.6")
 ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-from ops.cli import USAGE_ERROR, Parser  # noqa: E402  (one-line errors, exit code 2)
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -67,6 +69,8 @@ JAVA_CANDIDATES = {
     "3": ["/usr/lib/jvm/temurin-25-jdk-amd64"],
 }
 START_TIMEOUT_S = float(os.environ.get("OPENSEARCH_START_TIMEOUT", "180"))
+PROG = "edgelogs node"
+DEFAULT_HEAP = os.environ.get("OPENSEARCH_HEAP", "512m")
 
 
 class NodeError(RuntimeError):
@@ -74,7 +78,7 @@ class NodeError(RuntimeError):
 
 
 def log(msg: str) -> None:
-    print(f"opensearch-node: {msg}", file=sys.stderr, flush=True)
+    print(f"{PROG}: {msg}", file=sys.stderr, flush=True)
 
 
 def distribution(version: str) -> Path:
@@ -329,6 +333,13 @@ def stop(name: str, kill: bool = False) -> None:
     log(f"node {name!r} {'killed' if kill else 'stopped'} (pid {pid})")
 
 
+def url_if_up(name: str) -> str | None:
+    """The node's URL when it runs and answers, else None."""
+    state = read_state(name)
+    up = bool(state and pid_alive(state["pid"]) and answers(state["url"]))
+    return str(state["url"]) if up and state else None
+
+
 def parse_settings(pairs: list[str]) -> dict[str, str]:
     settings: dict[str, str] = {}
     for pair in pairs:
@@ -341,7 +352,7 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(
-        prog="opensearch-node",
+        prog=PROG,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -351,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=0,
         help="HTTP port on 127.0.0.1; default: the node's previous port if free, else a free one",
     )
-    parser.add_argument("--heap", default=os.environ.get("OPENSEARCH_HEAP", "512m"))
+    parser.add_argument("--heap", default=DEFAULT_HEAP)
     parser.add_argument(
         "--setting",
         action="append",
@@ -363,22 +374,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=VERSION, help="OpenSearch version")
     args = parser.parse_args(argv)
     try:
+        settings = parse_settings(args.setting)
+    except NodeError as exc:
+        parser.error(str(exc))
+    try:
         if args.command == "start":
-            print(
-                start(args.name, args.port, args.heap, parse_settings(args.setting), args.version)
-            )
+            print(start(args.name, args.port, args.heap, settings, args.version))
         elif args.command == "stop":
             stop(args.name, kill=args.kill)
         else:
-            state = read_state(args.name)
-            up = bool(state and pid_alive(state["pid"]) and answers(state["url"]))
-            print(f"{args.name}: {'up at ' + state['url'] if up and state else 'down'}")
-            return 0 if up else 1
+            url = url_if_up(args.name)
+            print(f"{args.name}: {'up at ' + url if url else 'down'}")
+            return Exit.OK if url else Exit.NOTHING_FOUND
     except NodeError as exc:
         log(str(exc))
-        return USAGE_ERROR
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return Exit.RUNTIME
+    return Exit.OK

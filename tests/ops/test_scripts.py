@@ -26,7 +26,8 @@ def _shebang(path: Path) -> str:
 PYTHON_SCRIPTS = sorted(p.name for p in SCRIPTS.iterdir()
                         if p.is_file() and "python" in _shebang(p))
 # wrapper -> the edgelogs subcommand it runs
-WRAPPERS = {"audit": "audit", "backfill": "backfill", "replay": "replay", "search": "search"}
+WRAPPERS = {"audit": "audit", "backfill": "backfill", "bundle": "bundle", "replay": "replay",
+            "search": "search"}
 
 
 def _run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -69,7 +70,7 @@ def test_an_unknown_flag_is_one_line_and_exit_code_2(name: str) -> None:
     result = _run(name, "--no-such-flag")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
-    prog = f"edgelogs {WRAPPERS[name]}" if name in WRAPPERS else name
+    prog = f"edgelogs {WRAPPERS[name]}"
     assert result.stderr.startswith(f"{prog}: ") and "Traceback" not in result.stderr
 
 

@@ -74,11 +74,16 @@ DEFAULT_INDEX_RETENTION_DAYS = 14
 # forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
 # which runs in that same regional pool. Events beyond it wait in Lambda's async queue.
 # Above 50 the domain, not Lambda, is the bottleneck, and the pool Lambda@Edge shares shrinks.
-# Lambda keeps 100 of a region's concurrency unreserved ("reserve up to the Unreserved account
-# concurrency value ... minus 100",
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): an account
-# still at a new account's small limit must raise it before it can reserve any.
-FORWARDER_CONCURRENCY = (1, 50)
+# 0 means no reservation at all (NO_RESERVATION below): Lambda keeps 100 of a region's
+# concurrency unreserved ("reserve up to the Unreserved account concurrency value ... minus
+# 100", https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), so an
+# account still at a new account's small limit (as low as 10) cannot reserve even 1.
+FORWARDER_CONCURRENCY = (0, 50)
+# What the provider takes for "no reservation": reservedConcurrentExecutions -1 removes it
+# (DeleteFunctionConcurrency), where 0 would stop the function ("A value of 0 disables lambda
+# from being triggered and -1 removes any concurrency limitations",
+# https://www.pulumi.com/registry/packages/aws/api-docs/lambda/function/).
+NO_RESERVATION = -1
 DEFAULT_FORWARDER_CONCURRENCY = 5
 
 

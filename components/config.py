@@ -251,8 +251,14 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
     instance_type = value.get("instanceType", d.instance_type)
     _instance_type("domain.instanceType", instance_type, errors)
     count = _int(value.get("instanceCount", d.instance_count), "domain.instanceCount", errors)
-    if count is not None and not 1 <= count <= 80:
-        errors.add("domain.instanceCount", f"must be 1-80, got {count}")
+    limit = aws_catalog.max_data_nodes(str(instance_type))
+    if count is not None and not 1 <= count <= limit:
+        errors.add(
+            "domain.instanceCount",
+            f"{count} data nodes of {instance_type}; allowed: 1-{limit} (OpenSearch Service "
+            f"allows at most {aws_catalog.MAX_DATA_NODES_BURSTABLE} data nodes of T2 and T3 "
+            f"instance types, {aws_catalog.MAX_DATA_NODES} of the others)",
+        )
     volume = _int(value.get("volumeSizeGb", d.volume_size_gb), "domain.volumeSizeGb", errors)
     if volume is not None and not 10 <= volume <= MAX_VOLUME_GB:
         errors.add("domain.volumeSizeGb", f"must be 10-{MAX_VOLUME_GB} (gp3), got {volume}")

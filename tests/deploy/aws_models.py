@@ -82,6 +82,13 @@ def _reserved_concurrency(value: Any) -> str | None:
     )
 
 
+def _sent_unless_empty(model: Model) -> Other:
+    def check(value: Any) -> str | None:
+        return None if value == "" else check_value(member_shape(model), value)
+
+    return Other(f"{model.service} {model.operation} {model.member}, when not empty", check)
+
+
 _SQS = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"
 _TAGS_BY_CONFIG = _no_check(
     "provider-level tags: the same map as every resource's `tags`, which the model checks"
@@ -290,11 +297,14 @@ TABLE: dict[str, Row] = {
         "accessPolicies": Model("opensearch", "CreateDomain", "AccessPolicies"),
         "advancedOptions": Model("opensearch", "CreateDomain", "AdvancedOptions"),
         "cognitoOptions.enabled": Model("opensearch", "CreateDomain", "CognitoOptions.Enabled"),
-        "cognitoOptions.userPoolId": Model(
-            "opensearch", "CreateDomain", "CognitoOptions.UserPoolId"),
-        "cognitoOptions.identityPoolId": Model(
-            "opensearch", "CreateDomain", "CognitoOptions.IdentityPoolId"),
-        "cognitoOptions.roleArn": Model("opensearch", "CreateDomain", "CognitoOptions.RoleArn"),
+        # The provider sends the ids only when Cognito is enabled (expandCognitoOptions in
+        # terraform-provider-aws); disabled, they are empty and never reach AWS.
+        "cognitoOptions.userPoolId": _sent_unless_empty(
+            Model("opensearch", "CreateDomain", "CognitoOptions.UserPoolId")),
+        "cognitoOptions.identityPoolId": _sent_unless_empty(
+            Model("opensearch", "CreateDomain", "CognitoOptions.IdentityPoolId")),
+        "cognitoOptions.roleArn": _sent_unless_empty(
+            Model("opensearch", "CreateDomain", "CognitoOptions.RoleArn")),
         "tags": Model("opensearch", "CreateDomain", "TagList"),
     },
     "aws:sns/topic:Topic": {

@@ -141,6 +141,8 @@ def test_a_statement_id_with_a_dot_is_refused() -> None:
         ("aws:iam/role:Role", {"name": "r" * 65}, "name: 65 characters, more than 64"),
         ("aws:iam/role:Role", {"tags": {"k": "v" * 257}},
          "tags[0].Value: 257 characters, more than 256"),
+        ("aws:opensearch/domain:Domain", {"cognitoOptions": {"userPoolId": "pool 1"}},
+         "cognitoOptions.userPoolId: 'pool 1' does not match the pattern"),
         ("aws:lambda/function:Function", {"frobnicate": True},
          "argument frobnicate has no row in aws_models.TABLE"),
         ("aws:s3/bucket:Bucket", {"bucket": "b"},

@@ -47,6 +47,11 @@ MEMORY_MB = 256
 # PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
+# A day without a data point keeps the alarm's state ("ignore: The current alarm state is
+# maintained", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+# AlarmThatSendsEmail.html#alarms-and-missing-data): notBreaching would move ALARM to OK and
+# send an OK mail saying the uncovered groups were fixed when the check simply did not run.
+UNCOVERED_MISSING_DATA = "ignore"
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = ("/aws/lambda/us-east-1.", "/aws/cloudfront/LambdaEdge/")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -241,7 +246,7 @@ class CoverageCheck(pulumi.ComponentResource):
             evaluation_periods=1,
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            treat_missing_data="notBreaching",
+            treat_missing_data=UNCOVERED_MISSING_DATA,
             alarm_actions=[self.topic_arn],
             ok_actions=[self.topic_arn],
             tags=args.tags,

@@ -105,6 +105,9 @@ def test_alarm_on_the_metric_notifies_the_home_forwarders_topic(
         "GreaterThanThreshold", 0)
     assert uncovered["period"] == 86400 and uncovered["statistic"] == "Maximum"
     assert uncovered["alarmActions"] == [home_topic] == uncovered["okActions"]
+    # A day without a data point (the check did not run) keeps the state it had: no OK mail
+    # that would say the uncovered groups were fixed. notBreaching would send one.
+    assert uncovered["treatMissingData"] == "ignore"
     errors = alarms["coverage-errors"].inputs
     assert (errors["namespace"], errors["metricName"]) == ("AWS/Lambda", "Errors")
     assert errors["dimensions"] == {"FunctionName": "edgelogs-dev-coverage"}

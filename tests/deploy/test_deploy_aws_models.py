@@ -16,7 +16,14 @@ import pytest
 import yaml
 
 from tests.deploy import aws_models, aws_quotas
-from tests.deploy.harness import REPO, ProgramRun, fake_bundle, run_program
+from tests.deploy.harness import (
+    REPO,
+    ProgramRun,
+    RecordingMocks,
+    Registered,
+    fake_bundle,
+    run_program,
+)
 
 DEFAULT_REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
@@ -207,3 +214,62 @@ def test_the_long_shape_is_as_large_as_promised(runs: dict[str, ProgramRun]) -> 
     assert sorted(f.region for f in forwarders) == sorted(DEFAULT_REGIONS)
     filters = run.of_type("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
     assert len(filters) == 13 * 22
+
+
+def _registered(typ: str, logical: str, region: str | None = "eu-west-1",
+                **inputs: Any) -> Registered:
+    return Registered(typ=typ, name=logical, inputs=inputs, provider_id="p", region=region,
+                      read=False)
+
+
+def test_the_quota_checker_refuses_what_aws_refuses() -> None:
+    """Each quota, just over, on a hand-built graph: every one is reported, with its limit."""
+    statement = '{"Effect":"Allow","Action":"s3:GetObject","Resource":"%s"}'
+    # 6,145 characters without white space; the spaces IAM does not count.
+    policy = '{"Version":"2012-10-17","Statement":[%s]}' % (statement % ("x" * 6050))
+    assert len(policy) == 6145
+    trust = '{"Statement":[%s]}' % (statement % ("t" * 1977))
+    assert len(trust) == 2049
+    inline = '{"Statement":[%s]}' % (statement % ("i" * 5050))  # 5,122 each, 10,244 together
+    assert len(inline) == 5122
+    permissions = [
+        _registered("aws:lambda/permission:Permission", f"p{i}", statementId="s" * 100,
+                    action="lambda:InvokeFunction", function="fwd",
+                    principal="logs.eu-west-1.amazonaws.com", sourceAccount="123456789012",
+                    sourceArn=f"arn:aws:logs:eu-west-1:123456789012:log-group:{'g' * 150}{i}:*")
+        for i in range(36)  # 35 fit in 20,480 bytes, 36 do not
+    ]
+    filters = [_registered("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+                           f"f{i}", name=f"f{i}", logGroup="/g") for i in range(3)]
+    mocks = RecordingMocks()
+    mocks.resources = [
+        _registered("aws:iam/policy:Policy", "op", region=None, name="operator",
+                    policy=policy.replace(",", ", ")),
+        _registered("aws:iam/role:Role", "r", region=None, name="r" * 65,
+                    assumeRolePolicy=trust),
+        _registered("aws:iam/rolePolicy:RolePolicy", "a", region=None, name="a", role="r1",
+                    policy=inline),
+        _registered("aws:iam/rolePolicy:RolePolicy", "b", region=None, name="b", role="r1",
+                    policy=inline),
+        _registered("aws:lambda/function:Function", "fn", name="fwd",
+                    environment={"variables": {"BIG": "v" * 4087}}),
+        _registered("aws:sqs/queue:Queue", "q", name="q" * 81),
+        *permissions, *filters,
+    ]
+    problems = aws_quotas.quota_problems(ProgramRun(mocks, {}))
+    iam, lam = aws_quotas.IAM_QUOTAS, aws_quotas.LAMBDA_QUOTAS
+    assert problems == [
+        f"managed policy operator: 6,145 > 6,144 ({iam})",
+        f"trust policy of role {'r' * 65}: 2,049 > 2,048 ({iam})",
+        f"aws:iam/role:Role r name {'r' * 65!r}: 65 > 64 ({iam})",
+        f"environment of eu-west-1 function fwd: 4,097 > 4,096 ({lam})",
+        "aws:sqs/queue:Queue q name " + repr("q" * 81) + ": 81 > 80 (https://docs.aws.amazon"
+        ".com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html)",
+        f"inline policies of role r1: 10,244 > 10,240 ({iam})",
+        f"resource policy of eu-west-1 function fwd: 20,815 > 20,480 ({lam})",
+        "subscription filters on eu-west-1 /g: 3 > 2 (PutSubscriptionFilter)",
+    ]
+    # One statement fewer fits: nothing about the resource policy is reported.
+    mocks.resources = [r for r in mocks.resources if r.name != "p35"]
+    assert not [p for p in aws_quotas.quota_problems(ProgramRun(mocks, {}))
+                if "resource policy" in p]

@@ -15,7 +15,6 @@ Botocore's patterns are Java regexes (`\\p{L}` and friends), hence the `regex` m
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -498,19 +497,3 @@ def check_resource(typ: str, name: str, inputs: Mapping[str, Any]) -> list[str]:
         if problem:
             problems.append(f"{where}: {problem} [{source}]")
     return problems
-
-
-def describe_table() -> str:
-    """The table as text (printed by the test on failure, and useful to read)."""
-    lines = []
-    for typ, row in sorted(TABLE.items()):
-        lines.append(typ if row else f"{typ}  (component: nothing reaches AWS)")
-        for path, rule in row.items():
-            target = (f"{rule.service} {rule.operation} {rule.member}" if isinstance(rule, Model)
-                      else f"not in a model: {rule.how}")
-            lines.append(f"    {path} -> {target}")
-    return "\n".join(lines)
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

@@ -150,6 +150,9 @@ def test_a_statement_id_with_a_dot_is_refused() -> None:
          "tags[0].Value: 257 characters, more than 256"),
         ("aws:opensearch/domain:Domain", {"cognitoOptions": {"userPoolId": "pool 1"}},
          "cognitoOptions.userPoolId: 'pool 1' does not match the pattern"),
+        # IAM policy documents: tab, LF, CR and U+0020-U+00FF only; the euro sign is U+20AC.
+        ("aws:iam/policy:Policy", {"policy": '{"Sid": "cost in \u20ac"}'},
+         "policy: '{\"Sid\": \"cost in \u20ac\"}' does not match the pattern"),
         ("aws:lambda/function:Function", {"frobnicate": True},
          "argument frobnicate has no row in aws_models.TABLE"),
         ("aws:s3/bucket:Bucket", {"bucket": "b"},

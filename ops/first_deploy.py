@@ -53,7 +53,10 @@ def plan_from_config_json(text: str, stack: str) -> Plan:
         raise cli.CommandError(
             "--config-json must be what `pulumi config --json` prints: "
             '{"<key>": {"value": "<text>"}, ...}')
-    raw = {k[len(_PREFIX):]: v["value"] for k, v in entries.items() if k.startswith(_PREFIX)}
+    # A secret prints as "[secret]" unless --show-secrets; none of the keys the plan needs is
+    # one, so secret entries are left out rather than misread.
+    raw = {k[len(_PREFIX):]: v["value"] for k, v in entries.items()
+           if k.startswith(_PREFIX) and not v.get("secret")}
     aws_region = entries.get("aws:region", {}).get("value")
     try:
         parsed = config.parse_config(raw, stack=stack, aws_region=aws_region)

@@ -23,6 +23,13 @@ LISTED = {("us-east-1", AUTH), ("eu-west-1", AUTH), ("eu-west-1", SHARED),
           ("ap-south-1", SHARED), ("sa-east-1", AUTH)} | UNCOVERED  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def no_pulumi_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: a pulumi CLI on the developer's PATH is never run; tests that want one
+    patch `which` again and answer through their own runner."""
+    monkeypatch.setattr(stack.shutil, "which", lambda _: None)
+
+
 def _done(stdout: str = "", code: int = 0, stderr: str = "") -> Any:
     return subprocess.CompletedProcess(args=[], returncode=code, stdout=stdout, stderr=stderr)
 
@@ -196,7 +203,6 @@ def test_first_deploy_prints_every_existing_group_to_adopt(
         aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     estate.build()
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
-    monkeypatch.setattr(audit_cmd.shutil, "which", lambda _: "/usr/bin/pulumi")
     code = audit_cmd.main(["--region", "us-east-1", "--region", "eu-west-1"],
                           runner=not_deployed(FIRST))
     out = capsys.readouterr().out.splitlines()
@@ -237,7 +243,6 @@ def test_the_printed_entries_make_a_valid_configuration(
     from components.config import parse_config
 
     estate.build()
-    monkeypatch.setattr(audit_cmd.shutil, "which", lambda _: "/usr/bin/pulumi")
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     audit_cmd.main(["--region", "eu-west-1", "--json"], runner=not_deployed(FIRST))
     entries = json.loads(capsys.readouterr().out)["firstDeploy"]["existingLogGroups"]
@@ -262,7 +267,6 @@ def test_a_group_with_two_subscription_filters_is_reported_before_the_deploy(
                                   Handler="h.h", Code={"ZipFile": _zip()})["FunctionArn"]
         logs.put_subscription_filter(logGroupName=AUTH, filterName=name, filterPattern="",
                                      destinationArn=arn)
-    monkeypatch.setattr(audit_cmd.shutil, "which", lambda _: "/usr/bin/pulumi")
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     code = audit_cmd.main(["--region", "eu-west-1"], runner=not_deployed(
         {**FIRST, "edgelogs:existingLogGroups": {"eu-west-1": [AUTH, NEW_FN, SHARED],
@@ -280,7 +284,6 @@ def test_a_group_with_two_subscription_filters_is_reported_before_the_deploy(
 def test_everything_listed_and_room_everywhere_exits_0(
         aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     estate.build()
-    monkeypatch.setattr(audit_cmd.shutil, "which", lambda _: "/usr/bin/pulumi")
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     config = {"aws:region": "us-east-1", "edgelogs:regions": ["us-east-1"],
               "edgelogs:edgeFunctions": ["auth"],
@@ -323,3 +326,16 @@ def test_a_region_that_denies_access_is_reported_skipped(
     skipped = [line for line in out if "skipped" in line]
     assert len(skipped) == 1 and skipped[0].startswith(
         "audit: ap-south-1 skipped: AccessDeniedException: User: arn:aws:sts::")
+
+
+def test_a_secret_config_value_is_left_out_not_misread() -> None:
+    from ops import first_deploy
+
+    text = json.dumps({
+        "edgelogs:edgeFunctions": {"value": '["auth"]', "secret": False},
+        "edgelogs:regions": {"value": '["eu-west-1"]', "secret": False},
+        "edgelogs:alarmEmail": {"value": "[secret]", "secret": True},
+    })
+    plan = first_deploy.plan_from_config_json(text, "prod")
+    assert (plan.regions, plan.groups, plan.filter_name) == (
+        ("eu-west-1",), (AUTH,), "edgelogs-prod")

@@ -6,6 +6,7 @@ graph against the same numbers, written out there independently.
 
 from __future__ import annotations
 
+import json
 import re
 
 IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
@@ -17,8 +18,16 @@ IAM_MANAGED_POLICY_CHARS = 6144
 # gettingstarted-limits.html); over it, AddPermission fails with "The final policy size is
 # bigger than the limit".
 LAMBDA_RESOURCE_POLICY_BYTES = 20 * 1024
+# "Function environment variables: 4 KB, for all environment variables associated with the
+# function, in aggregate" (same page). Measured here as the variables' compact JSON.
+LAMBDA_ENVIRONMENT_BYTES = 4 * 1024
 
 _WHITESPACE = re.compile(r"\s")
+
+
+def environment_bytes(variables: dict[str, str]) -> int:
+    """A function's environment as counted against LAMBDA_ENVIRONMENT_BYTES."""
+    return len(json.dumps(variables, separators=(",", ":")).encode())
 
 
 def iam_policy_chars(document: str) -> int:

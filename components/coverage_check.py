@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_quotas
 from components.bundle import CACHE_DIR, LAMBDA_SRC, Bundle
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
@@ -121,6 +122,32 @@ def custom_groups(names: Sequence[str]) -> list[str]:
     return [n for n in names if not n.startswith(EDGE_LOG_GROUP_PREFIXES)]
 
 
+class EnvironmentTooLarge(pulumi.RunError):
+    """The collected groups do not fit the function's environment. A RunError, so Pulumi
+    prints the message without a traceback."""
+
+
+def environment(args: CoverageCheckArgs) -> dict[str, str]:
+    """The function's environment: every collected group is listed, so it grows with them;
+    refused here, before the deploy, when Lambda would refuse it (4 KB)."""
+    variables = {
+        "STACK_NAME": args.names.stack,
+        "METRIC_NAMESPACE": METRIC_NAMESPACE,
+        "COLLECTED_REGIONS": ",".join(args.collected_regions),
+        "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
+    }
+    size = aws_quotas.environment_bytes(variables)
+    if size > aws_quotas.LAMBDA_ENVIRONMENT_BYTES:
+        raise EnvironmentTooLarge(
+            f"edgelogs:coverageCheck: the coverage check's environment would be {size:,} bytes "
+            f"for {len(args.collected_log_groups)} log groups; Lambda allows "
+            f"{aws_quotas.LAMBDA_ENVIRONMENT_BYTES:,} (https://docs.aws.amazon.com/lambda/latest/"
+            "dg/gettingstarted-limits.html): set edgelogs:coverageCheck false, or collect fewer "
+            "log groups"
+        )
+    return variables
+
+
 @dataclass
 class CoverageCheckArgs:
     names: StackNames
@@ -192,12 +219,7 @@ class CoverageCheck(pulumi.ComponentResource):
             **args.code.function_args(),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables={
-                "STACK_NAME": names.stack,
-                "METRIC_NAMESPACE": METRIC_NAMESPACE,
-                "COLLECTED_REGIONS": ",".join(args.collected_regions),
-                "COLLECTED_LOG_GROUPS": json.dumps(list(args.collected_log_groups)),
-            }),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment(args)),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[self.log_group]

@@ -36,8 +36,11 @@ def parse_args(argv: Sequence[str] | None) -> Any:
         prog="audit",
         description="Find Lambda@Edge log groups (/aws/lambda/us-east-1.*, "
         "/aws/cloudfront/LambdaEdge/*, the stack's custom groups) in every region enabled for "
-        "the account, and say whether this stack collects each. Exit code 1 when a group with "
-        "events is not collected.",
+        "the account, and say whether this stack collects each. With the stack's "
+        "configuration (read through the pulumi CLI, or --config-json), also print the "
+        "edgelogs:existingLogGroups entries a deploy needs and the groups with no room for a "
+        "subscription filter. Exit code 1 when a group with events is not collected or a "
+        "deploy would fail.",
     )
     parser.add_argument(
         "--log-groups-json", metavar="JSON",

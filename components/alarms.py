@@ -32,8 +32,9 @@ ALARMS: tuple[AlarmSpec, ...] = (
     ),
     AlarmSpec(
         "throttles", "AWS/Lambda", "Throttles", "Sum",
-        "Every slot of the forwarder's reserved concurrency (edgelogs:forwarderConcurrency) "
-        "was busy: throttled batches wait in Lambda's queue and are retried for up to 6 hours, "
+        "Every slot of the forwarder's reserved concurrency (edgelogs:forwarderConcurrency; "
+        "with 0, the region's unreserved pool) was busy: throttled batches wait in Lambda's "
+        "queue and are retried for up to 6 hours, "
         "then go to the failure queue. A slow domain (see the errors alarm) or a long burst.",
     ),
     # The one signal of real loss: Lambda could not put a failed batch on the failure queue

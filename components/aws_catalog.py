@@ -101,6 +101,21 @@ def refused_instance_reason(instance_type: str) -> str | None:
     return None
 
 
+# "Maximum number of data nodes per cluster": 10 for T2 and T3 instance types, 80 for the
+# others by default (Amazon OpenSearch Service quotas, "Domain and instance quotas":
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html). The 80
+# can be raised on request; config.py keeps to the default, the quota a new account has.
+MAX_DATA_NODES = 80
+MAX_DATA_NODES_BURSTABLE = 10
+_BURSTABLE_FAMILIES = ("t2", "t3")
+
+
+def max_data_nodes(instance_type: str) -> int:
+    """How many data nodes of this type one domain may have."""
+    return (MAX_DATA_NODES_BURSTABLE if _family(instance_type) in _BURSTABLE_FAMILIES
+            else MAX_DATA_NODES)
+
+
 def instance_families() -> list[str]:
     return sorted({_family(t) for t in opensearch_instance_types()})
 

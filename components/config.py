@@ -73,11 +73,16 @@ MAX_VOLUME_GB = 24576  # the largest EBS volume OpenSearch Service allows on any
 # forwarder too, so a slow domain can never take the region's concurrency from Lambda@Edge,
 # which runs in that same regional pool. Events beyond it wait in Lambda's async queue.
 # Above 50 the domain, not Lambda, is the bottleneck, and the pool Lambda@Edge shares shrinks.
-# Lambda keeps 100 of a region's concurrency unreserved ("reserve up to the Unreserved account
-# concurrency value ... minus 100",
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): an account
-# still at a new account's small limit must raise it before it can reserve any.
-FORWARDER_CONCURRENCY = (1, 50)
+# 0 means no reservation at all (NO_RESERVATION below): Lambda keeps 100 of a region's
+# concurrency unreserved ("reserve up to the Unreserved account concurrency value ... minus
+# 100", https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), so an
+# account still at a new account's small limit (as low as 10) cannot reserve even 1.
+FORWARDER_CONCURRENCY = (0, 50)
+# What the provider takes for "no reservation": reservedConcurrentExecutions -1 removes it
+# (DeleteFunctionConcurrency), where 0 would stop the function ("A value of 0 disables lambda
+# from being triggered and -1 removes any concurrency limitations",
+# https://www.pulumi.com/registry/packages/aws/api-docs/lambda/function/).
+NO_RESERVATION = -1
 DEFAULT_FORWARDER_CONCURRENCY = 5
 
 
@@ -242,8 +247,14 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
     instance_type = value.get("instanceType", d.instance_type)
     _instance_type("domain.instanceType", instance_type, errors)
     count = _int(value.get("instanceCount", d.instance_count), "domain.instanceCount", errors)
-    if count is not None and not 1 <= count <= 80:
-        errors.add("domain.instanceCount", f"must be 1-80, got {count}")
+    limit = aws_catalog.max_data_nodes(str(instance_type))
+    if count is not None and not 1 <= count <= limit:
+        errors.add(
+            "domain.instanceCount",
+            f"{count} data nodes of {instance_type}; allowed: 1-{limit} (OpenSearch Service "
+            f"allows at most {aws_catalog.MAX_DATA_NODES_BURSTABLE} data nodes of T2 and T3 "
+            f"instance types, {aws_catalog.MAX_DATA_NODES} of the others)",
+        )
     volume = _int(value.get("volumeSizeGb", d.volume_size_gb), "domain.volumeSizeGb", errors)
     if volume is not None and not 10 <= volume <= MAX_VOLUME_GB:
         errors.add("domain.volumeSizeGb", f"must be 10-{MAX_VOLUME_GB} (gp3), got {volume}")

@@ -21,6 +21,7 @@ import contract
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_quotas
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
@@ -43,6 +44,11 @@ MEMORY_MB = 256
 # PutMetricAlarm allows Period x EvaluationPeriods up to 7 days for periods of an hour or more
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_PERIOD_SECONDS = 86400
+# A day without a data point keeps the alarm's state ("ignore: The current alarm state is
+# maintained", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+# AlarmThatSendsEmail.html#alarms-and-missing-data): notBreaching would move ALARM to OK and
+# send an OK mail saying the uncovered groups were fixed when the check simply did not run.
+UNCOVERED_MISSING_DATA = "ignore"
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = contract.EDGE_LOG_GROUP_PREFIXES
 
 
@@ -86,6 +92,32 @@ def permissions_policy(
 
 def custom_groups(names: Sequence[str]) -> list[str]:
     return [n for n in names if not n.startswith(EDGE_LOG_GROUP_PREFIXES)]
+
+
+class EnvironmentTooLarge(pulumi.RunError):
+    """The collected groups do not fit the function's environment. A RunError, so Pulumi
+    prints the message without a traceback."""
+
+
+def environment(args: CoverageCheckArgs) -> dict[str, str]:
+    """The function's environment: every collected group is listed, so it grows with them;
+    refused here, before the deploy, when Lambda would refuse it (4 KB)."""
+    variables = {
+        contract.ENV_STACK_NAME: args.names.stack,
+        contract.ENV_METRIC_NAMESPACE: METRIC_NAMESPACE,
+        contract.ENV_COLLECTED_REGIONS: ",".join(args.collected_regions),
+        contract.ENV_COLLECTED_LOG_GROUPS: json.dumps(list(args.collected_log_groups)),
+    }
+    size = aws_quotas.environment_bytes(variables)
+    if size > aws_quotas.LAMBDA_ENVIRONMENT_BYTES:
+        raise EnvironmentTooLarge(
+            f"edgelogs:coverageCheck: the coverage check's environment would be {size:,} bytes "
+            f"for {len(args.collected_log_groups)} log groups; Lambda allows "
+            f"{aws_quotas.LAMBDA_ENVIRONMENT_BYTES:,} (https://docs.aws.amazon.com/lambda/latest/"
+            "dg/gettingstarted-limits.html): set edgelogs:coverageCheck false, or collect fewer "
+            "log groups"
+        )
+    return variables
 
 
 @dataclass
@@ -159,12 +191,7 @@ class CoverageCheck(pulumi.ComponentResource):
             **args.code.function_args(),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables={
-                contract.ENV_STACK_NAME: names.stack,
-                contract.ENV_METRIC_NAMESPACE: METRIC_NAMESPACE,
-                contract.ENV_COLLECTED_REGIONS: ",".join(args.collected_regions),
-                contract.ENV_COLLECTED_LOG_GROUPS: json.dumps(list(args.collected_log_groups)),
-            }),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment(args)),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[self.log_group]
@@ -213,7 +240,7 @@ class CoverageCheck(pulumi.ComponentResource):
             evaluation_periods=1,
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            treat_missing_data="notBreaching",
+            treat_missing_data=UNCOVERED_MISSING_DATA,
             alarm_actions=[self.topic_arn],
             ok_actions=[self.topic_arn],
             tags=args.tags,

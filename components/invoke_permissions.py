@@ -29,9 +29,9 @@ from typing import Any
 
 import pulumi
 
-from components import naming
+from components import aws_quotas, naming
 
-POLICY_LIMIT_BYTES = 20 * 1024
+POLICY_LIMIT_BYTES = aws_quotas.LAMBDA_RESOURCE_POLICY_BYTES
 # Kept free below the limit: for a statement an operator adds by hand in an emergency, and
 # in case Lambda's stored form grows a little (a new condition key it adds on its own).
 HEADROOM_BYTES = 1024
@@ -42,8 +42,10 @@ KIND_PREFIXES: tuple[str, ...] = (
     naming.EDGE_LOG_GROUP_PREFIX,
     naming.DISTRIBUTION_LOG_GROUP_PREFIX,
 )
-# AddPermission StatementId: 1-100 of [a-zA-Z0-9-_.].
+# AddPermission StatementId: 1-100 characters of [a-zA-Z0-9-_] (botocore's lambda model, shape
+# StatementId, pattern `([a-zA-Z0-9-_]+)`): no dot, although log group names have them.
 _SID_MAX = 100
+_NOT_IN_SID = re.compile(r"[^A-Za-z0-9_]+")
 
 
 class PolicyTooLarge(pulumi.RunError):
@@ -73,8 +75,8 @@ class Grant:
 
 def statement_id(text: str) -> str:
     """A valid, unique StatementId for `text`: readable, with a hash because the slug alone
-    could collide (`/`, `#` and `-` all become `-`) or be too long."""
-    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
+    could collide (`/`, `.`, `#` and `-` all become `-`) or be too long."""
+    slug = _NOT_IN_SID.sub("-", text).strip("-")
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{slug[: _SID_MAX - 9].rstrip('-')}-{digest}"
 

@@ -65,7 +65,8 @@ class RegionalForwarderArgs:
     filter_pattern: pulumi.Input[str]
     alarm_email: str | None
     tags: pulumi.Input[dict[str, str]]
-    # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY).
+    # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY);
+    # 0: no reservation at all.
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
     # The forwarder's lifecycle policy deletes indices older than this.
     index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
@@ -120,7 +121,9 @@ class RegionalForwarder(pulumi.ComponentResource):
             **args.code.function_args(),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            reserved_concurrent_executions=args.reserved_concurrency,
+            # 0 (no reservation) is sent as the provider's -1, which removes a reservation
+            # an earlier `pulumi up` made; a literal 0 would stop the function.
+            reserved_concurrent_executions=args.reserved_concurrency or config.NO_RESERVATION,
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     contract.ENV_ENDPOINT: args.search_endpoint,

@@ -46,6 +46,17 @@ ALL_HTTP_ACTIONS: tuple[str, ...] = tuple(
 ADVANCED_OPTIONS: dict[str, str] = {"rest.action.multi.allow_explicit_index": "false"}
 
 
+# Cognito off is sent explicitly, never left out: switching a live stack from `cognito` to
+# `none` then updates the domain to CognitoOptions {Enabled: false} before Pulumi deletes the
+# pools (deletes come last in an update), so no domain is left pointing at a deleted user
+# pool. Leaving the block out would show no change to update. The provider's schema requires
+# the three ids, but it sends them only when enabled (terraform-provider-aws, internal/service/
+# opensearch/flex.go, expandCognitoOptions), so AWS receives Enabled=false alone.
+COGNITO_DISABLED = aws.opensearch.DomainCognitoOptionsArgs(
+    enabled=False, user_pool_id="", identity_pool_id="", role_arn=""
+)
+
+
 @dataclass
 class SearchDomainArgs:
     domain_name: pulumi.Input[str]
@@ -175,7 +186,7 @@ class SearchDomain(pulumi.ComponentResource):
                     role_arn=cognito.role_arn,
                 )
                 if cognito
-                else None
+                else COGNITO_DISABLED
             ),
             advanced_options=ADVANCED_OPTIONS,
             tags=args.tags,

@@ -3,13 +3,15 @@
 The logic is ``edge_coverage.audit`` (lambda_src), the same code the daily coverage check runs
 in the home region; this module adds the operator's side: where the collected groups come from
 (the stack output ``logGroups``, or ``--log-groups-json``), the table or ``--json`` output and
-the exit status: 0 all covered, 1 a group with events is not collected (ops.exit_codes).
+the exit status (ops.exit_codes): 0 all covered, 1 a group with events is not collected (or a
+deploy would fail: ops/first_deploy.py), 2 a mistake.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,8 +32,11 @@ def parse_args(argv: Sequence[str] | None) -> Any:
         prog=PROG,
         description="Find Lambda@Edge log groups (/aws/lambda/us-east-1.*, "
         "/aws/cloudfront/LambdaEdge/*, the stack's custom groups) in every region enabled for "
-        "the account, and say whether this stack collects each. " + cli.EXIT_STATUSES
-        + " (1: a group with events is not collected)",
+        "the account, and say whether this stack collects each. With the stack's "
+        "configuration (read through the pulumi CLI, or --config-json), also print the "
+        "edgelogs:existingLogGroups entries a deploy needs and the groups with no room for a "
+        "subscription filter. Exit status 1 when a group with events is not collected or a "
+        "deploy would fail. " + cli.EXIT_STATUSES,
     )
     parser.add_argument(
         "--log-groups-json", metavar="JSON",
@@ -51,6 +56,17 @@ def parse_args(argv: Sequence[str] | None) -> Any:
         "--home-region",
         help="where to ask EC2 for the enabled regions; default: AWS_REGION, "
              "AWS_DEFAULT_REGION, else the stack's first region",
+    )  # fmt: skip
+    parser.add_argument(
+        "--config-json", metavar="JSON",
+        help="the stack's configuration as `pulumi config --json` prints it (text or @file), "
+             "to check a deploy before it runs: log groups that exist but are not in "
+             "edgelogs:existingLogGroups, groups with no room for a subscription filter; "
+             "default: read through the pulumi CLI",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stack", metavar="NAME",
+        help="the stack's name (names its subscription filter); default: the selected stack",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     return parser.parse_args(argv)
@@ -105,24 +121,85 @@ def table(reports: Sequence[audit.GroupReport]) -> str:
     )
 
 
+def _read_text(value: str, option: str) -> str:
+    if not value.startswith("@"):
+        return value
+    try:
+        return Path(value[1:]).read_text()
+    except OSError as exc:
+        raise cli.CommandError(f"{option}: cannot read {value[1:]} ({exc.strerror})") from None
+
+
+def _pulumi(args: list[str], option: str, runner: Callable[..., Any]) -> str | None:
+    """stdout of a pulumi CLI command; None when the CLI is not installed."""
+    if shutil.which("pulumi") is None:
+        return None
+    result = runner(["pulumi", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        why = (result.stderr.strip() or "pulumi failed").splitlines()[-1]
+        raise cli.CommandError(f"could not run pulumi {' '.join(args)} ({why}); pass {option}")
+    return str(result.stdout)
+
+
+def plan_for(args: Any, runner: Callable[..., Any]) -> Any:
+    """The stack's plan from --config-json or the pulumi CLI; None when neither is there."""
+    from ops import first_deploy  # the program's config code: imported only when needed
+
+    text = (_read_text(args.config_json, "--config-json") if args.config_json
+            else _pulumi(["config", "--json"], "--config-json", runner))
+    if text is None:
+        return None
+    name = args.stack or (_pulumi(["stack", "--show-name"], "--stack", runner) or "").strip()
+    if not name:
+        raise cli.CommandError("no stack name; pass --stack")
+    return first_deploy.plan_from_config_json(text, name)
+
+
 def main(argv: Sequence[str] | None = None, clients: audit.ClientFactory | None = None,
          runner: Callable[..., Any] = subprocess.run) -> int:
     args = parse_args(argv)
-    collected = (collected_from_text(args.log_groups_json) if args.log_groups_json
-                 else collected_from_stack(runner))
+    plan = plan_for(args, runner)
+    deployed: dict[str, frozenset[str]] = {}
+    if args.log_groups_json:
+        collected = collected_from_text(args.log_groups_json)
+        deployed = dict(collected.by_region)
+    else:
+        try:
+            collected = collected_from_stack(runner)
+            deployed = dict(collected.by_region)
+        except stack.StackOutputError:
+            if plan is None:
+                raise
+            # Not deployed yet: what the configuration will collect.
+            collected = audit.Collected.uniform(plan.regions, plan.groups)
     clients = clients or audit.boto3_clients()
     regions = args.region or audit.enabled_regions(clients, _home_region(args, collected))
-    reports = audit.audit(clients, collected, regions, args.log_group)
+    outcome = audit.audit_regions(clients, collected, regions, args.log_group)
+    reports = outcome.reports
     missing = audit.uncovered(reports)
+    findings = None
+    if plan is not None:
+        from ops import first_deploy
+
+        findings = first_deploy.check(clients, plan, deployed)
     if args.json:
         print(json.dumps({"regions": list(regions), "groups": [r.as_dict() for r in reports],
-                          "uncovered": len(missing)}, indent=2))
+                          "uncovered": len(missing), "skippedRegions": outcome.skipped,
+                          **({"firstDeploy": findings.as_dict()} if findings else {})},
+                         indent=2))
     else:
         if reports:
             print(table(reports))
         print(f"audit: regions={len(regions)} groups={len(reports)} uncovered={len(missing)}")
+        for region, reason in sorted(outcome.skipped.items()):
+            print(f"audit: {region} skipped: {reason}")
         outside = sorted({r.region for r in missing} - set(collected.by_region))
         if outside:
             print(f"audit: logs in regions this stack does not collect: {', '.join(outside)} "
                   "(add them to edgelogs:regions)")
-    return UNCOVERED if missing else Exit.OK
+        if findings is not None:
+            from ops import first_deploy
+
+            for line in first_deploy.report(findings, plan.stack):
+                print(line)
+    return UNCOVERED if missing or (findings and findings.problems) else Exit.OK

@@ -180,16 +180,53 @@ def audit_region(clients: ClientFactory, region: str, collected: Collected,
     ]
 
 
-def audit(clients: ClientFactory, collected: Collected, regions: Sequence[str],
-          custom_groups: Sequence[str] = ()) -> list[GroupReport]:
-    """Every Lambda@Edge group in ``regions``, sorted by region then name."""
+# What a service control policy (or a missing permission) answers: the region is reported as
+# skipped, and the others are still audited. Any other error still fails the whole audit.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reports: list[GroupReport]
+    skipped: dict[str, str]  # region -> why it could not be audited (an access denial)
+
+
+def _denial(exc: Exception) -> str | None:
+    """`Code: message` when `exc` is an AWS access denial (botocore ClientError), else None."""
+    error = (getattr(exc, "response", None) or {}).get("Error", {})
+    if error.get("Code") in DENIED_CODES:
+        return f"{error['Code']}: {error.get('Message', '')}".strip()
+    return None
+
+
+def audit_regions(clients: ClientFactory, collected: Collected, regions: Sequence[str],
+                  custom_groups: Sequence[str] = ()) -> Outcome:
+    """Every Lambda@Edge group in ``regions``, sorted by region then name; a region that
+    denies access (an SCP on an enabled region, say) is skipped, not fatal."""
     for region in regions:  # built here, not in the threads: boto3 sessions are not thread-safe
         clients("logs", region)
+
+    def one(region: str) -> list[GroupReport] | str:
+        try:
+            return audit_region(clients, region, collected, custom_groups)
+        except Exception as exc:
+            denial = _denial(exc)
+            if denial is None:
+                raise
+            return denial
+
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_REGIONS) as pool:
-        per_region = pool.map(
-            lambda r: audit_region(clients, r, collected, custom_groups), regions
-        )
-        return [report for reports in per_region for report in reports]
+        per_region = list(zip(regions, pool.map(one, regions), strict=True))
+    return Outcome(
+        reports=[r for _, result in per_region if isinstance(result, list) for r in result],
+        skipped={region: result for region, result in per_region if isinstance(result, str)},
+    )
+
+
+def audit(clients: ClientFactory, collected: Collected, regions: Sequence[str],
+          custom_groups: Sequence[str] = ()) -> list[GroupReport]:
+    """The reports of `audit_regions` (skipped regions dropped)."""
+    return audit_regions(clients, collected, regions, custom_groups).reports
 
 
 def uncovered(reports: Iterable[GroupReport]) -> list[GroupReport]:

@@ -27,6 +27,8 @@ from edge_coverage import audit
 
 METRIC_NAME = COVERAGE_METRIC_NAME
 DIMENSION = COVERAGE_METRIC_DIMENSION
+# Regions the check could not look into (access denied, e.g. by a service control policy).
+SKIPPED_METRIC_NAME = "SkippedRegions"
 
 
 def collected_from_env(env: Mapping[str, str]) -> audit.Collected:
@@ -48,21 +50,26 @@ def run(env: Mapping[str, str], clients: audit.ClientFactory) -> dict[str, Any]:
     namespace = env.get(ENV_METRIC_NAMESPACE, METRIC_NAMESPACE)
     collected = collected_from_env(env)
     regions = audit.enabled_regions(clients, home)
-    reports = audit.audit(clients, collected, regions)
+    outcome = audit.audit_regions(clients, collected, regions)
+    reports = outcome.reports
     missing = audit.uncovered(reports)
     for report in missing:
         # One line per group, for the operator who follows the alarm to this log.
         print(json.dumps({"uncovered": report.as_dict()}))
+    for region, reason in sorted(outcome.skipped.items()):
+        print(json.dumps({"skipped": {"region": region, "reason": reason}}))
+    dimensions = [{"Name": DIMENSION, "Value": stack}]
     clients("cloudwatch", home).put_metric_data(
         Namespace=namespace,
-        MetricData=[{
-            "MetricName": METRIC_NAME,
-            "Dimensions": [{"Name": DIMENSION, "Value": stack}],
-            "Value": float(len(missing)),
-            "Unit": "Count",
-        }],
+        MetricData=[
+            {"MetricName": METRIC_NAME, "Dimensions": dimensions,
+             "Value": float(len(missing)), "Unit": "Count"},
+            {"MetricName": SKIPPED_METRIC_NAME, "Dimensions": dimensions,
+             "Value": float(len(outcome.skipped)), "Unit": "Count"},
+        ],
     )  # fmt: skip
-    summary = {"regions": len(regions), "groups": len(reports), "uncovered": len(missing)}
+    summary = {"regions": len(regions), "groups": len(reports), "uncovered": len(missing),
+               "skipped": len(outcome.skipped)}
     print(json.dumps({"summary": summary}))
     return summary
 

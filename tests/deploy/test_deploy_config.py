@@ -182,10 +182,10 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:indexRetentionDays", "1-3650"),
     ("index-retention-not-int", {"edgeFunctions": FN, "indexRetentionDays": "2w"},
      "edgelogs:indexRetentionDays", "allowed: an integer 1-3650"),
-    ("concurrency-zero", {"edgeFunctions": FN, "forwarderConcurrency": 0},
-     "edgelogs:forwarderConcurrency", "allowed: an integer 1-50"),
+    ("concurrency-negative", {"edgeFunctions": FN, "forwarderConcurrency": -1},
+     "edgelogs:forwarderConcurrency", "allowed: an integer 0-50"),
     ("concurrency-too-high", {"edgeFunctions": FN, "forwarderConcurrency": 51},
-     "edgelogs:forwarderConcurrency", "1-50"),
+     "edgelogs:forwarderConcurrency", "0-50"),
     ("concurrency-bool", {"edgeFunctions": FN, "forwarderConcurrency": True},
      "edgelogs:forwarderConcurrency", "must be an integer"),
     ("unknown-domain-key", {"edgeFunctions": FN, "domain": {"instanceTyp": "t3.small.search"}},
@@ -193,6 +193,16 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("zone-awareness-odd-count",
      {"edgeFunctions": FN, "domain": {"zoneAwareness": True, "instanceCount": 3}},
      "edgelogs:domain.instanceCount", "even"),
+    # OpenSearch Service allows at most 10 data nodes of T2/T3 types, 80 of the others.
+    ("eleven-t3-data-nodes",
+     {"edgeFunctions": FN, "domain": {"instanceType": "t3.medium.search", "instanceCount": 11}},
+     "edgelogs:domain.instanceCount",
+     "11 data nodes of t3.medium.search; allowed: 1-10 (OpenSearch Service allows at most 10"),
+    ("eighty-one-r7g-data-nodes",
+     {"edgeFunctions": FN, "domain": {"instanceType": "r7g.large.search", "instanceCount": 81}},
+     "edgelogs:domain.instanceCount", "81 data nodes of r7g.large.search; allowed: 1-80"),
+    ("no-data-nodes", {"edgeFunctions": FN, "domain": {"instanceCount": 0}},
+     "edgelogs:domain.instanceCount", "0 data nodes of t3.small.search; allowed: 1-10"),
     ("volume-too-small", {"edgeFunctions": FN, "domain": {"volumeSizeGb": 5}},
      "edgelogs:domain.volumeSizeGb", "10-"),
     ("masters-without-type", {"edgeFunctions": FN, "domain": {"dedicatedMasterCount": 3}},
@@ -340,3 +350,11 @@ def test_existing_custom_group_must_be_collected() -> None:
         )  # fmt: skip
     assert "edgelogs:existingLogGroups.us-east-1: '/edge/b' is not a log group" in str(info.value)
     assert "'/edge/a'" in str(info.value)
+
+
+def test_ten_t3_data_nodes_and_eighty_others_are_accepted() -> None:
+    ten = parse_config({"edgeFunctions": '["a"]', "domain": json.dumps(
+        {"instanceType": "t3.medium.search", "instanceCount": 10})}, stack="dev")
+    eighty = parse_config({"edgeFunctions": '["a"]', "domain": json.dumps(
+        {"instanceType": "r7g.large.search", "instanceCount": 80})}, stack="dev")
+    assert (ten.domain.instance_count, eighty.domain.instance_count) == (10, 80)

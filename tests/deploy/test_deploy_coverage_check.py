@@ -101,6 +101,9 @@ def test_alarm_on_the_metric_notifies_the_home_forwarders_topic(
         "GreaterThanThreshold", 0)
     assert uncovered["period"] == 86400 and uncovered["statistic"] == "Maximum"
     assert uncovered["alarmActions"] == [home_topic] == uncovered["okActions"]
+    # A day without a data point (the check did not run) keeps the state it had: no OK mail
+    # that would say the uncovered groups were fixed. notBreaching would send one.
+    assert uncovered["treatMissingData"] == "ignore"
     errors = alarms["coverage-errors"].inputs
     assert (errors["namespace"], errors["metricName"]) == ("AWS/Lambda", "Errors")
     assert errors["dimensions"] == {"FunctionName": "edgelogs-dev-coverage"}
@@ -195,3 +198,22 @@ def test_zip_source_never_imports_the_deploy_side() -> None:
         assert not {"components", "pulumi", "ops"} & _imported_top_levels(p.read_text()), p
 
 
+
+
+def _long_functions(count: int) -> list[str]:
+    return [f"fn-{i:02d}-{'a' * 58}" for i in range(count)]  # 64 characters, Lambda's longest
+
+
+def test_an_environment_lambda_would_refuse_is_refused_before_the_deploy(run) -> None:
+    # 45 groups of 86 characters: 4,392 bytes of environment; Lambda allows 4 KB.
+    with pytest.raises(coverage_check.EnvironmentTooLarge) as info:
+        run({"edgeFunctions": _long_functions(45)})
+    assert str(info.value) == (
+        "edgelogs:coverageCheck: the coverage check's environment would be 4,392 bytes for 45 "
+        "log groups; Lambda allows 4,096 (https://docs.aws.amazon.com/lambda/latest/dg/"
+        "gettingstarted-limits.html): set edgelogs:coverageCheck false, or collect fewer log "
+        "groups")
+    # Without the check the same stack deploys; 40 such groups fit (3,932 bytes).
+    assert run({"edgeFunctions": _long_functions(45), "coverageCheck": False}).resources
+    assert run({"edgeFunctions": _long_functions(40)}).of_type(
+        "aws:lambda/function:Function", parent="edgelogs:index:CoverageCheck")

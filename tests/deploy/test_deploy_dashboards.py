@@ -306,7 +306,12 @@ def test_auth_none_creates_no_sign_in(run) -> None:
     assert not {r.typ for r in result.resources} & COGNITO_TYPES
     assert [r.name for r in result.of_type(ROLE)] == ["forwarder-role"]
     (domain,) = result.of_type(DOMAIN)
-    assert "cognitoOptions" not in domain.inputs
+    # Sent disabled, explicitly: a stack switched from cognito to none updates the domain
+    # (Enabled=false) before its pools are deleted. The empty ids are never sent to AWS.
+    assert domain.inputs["cognitoOptions"] == {
+        "enabled": False, "userPoolId": "", "identityPoolId": "", "roleArn": ""}
+    # and the domain no longer waits for any sign-in resource
+    assert not {t for t, _ in result.depends_on(DOMAIN, domain.name)} & COGNITO_TYPES
     policy = _policy(result)
     assert not _statements_naming(policy, ROLE_ARN)
     assert [st["Principal"]["AWS"] for st in policy["Statement"]] == [
@@ -320,7 +325,7 @@ def test_cognito_is_the_default(run) -> None:
     result = run({"edgeFunctions": ["a"], "regions": ["us-east-1"]})
     assert {t for t, n in DASHBOARDS_AUTH_COUNTS.items() if result.counts()[t] != n} == set()
     assert not result.of_type(USER)
-    assert "cognitoOptions" in result.of_type(DOMAIN)[0].inputs
+    assert result.of_type(DOMAIN)[0].inputs["cognitoOptions"]["enabled"] is True
 
 
 # ---- invalid configuration ----------------------------------------------------------------

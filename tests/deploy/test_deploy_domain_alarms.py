@@ -106,3 +106,12 @@ def test_the_lowest_concurrency_is_accepted(run) -> None:
     stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1"], "forwarderConcurrency": 1})
     (fn,) = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
     assert fn.inputs["reservedConcurrentExecutions"] == 1
+
+
+def test_concurrency_zero_means_no_reservation(run) -> None:
+    # Sent as the provider's -1 ("removes any concurrency limitations"), never as 0, which
+    # would stop the function; the same value on every region's forwarder.
+    stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1", "eu-west-1"],
+                 "forwarderConcurrency": 0})  # fmt: skip
+    forwarders = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
+    assert [f.inputs["reservedConcurrentExecutions"] for f in forwarders] == [-1, -1]

@@ -71,7 +71,9 @@ def test_statement_is_what_lambda_stores_for_add_permission() -> None:
             },
         },
     }
-    assert grant.key.startswith("group-aws-lambda-us-east-1.auth-") and len(grant.key) <= 100
+    # No dot (AddPermission allows [a-zA-Z0-9-_]); the hash is of "group-" + the group name.
+    assert grant.key == "group-aws-lambda-us-east-1-auth-9419ce5f"
+    assert len(grant.key) <= 100
 
 
 @pytest.mark.parametrize(

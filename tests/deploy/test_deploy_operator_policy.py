@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from components.operator_policy import OperatorPolicyTooLarge, operator_policy
 from tests.deploy.harness import ACCOUNT, ProgramRun
 
 POLICY = "aws:iam/policy:Policy"
@@ -51,3 +54,59 @@ def test_the_operator_policy_is_attached_to_nobody(run) -> None:
     for r in result.resources:
         if r.typ.startswith("aws:iam/") and r.typ != POLICY:
             assert arn not in json.dumps(r.inputs, default=str), (r.typ, r.name)
+
+
+# --- IAM's 6,144-character managed-policy quota -------------------------------------------
+
+THIRTEEN = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
+            "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-west-1",
+            "eu-west-2", "sa-east-1"]  # fmt: skip
+
+
+def _policy(regions: list[str], groups: list[str]) -> dict:
+    return operator_policy(
+        partition="aws", account_id=ACCOUNT, home_region="us-east-1", domain_name="edgelogs-dev",
+        index_prefix="lambda-edge", regions=regions, queue_name="edgelogs-dev-failures",
+        collected_log_groups=groups)
+
+
+def _chars(document: dict) -> int:
+    return len("".join(json.dumps(document).split()))
+
+
+def test_thirteen_regions_and_eight_functions_fit_with_exact_groups_in_any_region() -> None:
+    # One ARN per region x group (what main did) would be 11,314 characters here: refused.
+    groups = [f"/aws/lambda/us-east-1.fn{i}-{'a' * 14}" for i in range(8)]
+    doc = _policy(THIRTEEN, groups)
+    backfill = doc["Statement"][-1]
+    assert backfill["Resource"] == [f"arn:aws:logs:*:{ACCOUNT}:log-group:{g}:*" for g in groups]
+    assert _chars(doc) <= 6144
+    # The queues stay exact per region.
+    assert len(doc["Statement"][-2]["Resource"]) == 13
+
+
+def test_too_many_groups_fold_into_one_prefix_per_kind_custom_groups_stay_exact() -> None:
+    groups = [f"/aws/lambda/us-east-1.img-{i:02d}-{'r' * 50}" for i in range(60)]
+    groups += ["/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL", "/aws/cloudfront/LambdaEdge/E1X",
+               "/edge/app"]
+    doc = _policy(THIRTEEN, groups)
+    assert doc["Statement"][-1]["Resource"] == [
+        f"arn:aws:logs:*:{ACCOUNT}:log-group:/aws/lambda/us-east-1.img-*",
+        f"arn:aws:logs:*:{ACCOUNT}:log-group:/aws/cloudfront/LambdaEdge/E*",
+        f"arn:aws:logs:*:{ACCOUNT}:log-group:/edge/app:*",
+    ]
+    assert _chars(doc) <= 6144
+
+
+def test_a_policy_that_cannot_fit_is_refused_with_the_quota_named() -> None:
+    custom = [f"/custom/{i:03d}/{'c' * 400}" for i in range(20)]
+    with pytest.raises(OperatorPolicyTooLarge, match=r"IAM allows a managed policy 6,144"):
+        _policy(["us-east-1"], custom)
+
+
+def test_a_small_stack_keeps_one_arn_per_region_and_group() -> None:
+    doc = _policy(["us-east-1", "eu-west-1"], ["/aws/lambda/us-east-1.auth"])
+    assert doc["Statement"][-1]["Resource"] == [
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/us-east-1.auth:*",
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/us-east-1.auth:*",
+    ]

@@ -115,6 +115,8 @@ for region in config.regions:
             tags=tags,
             reserved_concurrency=config.forwarder_concurrency,
             index_retention_days=config.index_retention_days,
+            redact_json=config.redact_json,
+            exclude_json=config.exclude_json,
         ),
     )
 

@@ -195,14 +195,13 @@ def all_pins(requirements: Path) -> list[str]:
 
 
 def _source_files(src_dir: Path) -> list[Path]:
-    # The forwarder package and the contract it shares with the deploy side (redaction).
+    # The forwarder package and, beside it, the data-only contract module it imports.
+    contract = src_dir / "contract.py"
     return sorted(
-        [
-            p
-            for p in (src_dir / "forwarder").rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
-        ]
-        + [src_dir / "contract.py"]
+        [p
+         for p in (src_dir / "forwarder").rglob("*")
+         if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}]
+        + ([contract] if contract.is_file() else [])
     )
 
 
@@ -283,8 +282,7 @@ def prune(site: Path) -> None:
 
 
 def copy_sources(src_dir: Path, site: Path) -> None:
-    """Copies lambda_src/forwarder/** and contract.py to the archive's root, beside the
-    dependencies."""
+    """Copies lambda_src/forwarder/** to the archive's root, beside the dependencies."""
     for path in _source_files(src_dir):
         dest = site / path.relative_to(src_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import contract
 import pulumi
 import pulumi_aws as aws
 
@@ -68,6 +69,9 @@ class RegionalForwarderArgs:
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
     # The forwarder's lifecycle policy deletes indices older than this.
     index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
+    # edgelogs:redact / edgelogs:exclude as JSON (config.EdgelogsConfig.redact_json ...).
+    redact_json: str = "[]"
+    exclude_json: str = "[]"
 
 
 def _slug(text: str) -> str:
@@ -129,6 +133,9 @@ class RegionalForwarder(pulumi.ComponentResource):
                     "OPENSEARCH_SERVICE": "es",
                     "INDEX_PREFIX": args.index_prefix,
                     "INDEX_RETENTION_DAYS": str(args.index_retention_days),
+                    # Checked at preview by the rule the forwarder checks them with.
+                    contract.ENV_REDACT: args.redact_json,
+                    contract.ENV_EXCLUDE: args.exclude_json,
                 }
             ),
             tags=args.tags,

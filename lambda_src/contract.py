@@ -139,6 +139,11 @@ BUILTIN_REPLACEMENTS: Final[dict[str, str]] = {
 }
 BUILTINS: Final = tuple(BUILTIN_PATTERNS)
 REDACT_FIELDS: Final = ("pattern", "replacement")
+# REDACT and EXCLUDE share the function's 4 KB of environment variables with the others
+# ("Function environment variables: 4 KB",
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): together they
+# may take 3 KB of it.
+REDACTION_ENV_MAX_BYTES: Final = 3072
 
 # Platform lines that exclusion keeps unless a pattern names them (see names_platform_lines):
 # the text lines and their JSON-format records.

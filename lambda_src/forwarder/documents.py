@@ -200,6 +200,8 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
     starts_with_version = lines.VERSION_MEMBER
     # The event of each line, when exclusion may leave some out.
     kept: list[Any] | None = [] if excluder is not None else None
+    # The events a redaction rule might change (None: all of them), found in one pass.
+    maybe = redactor.candidates(payload.events) if redactor is not None else None
 
     events = payload.events
     n = len(events)
@@ -262,7 +264,10 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
             text, line_tags = _fields(message, verbatim_json)
             if redactor is not None:
                 # Fields first, from the raw line; then the message and those fields.
-                message, text, line_tags = redactor.event(message, text, line_tags)
+                if maybe is None:
+                    message, text, line_tags = redactor.event(message, text, line_tags)
+                elif (bits := maybe.get(id(event))) is not None:
+                    message, text, line_tags = redactor.event(message, text, line_tags, bits)
             if line_tags is not None:
                 tags = (tags or []) + line_tags
             # The stream's version, unless the line named its own (START lines, first member).

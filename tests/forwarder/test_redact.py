@@ -345,3 +345,13 @@ def test_lines_module_unchanged_by_redaction() -> None:
     # for a line no rule touches.
     text, tags = lines.fields(PLATFORM[2])
     assert ALL.event(PLATFORM[2], text, tags) == (PLATFORM[2], text, tags)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(BUILTIN_TEXT, st.sampled_from(PLATFORM)), min_size=1, max_size=8))
+def test_the_batch_pass_redacts_each_message_like_text(messages: list[str]) -> None:
+    # candidates() finds the lines to look at in one pass over the batch; every message
+    # still comes out exactly as Redactor.text makes it.
+    redactor = Redactor.from_config([*TEXT_BUILTINS, "card"])
+    docs, _ = _docs(messages, redactor)
+    assert [d["message"] for d in docs] == [redactor.text(m) for m in messages]

@@ -74,6 +74,17 @@ class RegionalForwarderArgs:
     exclude_json: str = "[]"
 
 
+def _redaction_env(args: RegionalForwarderArgs) -> dict[str, str]:
+    """REDACT / EXCLUDE, set only when there are rules (checked at preview by the rule the
+    forwarder checks them with; unset means none)."""
+    env = {}
+    if args.redact_json != "[]":
+        env[contract.ENV_REDACT] = args.redact_json
+    if args.exclude_json != "[]":
+        env[contract.ENV_EXCLUDE] = args.exclude_json
+    return env
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
@@ -133,9 +144,7 @@ class RegionalForwarder(pulumi.ComponentResource):
                     "OPENSEARCH_SERVICE": "es",
                     "INDEX_PREFIX": args.index_prefix,
                     "INDEX_RETENTION_DAYS": str(args.index_retention_days),
-                    # Checked at preview by the rule the forwarder checks them with.
-                    contract.ENV_REDACT: args.redact_json,
-                    contract.ENV_EXCLUDE: args.exclude_json,
+                    **_redaction_env(args),
                 }
             ),
             tags=args.tags,

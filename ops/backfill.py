@@ -44,7 +44,11 @@ if str(LAMBDA_SRC) not in sys.path:
 
 # Only what needs no third-party package, so `--help` works with the program's requirements.
 from forwarder.errors import DeliveryError  # noqa: E402
-from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings  # noqa: E402
+from forwarder.settings import (  # noqa: E402
+    DEFAULT_SAFETY_MARGIN_S,
+    Settings,
+    is_loopback_http,
+)
 
 STATE_DIR = ROOT / ".cache" / "backfill"
 
@@ -434,6 +438,7 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
                              "region in the endpoint's host name")
     parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    stack.add_redaction_flags(parser)
     parser.add_argument("--account", help="the account id the logs belong to (documents' "
                                           "cloud.account.id and ids); default: STS "
                                           "GetCallerIdentity")
@@ -481,6 +486,12 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
     }
     if domain_region:
         env["OPENSEARCH_REGION"] = domain_region
+    # History is read as CloudWatch keeps it: redacted (and excluded) here with the stack's
+    # rules, like live delivery.
+    settings = Settings.from_env(env)
+    env.update(stack.redaction_env(args.redact, args.exclude, "backfill",
+                                   stack_endpoint=args.endpoint is None, runner=runner,
+                                   local=is_loopback_http(settings.endpoint)))
     settings = Settings.from_env(env)
     groups = args.log_groups or groups_from_stack(args.region, runner)
 

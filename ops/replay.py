@@ -44,7 +44,7 @@ if str(LAMBDA_SRC) not in sys.path:
 # alone; the client and the handler (opensearch-py) are imported when a replay runs.
 from forwarder.decode import raw_data  # noqa: E402
 from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
-from forwarder.settings import Settings  # noqa: E402
+from forwarder.settings import Settings, is_loopback_http  # noqa: E402
 
 # SQS's longest long poll; its longest visibility timeout is 12 hours.
 MAX_WAIT_S = 20
@@ -254,6 +254,7 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     )
     parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    stack.add_redaction_flags(parser)
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
         "--seconds-per-message", type=float, default=60.0,
@@ -285,6 +286,12 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     }
     if args.domain_region:
         env["OPENSEARCH_REGION"] = args.domain_region
+    # The failure queue holds events as Lambda delivered them, unredacted: replay redacts
+    # (and excludes) with the stack's rules before it stores anything.
+    settings = Settings.from_env(env)
+    env.update(stack.redaction_env(args.redact, args.exclude, "replay",
+                                   stack_endpoint=args.endpoint is None,
+                                   local=is_loopback_http(settings.endpoint)))
     settings = Settings.from_env(env)
     from forwarder.client import make_client
 

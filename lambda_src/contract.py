@@ -110,7 +110,8 @@ _B64URL = "[A-Za-z0-9_-]"
 # takes part of a longer token: an IPv4 address is four dotted numbers 0-255 that are not part
 # of a longer dotted number (so "Duration: 12.34 ms" stays; a four-part version "1.2.3.4" IS
 # redacted: it cannot be told from an address); an IPv6 address needs "::" or eight groups
-# and never follows a letter (so "12:34:56", a UUID request id and "std::vector" stay);
+# and never follows a letter (so "12:34:56", a UUID request id and "std::vector" stay); an
+# e-mail address's domain ends in a label that starts with a letter (so "pkg@1.2.3" stays);
 # "bearer" is the credentials after an "Authorization: Bearer" scheme word (written Bearer,
 # bearer or BEARER) and any bare JWT (a base64url header starting eyJ, i.e. '{"', and two or
 # four more segments); "card" is 13-19 digits (single spaces or dashes allowed) starting with
@@ -119,9 +120,9 @@ BUILTIN_PATTERNS: Final[dict[str, str]] = {
     "ipv4": rf"(?<![0-9])(?<![0-9]\.){_IPV4_CORE}(?!\.?[0-9])",
     "ipv6": rf"(?<![0-9A-Za-z_:.]){_IPV6_CORE}(?![0-9A-Za-z_:]|\.[0-9])",
     "email": (
-        r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}+"
-        r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-        r"(?![A-Za-z0-9-])"
+        r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++"
+        r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+        r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![A-Za-z0-9-])"
     ),
     "bearer": (
         r"(?P<scheme>(?<![A-Za-z])(?:Bearer|bearer|BEARER)[ \t]+)[A-Za-z0-9._~+/-]+=*"

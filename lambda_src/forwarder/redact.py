@@ -84,7 +84,9 @@ _HINTS: dict[str, HintSpec] = {
     # either is one group (":h:h:h:" starts at the first colon) or seven groups and 6 colons
     # before "::" (34 characters).
     "ipv6": HintSpec(("::",), r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:", 40),
-    "email": HintSpec(("@",), back=64),
+    # A local part has no length limit here (longer ones than RFC 5321's 64 exist in logs):
+    # searched from the end of the last match.
+    "email": HintSpec(("@",), back=1 << 30),
     # "Bearer" is found by its "earer"; a JWT by its "eyJ".
     "bearer": HintSpec(("earer", "EARER", "eyJ"), back=1),
 }

@@ -111,7 +111,9 @@ _B64URL = "[A-Za-z0-9_-]"
 # of a longer dotted number (so "Duration: 12.34 ms" stays; a four-part version "1.2.3.4" IS
 # redacted: it cannot be told from an address); an IPv6 address needs "::" or eight groups
 # and never follows a letter (so "12:34:56", a UUID request id and "std::vector" stay); an
-# e-mail address's domain ends in a label that starts with a letter (so "pkg@1.2.3" stays);
+# e-mail address's domain ends in a label that starts with a letter (so "pkg@1.2.3" stays),
+# and its local part never holds "=" (RFC 5322 allows it, logs write key=value: in
+# "user=bob@example.com" the address is "bob@example.com");
 # "bearer" is the credentials after an "Authorization: Bearer" scheme word (written Bearer,
 # bearer or BEARER) and any bare JWT (a base64url header starting eyJ, i.e. '{"', and two or
 # four more segments); "card" is 13-19 digits (single spaces or dashes allowed) starting with
@@ -120,7 +122,7 @@ BUILTIN_PATTERNS: Final[dict[str, str]] = {
     "ipv4": rf"(?<![0-9])(?<![0-9]\.){_IPV4_CORE}(?!\.?[0-9])",
     "ipv6": rf"(?<![0-9A-Za-z_:.]){_IPV6_CORE}(?![0-9A-Za-z_:]|\.[0-9])",
     "email": (
-        r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++"
+        r"(?<![A-Za-z0-9.!#$%&'*+/?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/?^_`{|}~-]++"
         r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
         r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![A-Za-z0-9-])"
     ),

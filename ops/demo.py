@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import shlex
 import subprocess
 import sys
@@ -45,6 +46,9 @@ DEFAULT_NODE = "demo"
 DEFAULT_PREFIX = "lambda-edge"
 # The data is within --since 2h right after a run; later, the commands name the window.
 RECENT = timedelta(minutes=110)
+# The demo stack's edgelogs:redact (as in Pulumi.dev.yaml): the secrets viewer-auth logs
+# are stored as [REDACTED].
+REDACT = ["ipv4", "ipv6", "email", "bearer"]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -140,7 +144,7 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
             # Each region's forwarder: its own AWS_REGION (cloud.region and the document
             # ids), one client per container.
             settings = Settings.from_env({"OPENSEARCH_ENDPOINT": endpoint, "AWS_REGION": region,
-                                          "INDEX_PREFIX": prefix})
+                                          "INDEX_PREFIX": prefix, "REDACT": json.dumps(REDACT)})
             forwarders[region] = (settings, make_client(settings))
         settings, client = forwarders[region]
         # The forwarder writes one JSON line per invocation to stdout (for CloudWatch);

@@ -52,6 +52,7 @@ def one(name: str, text: str) -> str:
     ("email", "user alice.o'neil+tag@mail.example.co.uk logged in",
      "user [REDACTED] logged in"),
     ("email", '{"to":"bob@example.com"}', '{"to":"[REDACTED]"}'),
+    ("email", "user=bob@example.com", "user=[REDACTED]"),
     ("bearer", "Authorization: Bearer abc.DEF-123_x~+/=", "Authorization: Bearer [REDACTED]"),
     ("bearer", "authorization: bearer\tsecrettoken", "authorization: bearer\t[REDACTED]"),
     ("bearer", "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-nat_ure end",

@@ -233,8 +233,12 @@ class Redactor:
         if not mask & self.escaped or "\\" not in members:
             if not self.hinted:
                 pass
-            elif not any(rule.hint(members, 0) >= 0 for rule in rules):  # type: ignore[misc]
-                return message, members, tags
+            else:
+                for rule in rules:
+                    if rule.hint(members, 0) >= 0:  # type: ignore[misc]
+                        break
+                else:
+                    return message, members, tags
         parsed = json.loads("{" + members[1:] + "}")
         redacted = self.value(parsed)
         if redacted != parsed:
@@ -259,41 +263,38 @@ class Redactor:
         """``id(event)`` -> ``mask`` of every event whose line a rule might change (None:
         every event might; the others need no work).
 
-        The hints are searched once in all the batch's messages joined by NUL (no hint holds
-        a NUL, so none spans two messages): one C-speed scan per hint instead of a Python
-        call per hint and line, which is most of redaction's cost on lines it leaves alone.
+        The hints are searched once in all the batch's messages joined together: one
+        C-speed scan per hint instead of a Python call per hint and line, which is most of
+        redaction's cost on the lines it leaves alone. A hint found across two messages only
+        marks one more line to look at.
         """
         if not self.hinted:
             return None
         try:
             messages = [e["message"] for e in events]
-            text = "\0".join(messages)
+            text = "".join(messages)
         except (KeyError, TypeError, IndexError):
             # An event that is not an object or whose message is not a string: each alone.
             return {id(e): self.all | self.escaped for e in events
                     if type(e) is not dict or type(e.get("message")) is not str
                     or self.mask(e["message"])}
-        ends: list[int] | None = None
+        ends = list(accumulate(map(len, messages)))  # where each message ends in text
         found: dict[int, int] = {}
-
-        def mark(at: int, bits: int) -> int:
-            """Marks the message holding text[at]; returns where the next one starts."""
-            nonlocal ends
-            if ends is None:
-                ends = list(accumulate(len(m) + 1 for m in messages))
-            i = bisect_right(ends, at)
-            key = id(events[i])
-            found[key] = found.get(key, 0) | bits
-            return ends[i]
-
+        get = found.get
         for needle, bits in self._needles:
             at = text.find(needle)
             while at >= 0:
-                at = text.find(needle, mark(at, bits))
+                i = bisect_right(ends, at)
+                key = id(events[i])
+                found[key] = get(key, 0) | bits
+                at = text.find(needle, ends[i])
         for search, bits in self._searches:
             m = search(text)
             while m is not None:
-                m = search(text, mark(m.start(), bits))
+                i = bisect_right(ends, m.start())
+                key = id(events[i])
+                found[key] = get(key, 0) | bits
+                m = search(text, ends[i])
         return found
 
 

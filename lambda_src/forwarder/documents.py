@@ -471,7 +471,11 @@ def redacted_raw(raw: Any, redactor: Redactor, source: dict[str, Any]) -> Any:
         readable, unreadable = _readable(raw)
         source["raw.unreadable_bytes"] = unreadable
         return _Text(redactor.text(readable))
-    doc["logEvents"] = [redacted_event(e, redactor) for e in events]
+    for key, value in doc.items():
+        if key == "logEvents":
+            doc[key] = [redacted_event(e, redactor) for e in events]
+        elif key not in ("owner", "logGroup", "logStream"):
+            doc[key] = redactor.value(value)  # messageType, subscriptionFilters, anything else
     body = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogateescape")
     return base64.b64encode(gzip.compress(body, mtime=0)).decode("ascii")
 

@@ -334,6 +334,16 @@ def test_undecodable_payload_keeps_only_redacted_readable_text(
     assert "[REDACTED]" in record["error.message"] and "example" not in record["error.message"]
     out = capsys.readouterr().out
     assert "ops@example.com" not in out and "10.3.3.3" not in out and "[REDACTED]" in out
+    # Decodable JSON whose messageType is wrong: every field but the names is redacted.
+    client = FakeClient()
+    odd = payload([{"id": "1", "timestamp": 1, "message": "m 10.4.4.4"}])
+    odd["messageType"] = "sent by ops@example.com"
+    _run(encode(odd), client)
+    (record,) = client.stored_in("le-errors-").values()
+    kept = json.loads(gzip.decompress(base64.b64decode(record["raw.data_base64"])))
+    assert kept["messageType"] == "sent by [REDACTED]"
+    assert kept["logEvents"] == [{"id": "1", "timestamp": 1, "message": "m [REDACTED]"}]
+    assert kept["logGroup"] == odd["logGroup"]
     truncated = broken[:-12]
     client = FakeClient()
     _run({"awslogs": {"data": base64.b64encode(truncated).decode()}}, client)

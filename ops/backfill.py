@@ -243,6 +243,7 @@ class BackfillReport:
     stored: int = 0  # newly stored
     already_present: int = 0  # found with the same id: delivered live, or an earlier run
     errors_indexed: int = 0  # kept in the errors index (rejected content)
+    excluded: int = 0  # dropped on purpose by edgelogs:exclude (shown when not 0)
     failed: int = 0  # not stored: a later run with the same window picks them up
     problems: list[str] = field(default_factory=list)
 
@@ -255,6 +256,7 @@ class BackfillReport:
             f"backfill: region={region} groups={self.groups} events={self.events} "
             f"stored={self.stored} already_present={self.already_present} "
             f"errors_indexed={self.errors_indexed} failed={self.failed}"
+            + (f" excluded={self.excluded}" if self.excluded else "")
         )
 
 
@@ -356,6 +358,7 @@ def _ship_page(group: str, owner: str, events: Sequence[dict[str, Any]], ship: S
         report.stored += summary.stored
         report.already_present += summary.already_present
         report.errors_indexed += summary.errors_indexed
+        report.excluded += summary.excluded
     return ok
 
 

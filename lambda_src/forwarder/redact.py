@@ -56,6 +56,39 @@ class HintSpec:
     regex: str | None = None
     back: int = 0
 
+    def binder(self) -> Callable[[str], Callable[[int], int]]:
+        """Hints in one text, asked for with growing starts (Rule.apply): each needle or
+        regex is searched again only once the start has passed where it was last found,
+        and never again once it was not found, so a text costs one pass per hint however
+        many matches it holds."""
+        needles = self.needles
+        search = re.compile(self.regex).search if self.regex else None
+        keys: tuple[str | None, ...] = (*needles, None) if search else needles
+
+        def bind(text: str) -> Callable[[int], int]:
+            known = [-2] * len(keys)  # -2: not searched yet; -1: no more
+
+            def at(start: int) -> int:
+                best = -1
+                for k, key in enumerate(keys):
+                    p = known[k]
+                    if p == -1:
+                        continue
+                    if p < start:
+                        if key is None:
+                            m = search(text, start)  # type: ignore[misc]
+                            p = m.start() if m is not None else -1
+                        else:
+                            p = text.find(key, start)
+                        known[k] = p
+                        if p < 0:
+                            continue
+                    if best < 0 or p < best:
+                        best = p
+                return best
+            return at
+        return bind
+
     def finder(self) -> Hint:
         needles = self.needles
         search = re.compile(self.regex).search if self.regex else None
@@ -100,13 +133,15 @@ class Rule:
     hint: Hint | None = None
     back: int = 0
     luhn: bool = False
+    bind: Callable[[str], Callable[[int], int]] | None = None  # HintSpec.binder
 
     def apply(self, text: str) -> str:
         if self.hint is None:
             if self.luhn:
                 return self.regex.sub(self._card, text)
             return self.regex.sub(self.replacement, text)
-        at = self.hint(text, 0)
+        next_hint = self.bind(text)  # type: ignore[misc]
+        at = next_hint(0)
         if at < 0:
             return text
         out: list[str] = []
@@ -123,7 +158,7 @@ class Rule:
             # A literal replacement is appended as is (expand() parses it every time).
             out.append(self.replacement if literal else m.expand(self.replacement))
             last = m.end()
-            at = self.hint(text, last)
+            at = next_hint(last)
             if at < 0:
                 break
         if not out:
@@ -139,7 +174,8 @@ def builtin(name: str) -> Rule:
     spec = _HINTS.get(name)
     return Rule(name, re.compile(contract.BUILTIN_PATTERNS[name]),
                 contract.BUILTIN_REPLACEMENTS[name], spec.finder() if spec else None,
-                spec.back if spec else 0, luhn=name == "card")
+                spec.back if spec else 0, luhn=name == "card",
+                bind=spec.binder() if spec else None)
 
 
 class Redactor:

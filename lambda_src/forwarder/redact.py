@@ -23,6 +23,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 import contract
@@ -30,6 +31,7 @@ import contract
 from forwarder import lines
 
 _encode = lines.encode
+_message = itemgetter("message")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -116,7 +118,8 @@ _HINTS: dict[str, HintSpec] = {
     # Every IPv6 text form holds "::" or (eight groups) ":h:h:h:"; the longest text before
     # either is one group (":h:h:h:" starts at the first colon) or seven groups and 6 colons
     # before "::" (34 characters).
-    "ipv6": HintSpec(("::",), r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:", 40),
+    "ipv6": HintSpec(regex=r":(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)",
+                     back=40),
     # A local part has no length limit here (longer ones than RFC 5321's 64 exist in logs):
     # searched from the end of the last match.
     "email": HintSpec(("@",), back=1 << 30),
@@ -140,8 +143,11 @@ class Rule:
             if self.luhn:
                 return self.regex.sub(self._card, text)
             return self.regex.sub(self.replacement, text)
-        next_hint = self.bind(text)  # type: ignore[misc]
-        at = next_hint(0)
+        # One needle or regex: asked again from each match's end (absent: the loop ends).
+        # Several: a binder, so that an absent one is not searched again after each match.
+        hint = self.hint
+        bound = self.bind(text) if self.bind is not None else None
+        at = bound(0) if bound is not None else hint(text, 0)
         if at < 0:
             return text
         out: list[str] = []
@@ -158,7 +164,7 @@ class Rule:
             # A literal replacement is appended as is (expand() parses it every time).
             out.append(self.replacement if literal else m.expand(self.replacement))
             last = m.end()
-            at = next_hint(last)
+            at = bound(last) if bound is not None else hint(text, last)
             if at < 0:
                 break
         if not out:
@@ -175,7 +181,8 @@ def builtin(name: str) -> Rule:
     return Rule(name, re.compile(contract.BUILTIN_PATTERNS[name]),
                 contract.BUILTIN_REPLACEMENTS[name], spec.finder() if spec else None,
                 spec.back if spec else 0, luhn=name == "card",
-                bind=spec.binder() if spec else None)
+                bind=spec.binder() if spec and len(spec.needles) + bool(spec.regex) > 1
+                else None)
 
 
 class Redactor:
@@ -307,7 +314,7 @@ class Redactor:
         if not self.hinted:
             return None
         try:
-            messages = [e["message"] for e in events]
+            messages = list(map(_message, events))
             text = "".join(messages)
         except (KeyError, TypeError, IndexError):
             # An event that is not an object or whose message is not a string: each alone.

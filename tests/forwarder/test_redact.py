@@ -366,3 +366,11 @@ def test_the_batch_pass_redacts_each_message_like_text(messages: list[str]) -> N
     redactor = Redactor.from_config([*TEXT_BUILTINS, "card"])
     docs, _ = _docs(messages, redactor)
     assert [d["message"] for d in docs] == [redactor.text(m) for m in messages]
+
+
+def test_a_hint_never_spans_two_messages_of_the_batch() -> None:
+    # Joined without a separator, "a." + "1.2.3.4" would give the hint ".1.2." to the first
+    # line and hide the second line's address from the batch pass.
+    docs, _ = _docs(["a.", "1.2.3.4", "x:", ":1 y", "bob@", "example.com"], ALL)
+    assert [d["message"] for d in docs] == ["a.", "[REDACTED]", "x:", ":1 y", "bob@",
+                                            "example.com"]

@@ -8,9 +8,10 @@ ENV_EXCLUDE). ``Redactor.text`` applies every rule, in the configured order, to 
 Cost: the forwarder builds 10,000 documents in a few tens of milliseconds, and a regular
 expression scanning every line would more than double that. Each built-in therefore has a
 hint, a test that runs at C speed (``in``, or a regex that starts with a literal character,
-which ``re`` finds with a fast scan) and that every match must pass. A line none of the hints
-fits is left as it is without running any pattern; where a hint fits, the pattern is searched
-only from a few characters before the hint (``back``: how far before its hint a match can
+which ``re`` finds with a fast scan) and that every match must pass. The hints are looked
+for once in the whole batch (``Redactor.candidates``); a line none of them fits is left as it
+is without running any pattern; on a line with hints only the rules they stand for run, each
+searched from a few characters before its hint (``back``: how far before its hint a match can
 start), so a false hint costs one short search. User patterns have no hint: they run on
 every line.
 """

@@ -5,6 +5,7 @@ A thin composition: read the config, build the components, export what an operat
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pulumi
@@ -111,6 +112,8 @@ for region in config.regions:
             tags=tags,
             reserved_concurrency=config.forwarder_concurrency,
             index_retention_days=config.index_retention_days,
+            redact_json=config.redact_json,
+            exclude_json=config.exclude_json,
         ),
     )
 
@@ -166,6 +169,9 @@ if config.coverage_check:
 pulumi.export("domainEndpoint", search.endpoint)
 pulumi.export("domainRegion", config.home_region)
 pulumi.export("indexPrefix", config.index_prefix)
+# The rules replay and backfill apply before they store anything (ops/stack.py).
+pulumi.export("redaction", {"redact": json.loads(config.redact_json),
+                            "exclude": json.loads(config.exclude_json)})
 pulumi.export("dashboardsUrl", search.dashboards_url)
 if dashboards is not None:
     pulumi.export("userPoolId", dashboards.user_pool_id)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import contract
 import pulumi
 from contract import (
     DEFAULT_INDEX_PREFIX,
@@ -40,6 +41,7 @@ KEYS: tuple[str, ...] = (
     "alarmEmail", "tags", "coverageCheck",
     "dashboards", "dashboardUsers",
     "indexRetentionDays", "forwarderConcurrency",
+    "redact", "exclude",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
     "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
@@ -140,6 +142,10 @@ class EdgelogsConfig:
     coverage_check: bool = True
     index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
     forwarder_concurrency: int = DEFAULT_FORWARDER_CONCURRENCY
+    # edgelogs:redact / edgelogs:exclude as the forwarder reads them (contract.ENV_REDACT /
+    # ENV_EXCLUDE): compact JSON lists, "[]" when unset.
+    redact_json: str = "[]"
+    exclude_json: str = "[]"
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first, each once."""
@@ -504,6 +510,29 @@ def _edge_functions(value: Any, errors: _Errors) -> tuple[tuple[str, ...], dict[
     return tuple(dict.fromkeys(functions)), custom
 
 
+def _redaction(raw: Mapping[str, str | None], errors: _Errors) -> tuple[str, str]:
+    """edgelogs:redact and edgelogs:exclude, checked by the forwarder's own rule
+    (contract.redaction_problems), as the JSON its environment gets."""
+    redact = _decode(raw, "redact")
+    exclude = _decode(raw, "exclude")
+    redact = [] if redact is None else redact
+    exclude = [] if exclude is None else exclude
+    before = len(errors.messages)
+    for problem in contract.redaction_problems(redact, exclude, f"{NAMESPACE}:redact",
+                                               f"{NAMESPACE}:exclude"):
+        errors.messages.append(problem)
+    if len(errors.messages) > before:
+        return "[]", "[]"
+    redact_json = json.dumps(redact, separators=(",", ":"))
+    exclude_json = json.dumps(exclude, separators=(",", ":"))
+    size = len(redact_json.encode()) + len(exclude_json.encode())
+    if size > contract.REDACTION_ENV_MAX_BYTES:
+        errors.add("redact", f"redact and exclude take {size} bytes as JSON; at most "
+                             f"{contract.REDACTION_ENV_MAX_BYTES} fit in the forwarder's "
+                             "environment (Lambda allows 4 KB in all)")
+    return redact_json, exclude_json
+
+
 def _coverage_check(value: Any, errors: _Errors) -> bool:
     if value is None:
         return True
@@ -579,6 +608,7 @@ def parse_config(
     coverage_check = _coverage_check(_decode(raw, "coverageCheck"), errors)
     index_retention_days = _index_retention_days(raw, errors)
     forwarder_concurrency = _forwarder_concurrency(raw, errors)
+    redact_json, exclude_json = _redaction(raw, errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -601,6 +631,8 @@ def parse_config(
         coverage_check=coverage_check,
         index_retention_days=index_retention_days,
         forwarder_concurrency=forwarder_concurrency,
+        redact_json=redact_json,
+        exclude_json=exclude_json,
     )
 
 

@@ -70,6 +70,20 @@ class RegionalForwarderArgs:
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
     # The forwarder's lifecycle policy deletes indices older than this.
     index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
+    # edgelogs:redact / edgelogs:exclude as JSON (config.EdgelogsConfig.redact_json ...).
+    redact_json: str = "[]"
+    exclude_json: str = "[]"
+
+
+def _redaction_env(args: RegionalForwarderArgs) -> dict[str, str]:
+    """REDACT / EXCLUDE, set only when there are rules (checked at preview by the rule the
+    forwarder checks them with; unset means none)."""
+    env = {}
+    if args.redact_json != "[]":
+        env[contract.ENV_REDACT] = args.redact_json
+    if args.exclude_json != "[]":
+        env[contract.ENV_EXCLUDE] = args.exclude_json
+    return env
 
 
 def _slug(text: str) -> str:
@@ -133,6 +147,7 @@ class RegionalForwarder(pulumi.ComponentResource):
                     contract.ENV_SERVICE: contract.DEFAULT_SERVICE,
                     contract.ENV_INDEX_PREFIX: args.index_prefix,
                     contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
+                    **_redaction_env(args),
                 }
             ),
             tags=args.tags,

@@ -73,3 +73,207 @@ def errors_prefix(index_prefix: str) -> str:
 def retention_policy_id(index_prefix: str) -> str:
     """The ISM policy that deletes this prefix's indices."""
     return f"{index_prefix}{RETENTION_POLICY_SUFFIX}"
+
+
+# --- Redaction and exclusion (edgelogs:redact, edgelogs:exclude) ----------------------------
+# The program checks the patterns at preview (components/config.py) and hands them over as
+# JSON; the forwarder checks them again when it reads its environment (forwarder/settings.py)
+# with the same function, so a value one side accepts the other cannot refuse.
+ENV_REDACT: Final = "REDACT"  # JSON list: built-in names and {"pattern", "replacement"}
+ENV_EXCLUDE: Final = "EXCLUDE"  # JSON list of regular expressions
+REDACTED: Final = "[REDACTED]"  # the default replacement, and every built-in's
+# The forwarder's summary line carries ExcludedEvents as an embedded metric (handler.py).
+FORWARDER_METRIC_NAMESPACE: Final = "edgelogs"
+FORWARDER_METRIC_DIMENSION: Final = "FunctionName"
+EXCLUDED_METRIC: Final = "ExcludedEvents"
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CORE = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_HEX = r"[0-9A-Fa-f]{1,4}"
+# Every IPv6 text form (RFC 4291 2.2, RFC 5952): full, "::"-compressed, with a dotted IPv4
+# tail, with a zone (%eth0). Alternatives that stop early are undone by the end boundary.
+_IPV6_CORE = (
+    "(?:"
+    rf"(?:{_HEX}:){{7}}{_HEX}"
+    rf"|(?:{_HEX}:){{1,5}}(?::{_HEX}){{1,2}}"
+    rf"|(?:{_HEX}:){{1,4}}(?::{_HEX}){{1,3}}"
+    rf"|(?:{_HEX}:){{1,3}}(?::{_HEX}){{1,4}}"
+    rf"|(?:{_HEX}:){{1,2}}(?::{_HEX}){{1,5}}"
+    rf"|{_HEX}:(?::{_HEX}){{1,6}}"
+    rf"|(?:{_HEX}:){{1,6}}:{_HEX}"
+    rf"|(?:{_HEX}:){{6}}{_IPV4_CORE}"
+    rf"|(?:{_HEX}:){{1,5}}:(?:{_HEX}:){{0,4}}{_IPV4_CORE}"
+    rf"|::(?:{_HEX}:){{0,5}}{_IPV4_CORE}"
+    rf"|:(?::{_HEX}){{1,7}}"
+    rf"|(?:{_HEX}:){{1,7}}:"
+    ")(?:%[0-9A-Za-z._-]+)?"
+)
+# base64url, as JWS/JWE segments are written (RFC 7515 3.1, RFC 7516 3.1).
+_B64URL = "[A-Za-z0-9_-]"
+
+# Built-in redactions: name -> pattern. Each is anchored on what surrounds it so that it never
+# takes part of a longer token: an IPv4 address is four dotted numbers 0-255 that are not part
+# of a longer dotted number (so "Duration: 12.34 ms" stays; a four-part version "1.2.3.4" IS
+# redacted: it cannot be told from an address); an IPv6 address needs "::" or eight groups
+# and never follows a letter (so "12:34:56", a UUID request id and "std::vector" stay); an
+# e-mail address's domain ends in a label that starts with a letter (so "pkg@1.2.3" stays),
+# and its local part never holds "=" (RFC 5322 allows it, logs write key=value: in
+# "user=bob@example.com" the address is "bob@example.com");
+# "bearer" is the credentials after an "Authorization: Bearer" scheme word (written Bearer,
+# bearer or BEARER) and any bare JWT (a base64url header starting eyJ, i.e. '{"', and two or
+# four more segments); "card" is 13-19 digits (single spaces or dashes allowed) starting with
+# 2-6 that pass the Luhn check (the forwarder checks it).
+BUILTIN_PATTERNS: Final[dict[str, str]] = {
+    "ipv4": rf"(?<![0-9])(?<![0-9]\.){_IPV4_CORE}(?!\.?[0-9])",
+    "ipv6": rf"(?<![0-9A-Za-z_:.]){_IPV6_CORE}(?![0-9A-Za-z_:]|\.[0-9])",
+    "email": (
+        r"(?<![A-Za-z0-9.!#$%&'*+/?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/?^_`{|}~-]++"
+        r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+        r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![A-Za-z0-9-])"
+    ),
+    "bearer": (
+        r"(?P<scheme>(?<![A-Za-z])(?:Bearer|bearer|BEARER)[ \t]+)[A-Za-z0-9._~+/-]+=*"
+        rf"|(?<!{_B64URL})eyJ{_B64URL}+(?:\.{_B64URL}*){{2,4}}"
+    ),
+    "card": r"(?<![0-9A-Za-z_-])[2-6][0-9](?:[ -]?[0-9]){11,17}(?![0-9A-Za-z_]|-[0-9])",
+}
+# What each built-in puts in place of a match (a re.sub template).
+BUILTIN_REPLACEMENTS: Final[dict[str, str]] = {
+    "ipv4": REDACTED,
+    "ipv6": REDACTED,
+    "email": REDACTED,
+    "bearer": r"\g<scheme>" + REDACTED,  # "Bearer [REDACTED]": the scheme word stays
+    "card": REDACTED,
+}
+BUILTINS: Final = tuple(BUILTIN_PATTERNS)
+REDACT_FIELDS: Final = ("pattern", "replacement")
+# REDACT and EXCLUDE share the function's 4 KB of environment variables with the others
+# ("Function environment variables: 4 KB",
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): together they
+# may take 3 KB of it.
+REDACTION_ENV_MAX_BYTES: Final = 3072
+
+# Platform lines that exclusion keeps unless a pattern names them (see names_platform_lines):
+# the text lines and their JSON-format records.
+PLATFORM_LINES: Final = ("START", "END", "REPORT")
+PLATFORM_RECORDS: Final[dict[str, str]] = {
+    "platform.start": "START", "platform.runtimeDone": "END", "platform.report": "REPORT",
+}
+# A pattern names a platform line when it holds the word itself (START, END, REPORT, any
+# case) or the JSON record's name (runtimeDone for END), not inside a longer word: "^END "
+# and "(START|END)" name them, "BACKEND" and "^PENDING" do not.
+_NAMES_LINE: Final = re.compile(
+    r"(?<![A-Za-z])(start|end|report|runtimedone)(?![A-Za-z])", re.IGNORECASE
+)
+_NAME_OF = {"start": "START", "end": "END", "report": "REPORT", "runtimedone": "END"}
+
+# "Matches everything": a pattern that finds a match in the empty string AND in every one of
+# these texts. They share nothing (no common character, word or shape), so only a pattern
+# that can match without consuming anything in particular matches all of them: ".*", "^",
+# "(?:)", ".?", "$", "x*".
+EVERYTHING_PROBES: Final = (
+    "", "x", "0", " ", "\n", "START RequestId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    '{"level":"INFO","msg":"ok"}', "ÄÖÜ ✓ 日本", "\t\t", "a" * 300,
+)
+
+
+def pattern_problem(pattern: object, *, redact: bool) -> str | None:
+    """Why ``pattern`` cannot be used (a sentence), or None. The one check both sides run.
+
+    Refused: a non-string, an empty pattern, one Python's ``re`` cannot compile, one that
+    matches everything (EVERYTHING_PROBES). A redaction pattern must also never match an
+    empty string in any probe: such a match hides nothing and inserts the replacement
+    between characters.
+    """
+    if not isinstance(pattern, str):
+        return f"must be a regular expression (a string), got {pattern!r}"
+    if not pattern:
+        return "is empty; an empty pattern matches every message"
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"{pattern!r} is not a valid regular expression ({exc})"
+    if all(compiled.search(probe) for probe in EVERYTHING_PROBES):
+        return f"{pattern!r} matches everything (even an empty message)"
+    if redact and any(m.end() == m.start() for probe in EVERYTHING_PROBES
+                      for m in compiled.finditer(probe)):
+        return (f"{pattern!r} can match an empty string: it would insert the replacement "
+                "instead of hiding anything")
+    return None
+
+
+_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
+
+
+def replacement_problem(pattern: str, replacement: object) -> str | None:
+    """Why ``replacement`` cannot replace ``pattern``'s matches, or None.
+
+    It must be a string that is a valid re.sub template for the pattern (no reference to a
+    group the pattern lacks), and must not itself match the pattern: otherwise the
+    redacted text would still hold what the pattern describes.
+    """
+    if not isinstance(replacement, str):
+        return f"replacement must be a string, got {replacement!r}"
+    compiled = re.compile(pattern)
+    # A pattern matching the empty string (refused above) would make this always succeed;
+    # "(?:...)|" gives a match object to expand the template against: unmatched groups
+    # expand to "", unknown groups raise.
+    lead = _GLOBAL_FLAGS.match(pattern)
+    head = lead.group(0) if lead else ""
+    probe = re.compile(f"{head}(?:{pattern[len(head):]})|").match("")
+    try:
+        expanded = probe.expand(replacement) if probe else replacement
+    except (re.error, IndexError) as exc:
+        return f"replacement {replacement!r} is not a valid template for the pattern ({exc})"
+    if compiled.search(expanded):
+        return (f"replacement {replacement!r} matches its own pattern, so the redacted text "
+                "would still match it; e.g. use [REDACTED]")
+    return None
+
+
+def names_platform_lines(pattern: str) -> frozenset[str]:
+    """The platform lines (START, END, REPORT) an exclude pattern names, and may drop."""
+    return frozenset(_NAME_OF[m.group(1).lower()] for m in _NAMES_LINE.finditer(pattern))
+
+
+def redact_rule_problem(rule: object) -> str | None:
+    """Why one ``redact`` entry is not usable (a sentence), or None."""
+    if isinstance(rule, str):
+        if rule in BUILTIN_PATTERNS:
+            return None
+        return (f"{rule!r} is not a built-in; allowed: {', '.join(BUILTINS)}, or "
+                "{pattern, replacement}")
+    if not isinstance(rule, dict):
+        return (f"must be a built-in name ({', '.join(BUILTINS)}) or an object "
+                f"{{pattern, replacement}}, got {rule!r}")
+    unknown = sorted(set(rule) - set(REDACT_FIELDS))
+    if unknown:
+        return f"unknown field(s) {unknown}; allowed: {', '.join(REDACT_FIELDS)}"
+    if "pattern" not in rule:
+        return "pattern is required"
+    problem = pattern_problem(rule["pattern"], redact=True)
+    if problem:
+        return f"pattern {problem}"
+    return replacement_problem(rule["pattern"], rule.get("replacement", REDACTED))
+
+
+def redaction_problems(redact: object, exclude: object, redact_key: str,
+                       exclude_key: str) -> list[str]:
+    """One sentence per bad value of ``redact`` / ``exclude``, each naming its key and entry
+    (e.g. ``edgelogs:exclude[1]: '.*' matches everything``). Both lists may be empty."""
+    out = []
+    if not isinstance(redact, list):
+        out.append(f"{redact_key} must be a list, got {redact!r}")
+    else:
+        for i, rule in enumerate(redact):
+            problem = redact_rule_problem(rule)
+            if problem:
+                out.append(f"{redact_key}[{i}]: {problem}")
+    if not isinstance(exclude, list):
+        out.append(f"{exclude_key} must be a list of regular expressions, got {exclude!r}")
+    else:
+        for i, pattern in enumerate(exclude):
+            problem = pattern_problem(pattern, redact=False)
+            if problem:
+                out.append(f"{exclude_key}[{i}]: {problem}")
+    return out

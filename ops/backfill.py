@@ -37,7 +37,11 @@ from typing import Any, TextIO
 # Only what needs no third-party package, so `--help` works with the program's requirements.
 import contract
 from forwarder.errors import DeliveryError
-from forwarder.settings import DEFAULT_SAFETY_MARGIN_S, Settings
+from forwarder.settings import (
+    DEFAULT_SAFETY_MARGIN_S,
+    Settings,
+    is_loopback_http,
+)
 
 from ops import cli, stack, times
 from ops.exit_codes import Exit
@@ -234,6 +238,7 @@ class BackfillReport:
     stored: int = 0  # newly stored
     already_present: int = 0  # found with the same id: delivered live, or an earlier run
     errors_indexed: int = 0  # kept in the errors index (rejected content)
+    excluded: int = 0  # dropped on purpose by edgelogs:exclude (shown when not 0)
     failed: int = 0  # not stored: a later run with the same window picks them up
     problems: list[str] = field(default_factory=list)
 
@@ -246,6 +251,7 @@ class BackfillReport:
             f"backfill: region={region} groups={self.groups} events={self.events} "
             f"stored={self.stored} already_present={self.already_present} "
             f"errors_indexed={self.errors_indexed} failed={self.failed}"
+            + (f" excluded={self.excluded}" if self.excluded else "")
         )
 
 
@@ -347,6 +353,7 @@ def _ship_page(group: str, owner: str, events: Sequence[dict[str, Any]], ship: S
         report.stored += summary.stored
         report.already_present += summary.already_present
         report.errors_indexed += summary.errors_indexed
+        report.excluded += summary.excluded
     return ok
 
 
@@ -433,6 +440,7 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
                         choices=list(contract.SERVICES), help="SigV4 service")
     parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
                         help="as the forwarder's")
+    stack.add_redaction_flags(parser)
     parser.add_argument("--account", help="the account id the logs belong to (documents' "
                                           "cloud.account.id and ids); default: STS "
                                           "GetCallerIdentity")
@@ -481,6 +489,12 @@ def main(argv: Sequence[str] | None = None, *, logs: Any = None, sts: Any = None
     }
     if domain_region:
         env[contract.ENV_DOMAIN_REGION] = domain_region
+    # History is read as CloudWatch keeps it: redacted (and excluded) here with the stack's
+    # rules, like live delivery.
+    settings = Settings.from_env(env)
+    env.update(stack.redaction_env(args.redact, args.exclude, "backfill",
+                                   stack_endpoint=args.endpoint is None, runner=runner,
+                                   local=is_loopback_http(settings.endpoint)))
     settings = Settings.from_env(env)
     groups = args.log_groups or groups_from_stack(args.region, runner)
 

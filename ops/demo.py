@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import shlex
 import shutil
 import subprocess
@@ -43,6 +44,9 @@ DEFAULT_NODE = "demo"
 DEFAULT_PREFIX = contract.DEFAULT_INDEX_PREFIX
 # The data is within --since 2h right after a run; later, the commands name the window.
 RECENT = timedelta(minutes=110)
+# The demo stack's edgelogs:redact (as in Pulumi.dev.yaml): the secrets viewer-auth logs
+# are stored as [REDACTED].
+REDACT = ["ipv4", "ipv6", "email", "bearer"]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,7 +127,8 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
             # Each region's forwarder: its own AWS_REGION (cloud.region and the document
             # ids), one client per container.
             settings = Settings.from_env({contract.ENV_ENDPOINT: endpoint, "AWS_REGION": region,
-                                          contract.ENV_INDEX_PREFIX: prefix})
+                                          contract.ENV_INDEX_PREFIX: prefix,
+                                          contract.ENV_REDACT: json.dumps(REDACT)})
             forwarders[region] = (settings, make_client(settings))
         settings, client = forwarders[region]
         # The forwarder writes one JSON line per invocation to stdout (for CloudWatch);

@@ -6,7 +6,8 @@ Viewers in every default region hit one distribution with four edge functions:
 `security-headers` (Node.js) on every response. Each region runs its own execution
 environments, one invocation at a time each (one log stream per environment); a new
 environment starts with a cold start (INIT_START, `Init Duration` in REPORT). Some requests
-fail: expired tokens (WARN), a TypeError (Invoke Error with a JSON stack), a Python traceback,
+fail: expired tokens (WARN, with the viewer's IP address, e-mail and token, which the demo
+stack redacts), a TypeError (Invoke Error with a JSON stack), a Python traceback,
 an origin timeout (`Task timed out`), and the invalid responses CloudFront reports in its own
 `/aws/cloudfront/LambdaEdge/<distribution id>` log group.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import random
 import uuid
@@ -110,6 +112,15 @@ class Traffic:
     @property
     def events(self) -> int:
         return sum(len(s.events) for s in self.streams)
+
+
+def _viewer_secrets(cf_id: str) -> str:
+    """What a careless viewer-auth logs when it refuses a token: the viewer's address and
+    e-mail and the token itself. The demo stack redacts all three (ops/demo.py REDACT).
+    Derived from the request's CloudFront id, not the dice: the traffic stays the same."""
+    digest = hashlib.sha256(cf_id.encode()).digest()
+    return (f"client=198.51.100.{digest[0] % 254 + 1} user=viewer{digest[1]}@example.com "
+            f"authorization=Bearer {digest[2:20].hex()}")
 
 
 class _Generator:
@@ -224,7 +235,7 @@ class _Generator:
         roll = 1.0 if forced else rng.random()
         if roll < 0.05:
             body = [(1, "{iso}\t{rid}\tWARN\ttoken expired for " + path + " country=" + country
-                        + " cf=" + cf_id + "\n")]
+                        + " cf=" + cf_id + " " + _viewer_secrets(cf_id) + "\n")]
             self.invoke(region, VIEWER_AUTH, at, body, rng.uniform(2, 6))
             return  # 401 from the edge: nothing else runs
         if roll < 0.07:

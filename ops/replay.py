@@ -37,7 +37,7 @@ from typing import Any
 import contract
 from forwarder.decode import raw_data
 from forwarder.errors import DecodeError, DeliveryError
-from forwarder.settings import Settings
+from forwarder.settings import Settings, is_loopback_http
 
 from ops import cli, stack
 from ops.exit_codes import Exit
@@ -255,6 +255,7 @@ def parse_args(argv: Sequence[str] | None) -> Any:
                         choices=list(contract.SERVICES), help="SigV4 service")
     parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
                         help="as the forwarder's")
+    stack.add_redaction_flags(parser)
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
         "--seconds-per-message", type=float, default=60.0,
@@ -286,6 +287,12 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     }
     if args.domain_region:
         env[contract.ENV_DOMAIN_REGION] = args.domain_region
+    # The failure queue holds events as Lambda delivered them, unredacted: replay redacts
+    # (and excludes) with the stack's rules before it stores anything.
+    settings = Settings.from_env(env)
+    env.update(stack.redaction_env(args.redact, args.exclude, "replay",
+                                   stack_endpoint=args.endpoint is None,
+                                   local=is_loopback_http(settings.endpoint)))
     settings = Settings.from_env(env)
     from forwarder.client import make_client
 

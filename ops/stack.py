@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -69,3 +70,51 @@ def regional_output(
             f"pass {option}"
         )
     return str(values[region])
+
+
+# The stack output holding edgelogs:redact and edgelogs:exclude ({"redact": [...],
+# "exclude": [...]}), and the environment names the forwarder reads them from
+# (lambda_src/contract.py: ENV_REDACT, ENV_EXCLUDE; not imported, so that this module needs
+# nothing from lambda_src).
+REDACTION_OUTPUT = "redaction"
+ENV_REDACT, ENV_EXCLUDE = "REDACT", "EXCLUDE"
+
+
+def redaction_env(
+    redact: str | None, exclude: str | None, command: str, *, stack_endpoint: bool,
+    local: bool = False, runner: Callable[..., Any] = subprocess.run,
+    warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> dict[str, str]:
+    """REDACT / EXCLUDE for the forwarder's Settings: what replay and backfill store is
+    redacted (and excluded) exactly as the stack's forwarders do it.
+
+    ``--redact`` / ``--exclude`` (JSON lists) win; else the stack output ``redaction``. With
+    the stack's own endpoint that output must be read; with an ``--endpoint`` of the
+    operator's a stack that cannot be read means no rules, said on stderr (silently for a
+    node on this machine: a test or the demo)."""
+    if redact is not None or exclude is not None:
+        return {ENV_REDACT: redact or "[]", ENV_EXCLUDE: exclude or "[]"}
+    try:
+        value = stack_output(REDACTION_OUTPUT, "--redact/--exclude", command, runner)
+    except StackOutputError as exc:
+        if stack_endpoint:
+            raise
+        if not local:
+            warn(f"{command}: no redaction rules ({exc.message}); pass --redact/--exclude "
+                 "to apply the stack's")
+        return {}
+    if not isinstance(value, dict):
+        raise StackOutputError(f"{command}: stack output {REDACTION_OUTPUT} is not an object; "
+                               "pass --redact/--exclude")
+    return {ENV_REDACT: json.dumps(value.get("redact", [])),
+            ENV_EXCLUDE: json.dumps(value.get("exclude", []))}
+
+
+def add_redaction_flags(parser: Any) -> None:
+    """--redact / --exclude, as replay and backfill take them."""
+    parser.add_argument("--redact", metavar="JSON",
+                        help='edgelogs:redact as a JSON list, e.g. \'["ipv4","email"]\'; '
+                             "default: stack output redaction")
+    parser.add_argument("--exclude", metavar="JSON",
+                        help="edgelogs:exclude as a JSON list of patterns; default: stack "
+                             "output redaction")

@@ -17,10 +17,13 @@ maps them exactly like nested objects.
 from __future__ import annotations
 
 import base64
+import binascii
+import gzip
 import hashlib
 import json
 import re
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +31,9 @@ from typing import Any
 import contract
 
 from forwarder import lines, template
-from forwarder.decode import Payload
+from forwarder.decode import MAX_DECOMPRESSED_BYTES, Payload, gunzip
+from forwarder.errors import DecodeError
+from forwarder.redact import Excluder, Redactor
 
 _dumps = json.dumps
 _encode = lines.encode  # compact json.dumps without its per-call overhead
@@ -68,6 +73,7 @@ class Batch:
     # Events that are not even objects: they go straight to the errors index.
     bad_events: list[tuple[Any, str]] = field(default_factory=list)
     tags: dict[str, int] = field(default_factory=dict)  # tag -> number of events
+    excluded: int = 0  # events edgelogs:exclude dropped
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -134,12 +140,13 @@ _MS = [f"{i:03d}Z" for i in range(1000)]
 
 
 def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
-          verbatim_json: bool = True) -> Batch:
+          verbatim_json: bool = True, redactor: Redactor | None = None,
+          excluder: Excluder | None = None) -> Batch:
     """Bulk entries for every event of ``payload`` (see ``lines.fields`` for
-    ``verbatim_json``)."""
+    ``verbatim_json``, ``build_parts`` for the rest)."""
     batch = Batch()
     for _ in build_parts(batch, payload, region, index_prefix, ingested_ms,
-                         verbatim_json=verbatim_json):
+                         verbatim_json=verbatim_json, redactor=redactor, excluder=excluder):
         pass
     return batch
 
@@ -150,13 +157,18 @@ PROBE_EVENTS = 256
 
 def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                 ingested_ms: int, parts: int = 1, min_part_bytes: int = 0,
-                verbatim_json: bool = True) -> Iterator[range]:
+                verbatim_json: bool = True, redactor: Redactor | None = None,
+                excluder: Excluder | None = None) -> Iterator[range]:
     """``build``, a part at a time, into ``batch``: yields the positions of each part's
     entries once built, so that they can be sent while the next part is built
     (``bulk.Shipper.ship``'s ``parts``). ``batch.events`` is set at the end.
 
     ``parts`` parts of even event counts, fewer if a part would be under ``min_part_bytes``
-    (judged from the first PROBE_EVENTS events' entries)."""
+    (judged from the first PROBE_EVENTS events' entries).
+
+    ``excluder`` drops the events edgelogs:exclude names (counted in ``batch.excluded``);
+    ``redactor`` rewrites each kept event's message and every string parsed from it, after
+    the fields were parsed from the raw line. Both None: no per-event work at all."""
     lines_ = batch.lines
     add_index = batch.indices.append
     ingested = iso_ms(ingested_ms)
@@ -188,6 +200,10 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
     ms_text = _MS
     max_ts = _MAX_TS
     starts_with_version = lines.VERSION_MEMBER
+    # The event of each line, when exclusion may leave some out.
+    kept: list[Any] | None = [] if excluder is not None else None
+    # The events a redaction rule might change (None: all of them), found in one pass.
+    maybe = redactor.candidates(payload.events) if redactor is not None else None
 
     events = payload.events
     n = len(events)
@@ -213,6 +229,11 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
             if type(message) is not str:
                 message = "" if message is None else _dumps(message, default=repr)
                 tags = [TAG_MESSAGE_NOT_STRING]
+            if kept is not None:
+                if excluder.drops(message):  # type: ignore[union-attr]
+                    batch.excluded += 1
+                    continue
+                kept.append(event)
             if type(ts) is int and 0 <= ts < max_ts:
                 sec = ts // 1000
                 known = seconds.get(sec)
@@ -243,6 +264,12 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                 id_text = _esc(event_id)[1:-1]
 
             text, line_tags = _fields(message, verbatim_json)
+            if redactor is not None:
+                # Fields first, from the raw line; then the message and those fields.
+                if maybe is None:
+                    message, text, line_tags = redactor.event(message, text, line_tags)
+                elif (bits := maybe.get(id(event))) is not None:
+                    message, text, line_tags = redactor.event(message, text, line_tags, bits)
             if line_tags is not None:
                 tags = (tags or []) + line_tags
             # The stream's version, unless the line named its own (START lines, first member).
@@ -264,8 +291,11 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
         done = len(lines_)
         cut = min(n, lo + step)
     # The event of each line, for the errors index; usually simply the payload's list.
-    batch.events = (payload.events if not batch.bad_events
-                    else [e for e in payload.events if type(e) is dict])
+    if kept is not None:
+        batch.events = kept
+    else:
+        batch.events = (payload.events if not batch.bad_events
+                        else [e for e in payload.events if type(e) is dict])
 
 
 def _part_events(built: list[str], events: int, parts: int, min_part_bytes: int,
@@ -319,9 +349,12 @@ UNDATED = "undated"
 
 
 def _error_source(error_type: str, reason: str, region: str, ingested_ms: int,
-                  payload: Payload | None) -> dict[str, Any]:
-    """The fields every errors-index record starts with."""
+                  payload: Payload | None, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The fields every errors-index record starts with. The reason is redacted: the
+    engine's and the decoder's sentences may quote the content."""
     ingested = iso_ms(ingested_ms)
+    if redactor is not None:
+        reason = redactor.text(reason)
     source: dict[str, Any] = {
         "@timestamp": ingested,
         "event.ingested": ingested,
@@ -341,23 +374,35 @@ def _error_source(error_type: str, reason: str, region: str, ingested_ms: int,
 ErrorDoc = tuple[str, str, Any]
 
 
+def redacted_event(event: Any, redactor: Redactor | None) -> Any:
+    """A log event as the errors index keeps it: its message (and, for something that is not
+    a log event at all, everything in it) redacted; CloudWatch's id and timestamp kept."""
+    if redactor is None:
+        return event
+    if type(event) is dict:
+        return {k: redactor.value(v) if k == "message" else v for k, v in event.items()}
+    return redactor.value(event)
+
+
 def rejected_doc(line: str, index: str, event: Any, index_prefix: str, reason: str,
-                 status: int, payload: Payload, region: str, ingested_ms: int) -> ErrorDoc:
+                 status: int, payload: Payload, region: str, ingested_ms: int,
+                 redactor: Redactor | None = None) -> ErrorDoc:
     """The errors-index record of a document the engine rejected for its content."""
     id_ = target_id(line)
     day = index[len(index_prefix) + 1:]
-    source = _error_source("rejected_document", reason, region, ingested_ms, payload)
+    source = _error_source("rejected_document", reason, region, ingested_ms, payload,
+                           redactor)
     source["error.status"] = status
     source["target.index"] = index
     source["target.id"] = id_
-    source["raw.event"] = _dumps(event, default=repr)
+    source["raw.event"] = _dumps(redacted_event(event, redactor), default=repr)
     return _error_doc(errors_index(index_prefix, day), id_, source, event)
 
 
 def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, region: str,
-                  ingested_ms: int) -> ErrorDoc:
-    raw = _dumps(event, default=repr)
-    source = _error_source("bad_log_event", reason, region, ingested_ms, payload)
+                  ingested_ms: int, redactor: Redactor | None = None) -> ErrorDoc:
+    raw = _dumps(redacted_event(event, redactor), default=repr)
+    source = _error_source("bad_log_event", reason, region, ingested_ms, payload, redactor)
     source["raw.event"] = raw
     id_ = doc_id(payload.owner, region, payload.log_group, "bad-event\0" + raw)
     return _error_doc(errors_index(index_prefix, input_day(payload) or UNDATED), id_, source,
@@ -365,19 +410,26 @@ def bad_event_doc(event: Any, reason: str, index_prefix: str, payload: Payload, 
 
 
 def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, region: str,
-                    ingested_ms: int, payload: Payload | None = None) -> ErrorDoc:
+                    ingested_ms: int, payload: Payload | None = None,
+                    redactor: Redactor | None = None) -> ErrorDoc:
     """The errors-index record keeping a payload that could not be (fully) decoded.
 
     ``raw`` is the ``awslogs.data`` string (already base64 of the gzip bytes, kept as is),
     raw bytes (base64-encoded here), or, when the event had no data at all, the event.
+    With a ``redactor``, see ``redacted_raw``.
     """
-    source = _error_source(error_type, reason, region, ingested_ms, payload)
+    source = _error_source(error_type, reason, region, ingested_ms, payload, redactor)
+    if redactor is not None:
+        raw = redacted_raw(raw, redactor, source)
     if isinstance(raw, bytes):
         kept = base64.b64encode(raw).decode("ascii")
         source["raw.data_base64"] = kept
     elif isinstance(raw, str):
         kept = raw
         source["raw.data_base64"] = kept
+    elif isinstance(raw, _Text):
+        kept = raw.text
+        source["raw.text"] = kept
     else:
         kept = _dumps(raw, default=repr)
         source["raw.event"] = kept
@@ -387,6 +439,74 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
     ).hexdigest()
     return _error_doc(errors_index(index_prefix, input_day(payload) or UNDATED), doc_id,
                       source, raw)
+
+
+class _Text:
+    """Readable, redacted text kept instead of undecodable bytes (``redacted_raw``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def redacted_raw(raw: Any, redactor: Redactor, source: dict[str, Any]) -> Any:
+    """What the errors index may keep of a raw payload when edgelogs:redact is on.
+
+    A payload that decodes (only its UTF-8 was bad) keeps its exact bytes, bad ones
+    included, with every message redacted: gzip + base64 again, like the original. A payload
+    that does not decode keeps only the text that could be read from it (as far as the
+    base64 and gzip go), redacted, in ``raw.text``: bytes that cannot be read cannot be
+    checked for what redaction must hide, so they are not kept; ``raw.unreadable_bytes``
+    says how many were left out. An event without data keeps its values redacted.
+    """
+    if not isinstance(raw, str | bytes):
+        return redactor.value(raw)
+    data = raw.encode("latin-1", "replace") if isinstance(raw, str) else raw
+    try:
+        compressed = binascii.a2b_base64(data, strict_mode=True) if isinstance(raw, str) \
+            else data
+        text = gunzip(compressed).decode("utf-8", "surrogateescape")
+        doc = json.loads(text)
+        events = doc["logEvents"]
+        if not isinstance(events, list):
+            raise TypeError("logEvents")
+    except (binascii.Error, ValueError, DecodeError, TypeError, KeyError):
+        readable, unreadable = _readable(raw)
+        source["raw.unreadable_bytes"] = unreadable
+        return _Text(redactor.text(readable))
+    for key, value in doc.items():
+        if key == "logEvents":
+            doc[key] = [redacted_event(e, redactor) for e in events]
+        elif key not in ("owner", "logGroup", "logStream"):
+            doc[key] = redactor.value(value)  # messageType, subscriptionFilters, anything else
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogateescape")
+    return base64.b64encode(gzip.compress(body, mtime=0)).decode("ascii")
+
+
+def _readable(raw: str | bytes) -> tuple[str, int]:
+    """(the text that can be read from an undecodable payload, bytes left out)."""
+    if isinstance(raw, str):
+        try:
+            data = binascii.a2b_base64(raw.encode("latin-1", "replace"), strict_mode=True)
+        except (binascii.Error, ValueError):
+            return raw, 0  # not base64: the string itself is all there is
+    else:
+        data = raw
+    if not data.startswith(b"\x1f\x8b"):
+        return data.decode("utf-8", "replace"), 0
+    # What a corrupt or truncated gzip stream gives before it breaks, a block at a time.
+    d = zlib.decompressobj(wbits=31)
+    out: list[bytes] = []
+    used = 0
+    for at in range(0, len(data), 4096):
+        try:
+            out.append(d.decompress(data[at:at + 4096], MAX_DECOMPRESSED_BYTES))
+        except zlib.error:
+            break
+        used = at + 4096
+        if d.eof:
+            used = len(data) - len(d.unused_data)
+            break
+    return b"".join(out).decode("utf-8", "replace"), max(0, len(data) - used)
 
 
 def errors_index(index_prefix: str, day: str) -> str:

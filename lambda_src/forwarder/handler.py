@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
+import contract
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import TransportError
 
@@ -34,6 +35,7 @@ class Summary:
     stored: int = 0  # documents created by this invocation (log + errors index)
     already_present: int = 0  # found already stored (same _id): retries, replays
     errors_indexed: int = 0  # records sent to the errors index (rejected, bad, undecodable)
+    excluded: int = 0  # events edgelogs:exclude dropped on purpose (never sent anywhere)
     undelivered: int = 0
     retries: int = 0
     requests: int = 0
@@ -71,12 +73,16 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
     summary = Summary()
     log_stats, error_stats = Stats(), Stats()
     extra = dict(log_fields or {})
+    redactor = settings.redactor
     try:
         _process(event, settings, client, deadline, summary, log_stats, error_stats, extra)
     except DeliveryError as exc:
         summary.outcome = "failed"
         summary.undelivered = exc.undelivered
         summary.reason = exc.reason
+        if redactor is not None and redactor.text(exc.reason) != exc.reason:
+            # Lambda writes the error's message to the function's log: redacted too.
+            raise DeliveryError(exc.undelivered, redactor.text(exc.reason)) from None
         raise
     finally:
         summary.stored = log_stats.stored
@@ -114,7 +120,7 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         except DecodeError:
             raw = event
         record = documents.raw_payload_doc("undecodable_payload", exc.reason, raw, prefix,
-                                           region, ingested_ms)
+                                           region, ingested_ms, redactor=settings.redactor)
         summary.reason = exc.reason
         _ensure_templates(shipper, settings, pending=1, extra=extra)
         _ship_errors(errors_shipper, [record], summary)
@@ -136,23 +142,29 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
     # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
     batch = documents.Batch()
     # One part per request allowed in flight; the sequential path builds all, then sends.
+    # Exclusion and redaction happen here, before any document exists: everything built
+    # from the batch (every destination's documents, the errors index) is already redacted.
     parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
-                                  parts=settings.bulk_concurrency, min_part_bytes=MIN_SPLIT_BYTES)
+                                  parts=settings.bulk_concurrency, min_part_bytes=MIN_SPLIT_BYTES,
+                                  redactor=settings.redactor, excluder=settings.excluder)
     outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
     summary.tags = batch.tags
-    error_docs = [documents.bad_event_doc(ev, why, prefix, payload, region, ingested_ms)
+    summary.excluded = batch.excluded
+    redactor = settings.redactor
+    error_docs = [documents.bad_event_doc(ev, why, prefix, payload, region, ingested_ms,
+                                          redactor)
                   for ev, why in batch.bad_events]
     if payload.utf8_error:
         # The events were stored with U+FFFD for the bad bytes; keep the original bytes.
         error_docs.append(documents.raw_payload_doc(
             "invalid_utf8", payload.utf8_error, raw_data(event), prefix, region,
-            ingested_ms, payload))
+            ingested_ms, payload, redactor))
         summary.reason = payload.utf8_error
     rejected, again = _second_chance(shipper, batch, payload, outcome.rejected, region,
-                                     prefix, ingested_ms)
+                                     prefix, ingested_ms, redactor)
     error_docs += [documents.rejected_doc(batch.lines[pos], batch.indices[pos],
                                           batch.events[pos], prefix, why, status, payload,
-                                          region, ingested_ms)
+                                          region, ingested_ms, redactor)
                    for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
@@ -163,7 +175,8 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
 
 def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
                    rejected: list[tuple[int, int, str]], region: str, prefix: str,
-                   ingested_ms: int) -> tuple[list[tuple[int, int, str]], Outcome]:
+                   ingested_ms: int,
+                   redactor: Any = None) -> tuple[list[tuple[int, int, str]], Outcome]:
     """Rebuild rejected documents with their JSON re-encoded, and send those that changed.
 
     Documents are built with JSON message content copied verbatim (lines.fields); the
@@ -173,7 +186,8 @@ def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
     if not rejected:
         return rejected, Outcome()
     safe = documents.build(replace(payload, events=[batch.events[p] for p, _, _ in rejected]),
-                           region, prefix, ingested_ms, verbatim_json=False)
+                           region, prefix, ingested_ms, verbatim_json=False,
+                           redactor=redactor)
     changed = [i for i, (pos, _, _) in enumerate(rejected) if safe.lines[i] != batch.lines[pos]]
     if not changed:
         return rejected, Outcome()
@@ -206,14 +220,15 @@ def _paused_gc_parts(parts: Iterator[range]) -> Iterator[range]:
         yield part
 
 
-def prepare(event: Any, region: str, index_prefix: str,
-            ingested_ms: int) -> tuple[Payload, documents.Batch]:
+def prepare(event: Any, region: str, index_prefix: str, ingested_ms: int,
+            redactor: Any = None, excluder: Any = None) -> tuple[Payload, documents.Batch]:
     """The whole CPU path at once: decode the event and build every bulk entry (raises
     DecodeError), with the collector paused (``_paused_gc``)."""
     payload = _paused_gc(decode_event, event)
     if payload.message_type == "CONTROL_MESSAGE":
         return payload, documents.Batch()
-    return payload, _paused_gc(documents.build, payload, region, index_prefix, ingested_ms)
+    return payload, _paused_gc(documents.build, payload, region, index_prefix, ingested_ms,
+                               True, redactor, excluder)
 
 
 def _ensure_templates(shipper: Shipper, settings: Settings, pending: int,
@@ -282,10 +297,35 @@ def _log(summary: Summary, settings: Settings, extra: dict[str, Any]) -> None:
         **extra,
         **summary.as_dict(),
     }
+    redactor = settings.redactor
+    if redactor is not None:
+        # Reasons may quote content (a decoder's sentence, an engine's rejection).
+        line = {k: redactor.text(v) if isinstance(v, str) else v for k, v in line.items()}
+    if settings.excluder is not None:
+        line.update(excluded_metric(summary.excluded))
     # One line of JSON on stdout: CloudWatch Logs stores it as one event, and Logs
     # Insights / metric filters can read every field.
     sys.stdout.write(json.dumps(line, default=str) + "\n")
     sys.stdout.flush()
+
+
+def excluded_metric(excluded: int) -> dict[str, Any]:
+    """The members that make the summary line also a CloudWatch metric (embedded metric
+    format, which Lambda's log group extracts from stdout:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
+    ExcludedEvents in namespace contract.METRIC_NAMESPACE_FORWARDER, by function."""
+    return {
+        "_aws": {
+            "Timestamp": _now_ms(),
+            "CloudWatchMetrics": [{
+                "Namespace": contract.FORWARDER_METRIC_NAMESPACE,
+                "Dimensions": [[contract.FORWARDER_METRIC_DIMENSION]],
+                "Metrics": [{"Name": contract.EXCLUDED_METRIC, "Unit": "Count"}],
+            }],
+        },
+        contract.FORWARDER_METRIC_DIMENSION: os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+        contract.EXCLUDED_METRIC: excluded,
+    }
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 
+import contract
 from contract import (
     DEFAULT_INDEX_PREFIX,
     DEFAULT_INDEX_RETENTION_DAYS,
@@ -95,6 +99,27 @@ class Settings:
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
     bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
+    # edgelogs:redact, in order: built-in names and (pattern, replacement) pairs.
+    redact: tuple[str | tuple[str, str], ...] = ()
+    exclude: tuple[str, ...] = ()  # edgelogs:exclude
+
+    @cached_property
+    def redactor(self) -> Any:
+        """The forwarder.redact.Redactor of ``redact``, or None when nothing is redacted."""
+        if not self.redact:
+            return None
+        from forwarder.redact import Redactor
+        return Redactor.from_config([r if isinstance(r, str)
+                                     else {"pattern": r[0], "replacement": r[1]}
+                                     for r in self.redact])
+
+    @cached_property
+    def excluder(self) -> Any:
+        """The forwarder.redact.Excluder of ``exclude``, or None when nothing is excluded."""
+        if not self.exclude:
+            return None
+        from forwarder.redact import Excluder
+        return Excluder(self.exclude)
 
     @property
     def signed(self) -> bool:
@@ -141,6 +166,7 @@ class Settings:
         if not _REGION_RE.fullmatch(region):
             raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
         domain_region = _domain_region(env, endpoint)
+        redact, exclude = redaction(env)
 
         return cls(
             endpoint=endpoint,
@@ -158,7 +184,30 @@ class Settings:
             index_retention_days=_retention_days(env),
             bulk_concurrency=_int(env, ENV_BULK_CONCURRENCY, DEFAULT_BULK_CONCURRENCY, 1,
                                   MAX_BULK_CONCURRENCY),
+            redact=redact,
+            exclude=exclude,
         )
+
+
+def redaction(env: Mapping[str, str]) -> tuple[tuple[str | tuple[str, str], ...],
+                                                 tuple[str, ...]]:
+    """REDACT and EXCLUDE (JSON lists), checked by the rule the deploy side checks them with
+    (contract.redaction_problems); a bad value is refused, naming the variable."""
+    values = []
+    for name in (contract.ENV_REDACT, contract.ENV_EXCLUDE):
+        raw = env.get(name, "").strip()
+        try:
+            values.append(json.loads(raw) if raw else [])
+        except ValueError as exc:
+            raise SettingsError(f"{name} must be a JSON list, got {raw[:200]!r} ({exc})") from None
+    redact, exclude = values
+    problems = contract.redaction_problems(redact, exclude, contract.ENV_REDACT,
+                                           contract.ENV_EXCLUDE)
+    if problems:
+        raise SettingsError("; ".join(problems))
+    rules = tuple(r if isinstance(r, str)
+                  else (r["pattern"], r.get("replacement", contract.REDACTED)) for r in redact)
+    return rules, tuple(exclude)
 
 
 def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:

@@ -130,6 +130,9 @@ def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) 
         assert s.index_prefix == prefix
         assert s.service == "es"
         assert s.signed
+        # The example stack redacts and excludes (Pulumi.dev.yaml); the others do not.
+        assert (s.redact, s.exclude) == ((("ipv4", "ipv6", "email", "bearer"), ("^DEBUG ",))
+                                         if name == "example" else ((), ()))
         ignored = set(variables) - env.read
         assert not ignored, f"the forwarder never reads {sorted(ignored)}"
     assert result.outputs["indexPrefix"] == prefix

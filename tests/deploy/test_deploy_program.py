@@ -364,6 +364,7 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         "alarmTopicArns",
         "homeAlarmTopicArn",
         "operatorPolicyArn",
+        "redaction",
     }
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"

@@ -23,7 +23,7 @@ from moto import mock_aws
 
 from ops import backfill
 from tests.forwarder.payloads import encode, payload
-from tests.integration.forwarder_support import client_for, settings, sign_as
+from tests.integration.forwarder_support import all_docs, client_for, settings, sign_as
 from tests.ops.history import read_all, seed
 from tests.ops.test_backfill import StopsAfter
 from tests.support.front_door import Deployment, FrontDoor
@@ -176,3 +176,27 @@ def test_backfill_writes_as_the_operator_through_the_front_door_and_an_admin_can
     assert stored_ == {"events": seeded.count, "stored": seeded.count, "already_present": 0,
                        "errors_indexed": 0, "failed": 0}
     _assert_each_event_stored_once(opensearch_url, index_prefix, seeded, logs)
+
+
+def test_history_is_redacted_and_excluded_before_it_is_stored(
+        opensearch_url: str, index_prefix: str, aws: tuple[Any, Any], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # CloudWatch keeps what the function logged; backfill stores it as the forwarder would.
+    logs, _ = aws
+    group, stream = "/aws/lambda/us-east-1.viewer-auth", "2025/11/24/[7]" + "0" * 32
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000) - 3_600_000
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now, "message": "login by erin@example.org from 192.0.2.44"},
+        {"timestamp": now + 1, "message": "DEBUG session cache"}])
+    argv = ["--region", REGION, "--endpoint", opensearch_url, "--index-prefix", index_prefix,
+            "--log-group", group, "--since", str(now - 1000), "--until", str(now + 1000),
+            "--account", ACCOUNT, "--redact", '["ipv4", "email"]', "--exclude", '["^DEBUG "]']
+    assert backfill.main(argv, logs=logs, state_dir=tmp_path) == 0
+    # The dropped line is counted, so it is not mistaken for one lost.
+    assert capsys.readouterr().out.strip() == (
+        "backfill: region=eu-west-1 groups=1 events=2 stored=1 already_present=0 "
+        "errors_indexed=0 failed=0 excluded=1")
+    docs = [h["_source"] for h in all_docs(opensearch_url, f"{index_prefix}-2*")]
+    assert [d["message"] for d in docs] == ["login by [REDACTED] from [REDACTED]"]

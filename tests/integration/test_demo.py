@@ -67,6 +67,17 @@ def test_a_second_run_stores_nothing_twice_and_the_printed_searches_find_lines(
             assert all(json.loads(line)["log.level"] in ("WARN", "ERROR") or
                        "aws.cloudfront.distribution_id" in json.loads(line) for line in lines)
 
+    # viewer-auth logs the viewer's address, e-mail and token; the demo stack redacts them.
+    window = commands[0][commands[0].index("--since"):]
+    out = io.StringIO()
+    assert search.main([*commands[0][:4], *window, '"token expired"'], out=out,
+                       now=datetime.now(UTC)) == 0
+    refused = out.getvalue().splitlines()
+    assert refused and all(
+        "client=[REDACTED] user=[REDACTED] authorization=Bearer [REDACTED]" in line
+        for line in refused)
+    assert "@example.com" not in out.getvalue() and "198.51.100." not in out.getvalue()
+
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=900,

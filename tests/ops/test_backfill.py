@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -310,7 +311,8 @@ def test_endpoint_and_domain_region_default_to_the_stack_outputs(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stack.shutil, "which", lambda _: "/usr/bin/pulumi")
     outputs = {"domainEndpoint": "https://search-edgelogs-abc.eu-central-1.es.amazonaws.com",
-               "domainRegion": "eu-central-1", "logGroups": {REGION: ["/aws/lambda/x"]}}
+               "domainRegion": "eu-central-1", "logGroups": {REGION: ["/aws/lambda/x"]},
+               "redaction": {"redact": ["ipv4", "email"], "exclude": ["^DEBUG "]}}
 
     def runner(cmd: list[str], **_: Any) -> Any:
         return subprocess.CompletedProcess(cmd, 0, json.dumps(outputs[cmd[3]]), "")
@@ -322,14 +324,19 @@ def test_endpoint_and_domain_region_default_to_the_stack_outputs(
 
     def from_env(env: dict[str, str]) -> Any:
         seen.append(dict(env))
+        if "REDACT" not in env:  # checked once before the redaction rules are read
+            return SimpleNamespace(endpoint=env["OPENSEARCH_ENDPOINT"])
         raise Stop
 
     monkeypatch.setattr(bf.Settings, "from_env", staticmethod(from_env))
     with pytest.raises(Stop):
         bf.main(["--region", REGION, "--since", "1d"], runner=runner)
-    assert seen == [{"OPENSEARCH_ENDPOINT": outputs["domainEndpoint"], "OPENSEARCH_SERVICE": "es",
+    assert seen[-1:] == [{"OPENSEARCH_ENDPOINT": outputs["domainEndpoint"],
+                          "OPENSEARCH_SERVICE": "es",
                      "INDEX_PREFIX": "lambda-edge", "AWS_REGION": REGION,
-                     "OPENSEARCH_REGION": "eu-central-1"}]
+                     "OPENSEARCH_REGION": "eu-central-1",
+                     # The stack's redaction rules, as its forwarders get them.
+                     "REDACT": '["ipv4", "email"]', "EXCLUDE": '["^DEBUG "]'}]
 
 
 def test_throttling_is_left_to_botocores_retries_and_an_empty_window_is_a_success(

@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from forwarder import lines, template
+from contract import errors_prefix
+
+from forwarder import lines
 from forwarder.decode import Payload
 
 _dumps = json.dumps
@@ -388,7 +390,7 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
 
 
 def errors_index(index_prefix: str, day: str) -> str:
-    return f"{template.errors_prefix(index_prefix)}-{day}"
+    return f"{errors_prefix(index_prefix)}-{day}"
 
 
 def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> ErrorDoc:

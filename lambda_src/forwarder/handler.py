@@ -68,6 +68,12 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.undelivered = exc.undelivered
         summary.reason = exc.reason
         raise
+    except BaseException as exc:
+        # Anything unforeseen: the log line must not say "ok" for an invocation that fails.
+        summary.outcome = "failed"
+        summary.undelivered = summary.events_in
+        summary.reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+        raise
     finally:
         summary.stored = log_stats.stored
         summary.already_present = log_stats.already_present

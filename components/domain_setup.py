@@ -76,7 +76,9 @@ def permissions_policy(*, partition: str, account_id: str, home_region: str,
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "MasterUserOfTheDomain", "Effect": "Allow", "Action": ["es:ESHttp*"],
+            {"Sid": "MasterUserOfTheDomain", "Effect": "Allow",
+             "Action": [f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post",
+                                                  "Put")],
              "Resource": [f"{domain_arn}/*"]},
             {"Sid": "WriteOwnLogs", "Effect": "Allow",
              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -28,7 +28,9 @@ TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 # template's body is invisible to IAM), so the access policy only says WHO may reach the
 # domain: the stack's principals, never "*". AWS's own advice for an IAM master user:
 # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-recommendations
-ALL_HTTP_ACTIONS: tuple[str, ...] = ("es:ESHttp*",)
+# Listed, not "es:ESHttp*": the program writes no wildcard action anywhere.
+ALL_HTTP_ACTIONS: tuple[str, ...] = tuple(
+    f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put"))
 
 
 @dataclass(frozen=True)

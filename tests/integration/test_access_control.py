@@ -161,7 +161,8 @@ def test_the_program_deploys_fine_grained_access_control_with_an_iam_master() ->
     (statement,) = dep.access_policy["Statement"]
     assert statement["Principal"] == {"AWS": sorted(
         [ADMIN, DASHBOARDS_ROLE, SETUP_ROLE, FORWARDER_ROLE, OPERATOR])}
-    assert statement["Action"] == ["es:ESHttp*"]
+    assert statement["Action"] == ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead",
+                                   "es:ESHttpPatch", "es:ESHttpPost", "es:ESHttpPut"]
     assert dep.setup_input is not None
     assert dep.setup_input["principals"] == {
         "writer": [FORWARDER_ROLE], "operator": [OPERATOR],

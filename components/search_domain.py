@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from components.config import DomainSettings
 from components.dashboards_auth import CognitoOptions
 from components.domain_setup import DomainSetup, invocation_input
 from components.identity import caller_identity
+from lambda_src.contract import ROLE_OPERATOR, ROLE_READER, ROLE_WRITER
 
 TOKEN = "edgelogs:index:SearchDomain"
 
@@ -169,16 +171,22 @@ class SearchDomain(pulumi.ComponentResource):
         # master user as soon as the domain exists, and again whenever the input changes
         # (a principal, the retention, the setup's code: its hash is in the input). A
         # failure fails `pulumi up` with the function's error, the engine's reason.
+        setup_input = pulumi.Output.all(self.endpoint, p.writers, p.operators, p.readers).apply(
+            lambda v: invocation_input(
+                endpoint=v[0], region=args.home_region, index_prefix=prefix,
+                retention_days=args.index_retention_days,
+                principals={ROLE_WRITER: v[1], ROLE_OPERATOR: v[2], ROLE_READER: v[3]},
+                code_hash=code_hash))
         self.setup = aws.lambda_.Invocation(
             f"{name}-setup",
             function_name=args.setup.function.name,
-            input=pulumi.Output.all(self.endpoint, p.writers, p.operators, p.readers).apply(
-                lambda v: invocation_input(
-                    endpoint=v[0], region=args.home_region, index_prefix=prefix,
-                    retention_days=args.index_retention_days,
-                    principals={"writer": v[1], "operator": v[2], "reader": v[3]},
-                    code_hash=code_hash)),
-            triggers={"code": code_hash},
+            input=setup_input,
+            # "Map of arbitrary keys and values that, when changed, will trigger a
+            # re-invocation" (https://www.pulumi.com/registry/packages/aws/api-docs/lambda/invocation/):
+            # the digest of the whole input, so any change re-invokes whatever the provider
+            # does with an updated input under the default CREATE_ONLY lifecycle scope.
+            triggers=setup_input.apply(
+                lambda i: {"input": hashlib.sha256(i.encode()).hexdigest()}),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
                                         depends_on=[self.domain]),
         )

@@ -43,6 +43,7 @@ if str(LAMBDA_SRC) not in sys.path:
 PROG = "demo"
 DEFAULT_NODE = "demo"
 DEFAULT_PREFIX = "lambda-edge"
+DEFAULT_RETENTION_DAYS = 14  # the stack's default (edgelogs:indexRetentionDays)
 # The data is within --since 2h right after a run; later, the commands name the window.
 RECENT = timedelta(minutes=110)
 
@@ -127,11 +128,17 @@ class Sent:
 
 
 def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
+    # What `pulumi up` does on a domain before any forwarder writes: the index templates and
+    # the retention policy (the forwarder only writes documents).
+    from domain_setup.http import caller
+    from domain_setup.setup import Desired, apply_indices
     from forwarder.client import make_client
     from forwarder.handler import process
     from forwarder.settings import Settings
 
     from ops.demo_traffic import batches, subscription_event
+
+    apply_indices(caller(endpoint, "us-east-1"), Desired(prefix, DEFAULT_RETENTION_DAYS))
 
     sent = Sent()
     forwarders: dict[str, tuple[Any, Any]] = {}

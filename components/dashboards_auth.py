@@ -49,11 +49,8 @@ MFA = "ON"
 # must be on the Plus tier" (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/
 # APIReference/API_UserPoolAddOnsType.html). Plus is billed per monthly active user; a pool of
 # a few invited operators costs little, so the pool is on Plus and threat protection ENFORCED.
-# A stack that must stay on Essentials passes feature_plan="ESSENTIALS": add-ons are then off,
-# since Cognito refuses them there.
 FEATURE_PLAN = "PLUS"
 THREAT_PROTECTION = "ENFORCED"
-PLANS_WITH_THREAT_PROTECTION: tuple[str, ...] = ("PLUS",)
 
 PASSWORD_MIN_LENGTH = 14
 TEMPORARY_PASSWORD_DAYS = 7  # an invitation not used within a week must be re-sent
@@ -157,7 +154,6 @@ class DashboardsAuthArgs:
     # Deletion protection on the user pool makes `pulumi destroy` fail until it is turned off;
     # the pool holds only the invited users, which `pulumi up` re-creates from the config.
     protect: bool = False
-    feature_plan: str = FEATURE_PLAN  # Cognito's user pool tier: LITE, ESSENTIALS or PLUS
 
 
 class DashboardsAuth(pulumi.ComponentResource):
@@ -205,11 +201,9 @@ class DashboardsAuth(pulumi.ComponentResource):
             software_token_mfa_configuration=(
                 aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
             ),
-            user_pool_tier=args.feature_plan,
-            user_pool_add_ons=(
-                aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=THREAT_PROTECTION)
-                if args.feature_plan in PLANS_WITH_THREAT_PROTECTION else None
-            ),
+            user_pool_tier=FEATURE_PLAN,
+            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(
+                advanced_security_mode=THREAT_PROTECTION),
             account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
                 recovery_mechanisms=[
                     aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(

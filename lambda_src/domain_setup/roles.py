@@ -10,7 +10,7 @@ The master user (the setup function's role) is mapped by the service to ``all_ac
 Everything here is pure data and pure builders: the setup function installs
 ``role_bodies``/``mapping_bodies``, the README's Security section is ``markdown()``
 (tests/integration/test_access_control.py proves the roles on the real plugin, and
-tests/forwarder/test_roles_readme.py that the README says what this file says).
+tests/domain_setup/test_roles.py that the README says what this file says).
 """
 
 from __future__ import annotations

@@ -66,8 +66,6 @@ SETTINGS: dict[str, str] = {
     "plugins.security.restapi.roles_enabled": "all_access",
     "plugins.security.check_snapshot_restore_write_privileges": "true",
     "plugins.security.system_indices.enabled": "true",
-    # A snapshot repository the refusal test can name (an fs repository needs path.repo).
-    "path.repo": "",  # filled in by start()
 }
 
 
@@ -259,6 +257,7 @@ def start(name: str) -> str:
             os.chown(repo, user.pw_uid, user.pw_gid)
         except KeyError:  # created by the start script on its first run
             repo.chmod(0o777)
+    # A snapshot repository the refusal tests can name (an fs repository needs path.repo).
     settings = {**SETTINGS, "path.repo": str(repo)}
     args = ["start", "--name", name, "--port", "0", "--heap", "512m"]
     for key, value in settings.items():

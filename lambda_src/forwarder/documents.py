@@ -25,8 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract import errors_prefix
-
 from forwarder import lines
 from forwarder.decode import Payload
 
@@ -390,7 +388,8 @@ def raw_payload_doc(error_type: str, reason: str, raw: Any, index_prefix: str, r
 
 
 def errors_index(index_prefix: str, day: str) -> str:
-    return f"{errors_prefix(index_prefix)}-{day}"
+    # <prefix>-errors: the errors indices' name, and their template's (domain_setup.template)
+    return f"{index_prefix}-errors-{day}"
 
 
 def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> ErrorDoc:

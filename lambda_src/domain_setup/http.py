@@ -7,6 +7,8 @@ just this package and lambda_src/contract.py.
 from __future__ import annotations
 
 import json
+import random
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -17,6 +19,11 @@ from urllib.parse import urlsplit
 Call = Callable[[str, str, Any], tuple[int, Any]]
 SERVICE = "es"
 TIMEOUT_S = 30.0
+# A domain just created or changed (a blue/green deployment) may answer 5xx, 429 or nothing
+# for a while; the setup waits up to this long in total before it gives up and fails the
+# deploy (the function's timeout, components/domain_setup.py, leaves room for it).
+RETRY_FOR_S = 180.0
+RETRYABLE = (429, 500, 502, 503, 504)
 
 
 class SetupError(RuntimeError):
@@ -40,7 +47,8 @@ def reason(answer: Any) -> str:
 
 
 def caller(endpoint: str, region: str, credentials: Any = None,
-           timeout: float = TIMEOUT_S) -> Call:
+           timeout: float = TIMEOUT_S, retry_for_s: float = RETRY_FOR_S,
+           sleep: Callable[[float], None] = time.sleep) -> Call:
     """A Call for the domain at ``endpoint``; signed with ``credentials`` (botocore) when given.
 
     Unsigned only for an http:// endpoint on loopback (a local test node without a front door).
@@ -51,8 +59,7 @@ def caller(endpoint: str, region: str, credentials: Any = None,
                                     and host in ("127.0.0.1", "localhost")):
         raise SetupError(f"no credentials to sign requests to {base}")
 
-    def call(method: str, path: str, body: Any) -> tuple[int, Any]:
-        data = b"" if body is None else json.dumps(body).encode()
+    def once(method: str, path: str, data: bytes) -> tuple[int, bytes]:
         headers = {"content-type": "application/json"}
         url = base + path
         if credentials is not None:
@@ -60,17 +67,36 @@ def caller(endpoint: str, region: str, credentials: Any = None,
             from botocore.awsrequest import AWSRequest
 
             request = AWSRequest(method=method, url=url, data=data, headers=headers)
-            SigV4Auth(credentials, SERVICE, region).add_auth(request)
+            SigV4Auth(credentials, SERVICE, region).add_auth(request)  # fresh for each try
             headers = dict(request.headers.items())
         req = urllib.request.Request(url, data=data if data else None, method=method,
                                      headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                status, raw = resp.status, resp.read()
+                return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read()
-        except OSError as exc:
-            raise SetupError(f"{method} {path}: the domain did not answer ({exc})") from None
+            return exc.code, exc.read()
+
+    def call(method: str, path: str, body: Any) -> tuple[int, Any]:
+        data = b"" if body is None else json.dumps(body).encode()
+        deadline = time.monotonic() + retry_for_s
+        attempt = 0
+        while True:
+            try:
+                status, raw = once(method, path, data)
+                failure = None
+            except OSError as exc:
+                status, raw, failure = 0, b"", exc
+            if status not in RETRYABLE and failure is None:
+                break
+            attempt += 1
+            pause = random.uniform(0, min(10.0, 0.5 * 2 ** attempt))
+            if time.monotonic() + pause >= deadline:
+                if failure is not None:
+                    raise SetupError(f"{method} {path}: the domain did not answer "
+                                     f"({failure})") from None
+                break  # the last answer (5xx, 429) is reported by the caller
+            sleep(pause)
         try:
             return status, json.loads(raw) if raw.strip() else None
         except ValueError:

@@ -5,7 +5,8 @@ OpenSearch 2.19.4 (the integ-test-zip) with ``org.opensearch.plugin:opensearch-s
 (the plugin only loads into the exact version it was built for) and the ``reindex`` module
 (``org.opensearch.plugin:reindex-client``: the integ-test-zip has none, so ``_reindex`` would
 answer 400 before any permission check). Everything lives in this checkout
-(``.cache/secure``): its own distribution copy, so plain nodes never see the plugin.
+(``.cache/secure``, see ``_cache``): its own distribution copy, so plain nodes never see the
+plugin.
 
 The node is started by scripts/opensearch-node (``EDGELOGS_CACHE`` points it at the copy),
 with the security settings passed as ``--setting``:
@@ -42,7 +43,20 @@ VERSION = "2.19.4"
 SECURITY = f"org.opensearch.plugin:opensearch-security:{VERSION}.0:zip"
 REINDEX = f"org.opensearch.plugin:reindex-client:{VERSION}"
 DISTRIBUTION = f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}:zip"
-CACHE = REPO / ".cache" / "secure"
+
+
+def _cache() -> Path:
+    """This checkout's own files, readable by the node's user: run as root from a checkout
+    others cannot traverse (under /root, say), a folder named after the checkout's path
+    instead, as scripts/opensearch-node does for its own cache."""
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in (REPO, *REPO.parents)):
+        return REPO / ".cache" / "secure"
+    import hashlib
+
+    return Path(f"/var/tmp/edgelogs-{hashlib.sha256(str(REPO).encode()).hexdigest()[:12]}-secure")
+
+
+CACHE = _cache()
 HOME = CACHE / "opensearch" / f"opensearch-{VERSION}"
 READY_MARK = HOME / ".edgelogs-secure-ready"
 

@@ -233,6 +233,57 @@ def test_setup_installs_everything_on_an_empty_node_and_a_second_run_changes_not
         door.stop()
 
 
+def _lambda_env(monkeypatch: pytest.MonkeyPatch, door: FrontDoor, who: str) -> None:
+    """The function's environment as Lambda gives it: its role's session keys."""
+    ident = door.identity(who)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ident.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", ident.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", ident.token or "")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_the_function_run_with_the_programs_input_as_its_role(
+        secured: Secured, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """lambda_handler with exactly the Invocation's input (endpoint pointed at the front
+    door), signing with the setup role's session: everything already there, one log line."""
+    from domain_setup.handler import lambda_handler
+
+    _lambda_env(monkeypatch, secured.door, "setup")
+    event = {**(secured.dep.setup_input or {}), "endpoint": secured.door.url}
+    capsys.readouterr()
+    result = lambda_handler(event, type("Context", (), {"aws_request_id": "req-1"})())
+    p = secured.prefix
+    assert result["outcome"] == "ok"
+    assert result["done"] == {
+        f"role {p}-writer": "unchanged", f"role {p}-operator": "unchanged",
+        f"role {p}-reader": "unchanged", f"rolesmapping {p}-writer": "unchanged",
+        f"rolesmapping {p}-operator": "unchanged", f"rolesmapping {p}-reader": "unchanged",
+        f"index_template {p}": "unchanged", f"index_template {p}-errors": "unchanged",
+        f"ism_policy {p}-retention": "unavailable"}
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert (line["msg"], line["outcome"], line["aws_request_id"]) == (
+        "edgelogs domain setup", "ok", "req-1")
+
+
+def test_the_function_as_another_role_fails_with_the_engines_reason(
+        secured: Secured, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from domain_setup.handler import lambda_handler
+    from domain_setup.http import SetupError
+
+    _lambda_env(monkeypatch, secured.door, "admin")  # a reader, not the master
+    event = {**(secured.dep.setup_input or {}), "endpoint": secured.door.url}
+    capsys.readouterr()
+    with pytest.raises(SetupError):
+        lambda_handler(event, None)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert line["outcome"] == "failed"
+    assert line["reason"].startswith(
+        f"GET /_plugins/_security/api/roles/{secured.prefix}-writer answered 403: ")
+
+
 def test_setup_as_a_non_master_fails_with_the_engines_reason(secured: Secured) -> None:
     from domain_setup.http import SetupError
 

@@ -16,12 +16,13 @@ from components.config import load_config
 from components.coverage_check import CoverageCheck, CoverageCheckArgs
 from components.dashboards_auth import SIGN_IN, DashboardsAuth, DashboardsAuthArgs
 from components.domain_alarms import DomainAlarms, DomainAlarmsArgs
+from components.domain_setup import DomainSetup, DomainSetupArgs
 from components.forwarder_role import ForwarderRole, ForwarderRoleArgs
 from components.function_code import FunctionCode
 from components.operator_policy import OperatorPolicy, OperatorPolicyArgs
 from components.providers import regional_providers
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
-from components.search_domain import SearchDomain, SearchDomainArgs
+from components.search_domain import DomainPrincipals, SearchDomain, SearchDomainArgs
 
 if get_monitor() is None:
     # Not run by the Pulumi CLI (nor under the tests' mocks): there is no engine to register
@@ -71,10 +72,17 @@ dashboards = (
     if config.dashboards.cognito
     else None
 )
-# One read-only rule in the domain policy covers the admins and the Dashboards users.
+# Readers (lambda_src/domain_setup/roles.py): the admins and the Dashboards users.
 readers: list[pulumi.Input[str]] = [*config.admin_principals]
 if dashboards is not None:
     readers.append(dashboards.authenticated_role_arn)
+
+# The function that applies roles, templates and the ISM policy; its role is the master user.
+setup = DomainSetup(
+    "domain-setup",
+    DomainSetupArgs(names=names, home_region=config.home_region,
+                    log_retention_days=config.log_retention_days, provider=home, tags=tags),
+)
 
 search = SearchDomain(
     "search",
@@ -82,9 +90,11 @@ search = SearchDomain(
         domain_name=names.domain,
         home_region=config.home_region,
         index_prefix=config.index_prefix,
+        index_retention_days=config.index_retention_days,
         settings=config.domain,
-        forwarder_role_arn=role.arn,
-        admin_principals=readers,
+        principals=DomainPrincipals(
+            writers=[role.arn], operators=list(config.operator_principals), readers=readers),
+        setup=setup,
         provider=home,
         tags=tags,
         cognito=dashboards.cognito_options if dashboards is not None else None,

@@ -66,7 +66,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda_src")]
 
-from forwarder import documents, template  # noqa: E402
+from domain_setup import template  # noqa: E402
+from forwarder import documents  # noqa: E402
 from forwarder.bulk import Shipper  # noqa: E402
 from forwarder.client import make_client  # noqa: E402
 from forwarder.decode import decode_event  # noqa: E402

@@ -38,6 +38,7 @@ FUNCTIONS: dict[str, Function] = {
     for f in (
         Function("forwarder", requirements="requirements.txt"),
         Function("edge_coverage"),
+        Function("domain_setup"),
     )
 }
 

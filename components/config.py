@@ -37,8 +37,8 @@ DEFAULT_REGIONS: tuple[str, ...] = (
 
 KEYS: tuple[str, ...] = (
     "homeRegion", "regions", "edgeFunctions", "logRetentionDays", "filterPattern",
-    "indexPrefix", "domain", "adminPrincipals", "existingLogGroups", "distributionIds",
-    "alarmEmail", "tags", "coverageCheck",
+    "indexPrefix", "domain", "adminPrincipals", "operatorPrincipals", "existingLogGroups",
+    "distributionIds", "alarmEmail", "tags", "coverageCheck",
     "dashboards", "dashboardUsers",
     "indexRetentionDays", "forwarderConcurrency",
     "redact", "exclude",
@@ -132,6 +132,8 @@ class EdgelogsConfig:
     index_prefix: str = DEFAULT_INDEX_PREFIX
     domain: DomainSettings = field(default_factory=DomainSettings)
     admin_principals: tuple[str, ...] = ()
+    # Who runs replay and backfill: mapped to the operator role (lambda_src/domain_setup/roles.py).
+    operator_principals: tuple[str, ...] = ()
     existing_log_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     distribution_ids: tuple[str, ...] = ()
     alarm_email: str | None = None
@@ -591,6 +593,11 @@ def parse_config(
         "is not an IAM principal ARN; allowed: arn:<partition>:iam::<12 digits>:"
         "root|user/<name>|role/<name> (never '*')",
     )  # fmt: skip
+    operators = _optional_list_matching(
+        raw, "operatorPrincipals", _PRINCIPAL_ARN, errors,
+        "is not an IAM principal ARN; allowed: arn:<partition>:iam::<12 digits>:"
+        "root|user/<name>|role/<name> (never '*')",
+    )  # fmt: skip
     distributions = _optional_list_matching(
         raw, "distributionIds", _DISTRIBUTION_ID, errors,
         "is not a CloudFront distribution id; allowed: uppercase letters and digits, "
@@ -622,6 +629,7 @@ def parse_config(
         index_prefix=index_prefix,
         domain=domain,
         admin_principals=principals,
+        operator_principals=operators,
         existing_log_groups=existing,
         distribution_ids=distributions,
         alarm_email=email,

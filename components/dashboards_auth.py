@@ -5,8 +5,9 @@ What AWS requires, from "Configuring Amazon Cognito authentication for OpenSearc
 a user pool with a domain, an identity pool in the same region, a role OpenSearch Service
 assumes to configure both (trusting opensearchservice.amazonaws.com, with the AWS managed
 policy AmazonOpenSearchServiceCognitoAccess), and an authenticated role that Cognito hands to
-signed-in users. That role gets NO identity policy: the domain's access policy names it, so it
-can reach this one domain and only what the admin statement allows (search, never write).
+signed-in users. That role gets NO identity policy: the domain's access policy names it, and
+the domain setup maps it (as a backend role) to the reader role, so signed-in users search and
+keep Dashboards saved objects, never write logs (lambda_src/domain_setup/roles.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ SIGN_IN: dict[str, str] = {
     "cognito": "Amazon Cognito: invited users (edgelogs:dashboardUsers) sign in at dashboardsUrl",
     "none": "no sign-in: Dashboards needs a SigV4 signing proxy (README: Signing in to Dashboards)",
 }
+
+# Sign-in needs a second factor: every Dashboards user can read every log line, and the pool
+# holds only invited people, so setting up an authenticator app once is a small price. TOTP
+# (software token), not SMS: no SNS spend, no SIM-swap risk.
+MFA = "ON"
+# Threat protection (user_pool_add_ons.advanced_security_mode) blocks sign-ins Cognito judges
+# risky (compromised credentials, unusual sign-in); "To activate this setting, your user pool
+# must be on the Plus tier" (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/
+# APIReference/API_UserPoolAddOnsType.html). Plus is billed per monthly active user; a pool of
+# a few invited operators costs little, so the pool is on Plus and threat protection ENFORCED.
+FEATURE_PLAN = "PLUS"
+THREAT_PROTECTION = "ENFORCED"
 
 PASSWORD_MIN_LENGTH = 14
 TEMPORARY_PASSWORD_DAYS = 7  # an invitation not used within a week must be re-sent
@@ -183,11 +196,14 @@ class DashboardsAuth(pulumi.ComponentResource):
                 require_symbols=True,
                 temporary_password_validity_days=TEMPORARY_PASSWORD_DAYS,
             ),
-            # Each user may add an authenticator app; OPTIONAL needs a second factor set up.
-            mfa_configuration="OPTIONAL",
+            # Every user sets up an authenticator app at first sign-in (TOTP only).
+            mfa_configuration=MFA,
             software_token_mfa_configuration=(
                 aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
             ),
+            user_pool_tier=FEATURE_PLAN,
+            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(
+                advanced_security_mode=THREAT_PROTECTION),
             account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
                 recovery_mechanisms=[
                     aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import contract
 import pulumi
 import pulumi_aws as aws
 
@@ -19,33 +18,20 @@ TOKEN = "edgelogs:index:ForwarderRole"
 
 
 def search_domain_statements(domain_arn: str, index_prefix: str) -> list[dict[str, Any]]:
-    """Exactly the requests the forwarder makes on the domain, nothing else.
+    """The one request the forwarder makes on the domain: ``POST /<prefix>-*/_bulk``.
 
-    ``POST /<prefix>-*/_bulk`` (log and errors indices; the index is in the URL and the
-    domain refuses one in the body, rest.action.multi.allow_explicit_index=false, so this
-    grant cannot be stretched to other indices:
-    https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html#ac-advanced),
-    and ``GET``/``PUT`` of its own two index templates and ISM retention policy. No
-    DELETE, no _cluster, no _delete_by_query, no search. Shared by the role's policy and
-    the domain access policy, so the two grants are always the same.
+    What it may write is decided by the security plugin (the writer role of
+    lambda_src/domain_setup/roles.py: documents into ``<prefix>-*`` only); this grant only
+    keeps the role from reaching any other API of the domain. Index templates and the ISM
+    policy are the domain setup's (components/domain_setup.py), never the forwarder's.
+    Shared by the role's policy and the operator policy.
     """
-    own = [
-        f"{domain_arn}/_index_template/{index_prefix}",
-        f"{domain_arn}/_index_template/{contract.errors_prefix(index_prefix)}",
-        f"{domain_arn}/_plugins/_ism/policies/{contract.retention_policy_id(index_prefix)}",
-    ]
     return [
         {
             "Sid": "ForwarderBulkIntoOwnIndices",
             "Effect": "Allow",
             "Action": ["es:ESHttpPost"],
             "Resource": [f"{domain_arn}/{index_prefix}-*/_bulk"],
-        },
-        {
-            "Sid": "ForwarderOwnTemplatesAndRetention",
-            "Effect": "Allow",
-            "Action": ["es:ESHttpGet", "es:ESHttpPut"],
-            "Resource": own,
         },
     ]
 

@@ -104,6 +104,11 @@ def coverage_log_group_name(stack: str) -> str:
     return f"/aws/lambda/{coverage_function_name(stack)}"
 
 
+def domain_setup_function_name(stack: str) -> str:
+    """The domain setup function, and its role: the domain's master user."""
+    return f"{resource_prefix(stack)}-domain-setup"
+
+
 @dataclass(frozen=True)
 class StackNames:
     """Every physical name of one stack, in one value handed to the components.
@@ -123,6 +128,8 @@ class StackNames:
     coverage_function: str  # also its role's and its schedule rule's name
     coverage_log_group: str
     operator_policy: str  # the managed policy for scripts/replay and scripts/backfill
+    domain_setup_function: str  # also its role's name (the domain's master user)
+    domain_setup_log_group: str
 
     @classmethod
     def for_stack(cls, stack: str) -> StackNames:
@@ -138,4 +145,6 @@ class StackNames:
             coverage_function=coverage_function_name(stack),
             coverage_log_group=coverage_log_group_name(stack),
             operator_policy=f"{resource_prefix(stack)}-operator",
+            domain_setup_function=domain_setup_function_name(stack),
+            domain_setup_log_group=f"/aws/lambda/{domain_setup_function_name(stack)}",
         )

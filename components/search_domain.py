@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,11 +10,12 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from contract import ROLE_OPERATOR, ROLE_READER, ROLE_WRITER
 
 from components import naming
 from components.config import DomainSettings
 from components.dashboards_auth import CognitoOptions
-from components.forwarder_role import search_domain_statements
+from components.domain_setup import DomainSetup, invocation_input
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:SearchDomain"
@@ -22,28 +24,24 @@ TOKEN = "edgelogs:index:SearchDomain"
 # would refuse clients without FIPS cipher suites for no gain here.
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
-# Admins search, read and use Dashboards; they never write or delete. GET/HEAD anywhere
-# (reads: documents, mappings, _cat, health); POST only where a POST is a read (search
-# APIs take their query in a POST body) and under _dashboards/ (the Dashboards app posts
-# its searches and saved objects there). No PUT, no DELETE, no _bulk, no _doc POST.
-ADMIN_READ_ACTIONS: tuple[str, ...] = ("es:ESHttpGet", "es:ESHttpHead")
-ADMIN_POST_PATHS: tuple[str, ...] = (
-    "_search", "*/_search", "_search/scroll", "_msearch", "*/_msearch", "_count", "*/_count",
-    "_mget", "*/_mget", "*/_field_caps", "_field_caps", "*/_validate/query",
-    "_dashboards/*",
-)  # fmt: skip
-# Dashboards' Dev Tools console forwards any request (path and method in its query) with
-# the Dashboards server's access: IAM only sees POST _dashboards/api/console/proxy, so it is
-# denied outright rather than letting admins write or delete through it.
-ADMIN_DENIED_PATHS: tuple[str, ...] = ("_dashboards/api/console/proxy*",)
+# Every HTTP method: with fine-grained access control the security plugin decides, per index
+# and per action, what each principal may do (lambda_src/domain_setup/roles.py). IAM path
+# patterns cannot say "read-only" (a POST <index>/_doc/_search indexes a document, a
+# template's body is invisible to IAM), so the access policy only says WHO may reach the
+# domain: the stack's principals, never "*". AWS's own advice for an IAM master user:
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-recommendations
+# Listed, not "es:ESHttp*": the program writes no wildcard action anywhere.
 ALL_HTTP_ACTIONS: tuple[str, ...] = tuple(
-    f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put")
-)
-# The domain refuses an index named in a bulk/mget/msearch body, so that the index in the
-# URL, which IAM sees, is the one acted on (see forwarder_role.search_domain_statements).
-# Known risk, to verify on a real domain: Dashboards' saved-objects bulk get uses _mget
-# with _index in the body (https://github.com/opensearch-project/OpenSearch-Dashboards/issues/4270).
-ADVANCED_OPTIONS: dict[str, str] = {"rest.action.multi.allow_explicit_index": "false"}
+    f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put"))
+
+
+@dataclass(frozen=True)
+class DomainPrincipals:
+    """Who reaches the domain, by role of lambda_src/domain_setup/roles.py."""
+
+    writers: pulumi.Input[Sequence[pulumi.Input[str]]]  # the forwarder role
+    operators: pulumi.Input[Sequence[pulumi.Input[str]]]  # operatorPrincipals
+    readers: pulumi.Input[Sequence[pulumi.Input[str]]]  # adminPrincipals, Dashboards users
 
 
 # Cognito off is sent explicitly, never left out: switching a live stack from `cognito` to
@@ -60,58 +58,29 @@ COGNITO_DISABLED = aws.opensearch.DomainCognitoOptionsArgs(
 @dataclass
 class SearchDomainArgs:
     domain_name: pulumi.Input[str]
-    home_region: pulumi.Input[str]
+    home_region: str
     index_prefix: str
+    index_retention_days: int
     settings: DomainSettings
-    forwarder_role_arn: pulumi.Input[str]
-    # An Input: the Dashboards users' role ARN (an Output) is one of these readers.
-    admin_principals: pulumi.Input[Sequence[pulumi.Input[str]]]
+    principals: DomainPrincipals
+    setup: DomainSetup  # its role is the master user; invoked once the domain exists
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
     cognito: CognitoOptions | None = None  # Dashboards sign-in with Cognito; None: off
 
 
-def access_policy(
-    *,
-    domain_arn: str,
-    forwarder_role_arn: str,
-    admin_principals: Sequence[str],
-    index_prefix: str,
-) -> dict[str, Any]:
-    """Names only the forwarder role and the admins: never an anonymous principal.
-
-    The forwarder gets exactly what its role's policy grants (the same statements).
-    """
-    statements: list[dict[str, Any]] = [
-        {**s, "Principal": {"AWS": forwarder_role_arn}}
-        for s in search_domain_statements(domain_arn, index_prefix)
-    ]
-    if admin_principals:
-        admins = {"AWS": sorted(admin_principals)}
-        statements += [
-            {
-                "Sid": "AdminsRead",
-                "Effect": "Allow",
-                "Principal": admins,
-                "Action": list(ADMIN_READ_ACTIONS),
-                "Resource": f"{domain_arn}/*",
-            },
-            {
-                "Sid": "AdminsSearch",
-                "Effect": "Allow",
-                "Principal": admins,
-                "Action": ["es:ESHttpPost"],
-                "Resource": [f"{domain_arn}/{p}" for p in ADMIN_POST_PATHS],
-            },
-            {
-                "Sid": "AdminsNoConsoleProxy",
-                "Effect": "Deny",
-                "Principal": admins,
-                "Action": list(ALL_HTTP_ACTIONS),
-                "Resource": [f"{domain_arn}/{p}" for p in ADMIN_DENIED_PATHS],
-            },
-        ]
-    return {"Version": "2012-10-17", "Statement": statements}
+def access_policy(*, domain_arn: str, principals: Sequence[str]) -> dict[str, Any]:
+    """One statement naming exactly the stack's principals: never an anonymous principal."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "StackPrincipals",
+            "Effect": "Allow",
+            "Principal": {"AWS": sorted(set(principals))},
+            "Action": list(ALL_HTTP_ACTIONS),
+            "Resource": f"{domain_arn}/*",
+        }],
+    }
 
 
 class SearchDomain(pulumi.ComponentResource):
@@ -129,25 +98,19 @@ class SearchDomain(pulumi.ComponentResource):
         s = args.settings
         prefix = args.index_prefix
 
+        p = args.principals
+        master = args.setup.role_arn
         # The domain's own ARN is built from its fixed name so the policy can be set on
         # create, without a second resource that would leave a window with no policy.
         policy = pulumi.Output.all(
-            identity.partition,
-            identity.account_id,
-            args.home_region,
-            args.domain_name,
-            args.forwarder_role_arn,
-            args.admin_principals,
+            identity.partition, identity.account_id, args.domain_name, master,
+            p.writers, p.operators, p.readers,
         ).apply(
-            lambda v: json.dumps(
-                access_policy(
-                    domain_arn=naming.domain_arn(v[0], v[2], v[1], v[3]),
-                    forwarder_role_arn=v[4],
-                    admin_principals=v[5],
-                    index_prefix=prefix,
-                )
-            )
-        )
+            lambda v: json.dumps(access_policy(
+                domain_arn=naming.domain_arn(v[0], args.home_region, v[1], v[2]),
+                principals=[v[3], *v[4], *v[5], *v[6]],
+            ))
+        )  # fmt: skip
         cognito = args.cognito
 
         self.domain = aws.opensearch.Domain(
@@ -188,7 +151,19 @@ class SearchDomain(pulumi.ComponentResource):
                 if cognito
                 else COGNITO_DISABLED
             ),
-            advanced_options=ADVANCED_OPTIONS,
+            # Fine-grained access control with an IAM master user: the setup function's role.
+            # It needs encryption at rest, node-to-node encryption and HTTPS (all on above):
+            # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-enabling
+            # No internal users (IAM principals only) and no anonymous access (the
+            # 30-day migration period is only for enabling it on an existing domain:
+            # https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_AdvancedSecurityOptionsInput.html).
+            advanced_security_options=aws.opensearch.DomainAdvancedSecurityOptionsArgs(
+                enabled=True,
+                internal_user_database_enabled=False,
+                anonymous_auth_enabled=False,
+                master_user_options=aws.opensearch.DomainAdvancedSecurityOptionsMasterUserOptionsArgs(
+                    master_user_arn=master),
+            ),
             tags=args.tags,
             # Protected by default (domain.protect): a `pulumi destroy` cannot delete the logs
             # by accident. Not retain_on_delete: that would orphan a billed domain whose fixed
@@ -202,7 +177,32 @@ class SearchDomain(pulumi.ComponentResource):
         )
         self.arn = self.domain.arn
         self.endpoint = self.domain.endpoint.apply(lambda e: f"https://{e}")
+        # The roles, their mappings, the index templates and the ISM policy, applied as the
+        # master user as soon as the domain exists, and again whenever the input changes
+        # (a principal, the retention, the setup's code: its hash is in the input). A
+        # failure fails `pulumi up` with the function's error, the engine's reason.
+        setup_input = pulumi.Output.all(self.endpoint, p.writers, p.operators, p.readers,
+                                        args.setup.code_hash).apply(
+            lambda v: invocation_input(
+                endpoint=v[0], region=args.home_region, index_prefix=prefix,
+                retention_days=args.index_retention_days,
+                principals={ROLE_WRITER: v[1], ROLE_OPERATOR: v[2], ROLE_READER: v[3]},
+                code_hash=v[4]))
+        self.setup = aws.lambda_.Invocation(
+            f"{name}-setup",
+            function_name=args.setup.function.name,
+            input=setup_input,
+            # "Map of arbitrary keys and values that, when changed, will trigger a
+            # re-invocation" (https://www.pulumi.com/registry/packages/aws/api-docs/lambda/invocation/):
+            # the digest of the whole input, so any change re-invokes whatever the provider
+            # does with an updated input under the default CREATE_ONLY lifecycle scope.
+            triggers=setup_input.apply(
+                lambda i: {"input": hashlib.sha256(i.encode()).hexdigest()}),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
+                                        depends_on=[self.domain]),
+        )
         self.dashboards_url = self.domain.endpoint.apply(lambda e: f"https://{e}/_dashboards")
         self.register_outputs(
-            {"arn": self.arn, "endpoint": self.endpoint, "dashboardsUrl": self.dashboards_url}
+            {"arn": self.arn, "endpoint": self.endpoint, "dashboardsUrl": self.dashboards_url,
+             "setupResult": self.setup.result}
         )

@@ -277,3 +277,17 @@ def redaction_problems(redact: object, exclude: object, redact_key: str,
             if problem:
                 out.append(f"{exclude_key}[{i}]: {problem}")
     return out
+
+# --- Input of the domain setup function (components/domain_setup.py -> lambda_src/domain_setup)
+# The stack invokes it with one JSON object holding these keys; a changed value re-invokes it.
+SETUP_ENDPOINT: Final = "endpoint"  # https URL of the domain
+SETUP_REGION: Final = "region"  # the domain's region: what requests are signed for
+SETUP_INDEX_PREFIX: Final = "indexPrefix"
+SETUP_RETENTION_DAYS: Final = "indexRetentionDays"
+SETUP_PRINCIPALS: Final = "principals"  # role key -> IAM ARNs mapped to that role
+SETUP_CODE_HASH: Final = "codeHash"  # the function's code: new roles or templates re-run it
+# The roles the setup installs (lambda_src/domain_setup/roles.py), by key.
+ROLE_WRITER: Final = "writer"  # the forwarders
+ROLE_OPERATOR: Final = "operator"  # replay and backfill
+ROLE_READER: Final = "reader"  # adminPrincipals and signed-in Dashboards users
+ROLE_KEYS: Final = (ROLE_WRITER, ROLE_OPERATOR, ROLE_READER)

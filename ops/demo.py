@@ -42,6 +42,7 @@ from ops.exit_codes import Exit
 PROG = "edgelogs demo"
 DEFAULT_NODE = "demo"
 DEFAULT_PREFIX = contract.DEFAULT_INDEX_PREFIX
+DEFAULT_RETENTION_DAYS = contract.DEFAULT_INDEX_RETENTION_DAYS  # the stack's default
 # The data is within --since 2h right after a run; later, the commands name the window.
 RECENT = timedelta(minutes=110)
 # The demo stack's edgelogs:redact (as in Pulumi.dev.yaml): the secrets viewer-auth logs
@@ -114,11 +115,17 @@ class Sent:
 
 
 def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
+    # What `pulumi up` does on a domain before any forwarder writes: the index templates and
+    # the retention policy (the forwarder only writes documents).
+    from domain_setup.http import caller
+    from domain_setup.setup import Desired, apply_indices
     from forwarder.client import make_client
     from forwarder.handler import process
     from forwarder.settings import Settings
 
     from ops.demo_traffic import batches, subscription_event
+
+    apply_indices(caller(endpoint, "us-east-1"), Desired(prefix, DEFAULT_RETENTION_DAYS))
 
     sent = Sent()
     forwarders: dict[str, tuple[Any, Any]] = {}

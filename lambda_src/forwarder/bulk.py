@@ -66,9 +66,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
-
-from forwarder import lifecycle
+from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
@@ -200,38 +198,6 @@ class Shipper:
             return False
         self.sleep(min(delay, left))
         return True
-
-    # -- templates ------------------------------------------------------------------------
-
-    def ensure_templates(self, templates: dict[str, dict[str, Any]]) -> None:
-        """Install each template unless the same or a newer version is already there.
-
-        Idempotent and race-safe: concurrent containers PUT identical bodies. Retried like
-        bulk requests; raises the last error if out of time.
-        """
-        for name, body in templates.items():
-            self._with_retries(lambda n=name, b=body: self._ensure_one(n, b))
-
-    def _ensure_one(self, name: str, body: dict[str, Any]) -> None:
-        timeout = self._request_timeout()
-        try:
-            # ignore=404: a missing template is the normal first-run answer, not a failure
-            # worth a warning in the log.
-            found = self.client.indices.get_index_template(
-                name=name, params={"request_timeout": timeout, "ignore": 404})
-            templates = found.get("index_templates") or [{}]
-            installed = templates[0].get("index_template", {}).get("version") or 0
-        except NotFoundError:
-            installed = 0
-        if installed < body["version"]:
-            self.client.indices.put_index_template(
-                name=name, body=body, params={"request_timeout": timeout})
-
-    def ensure_policy(self, index_prefix: str, retention_days: int) -> str:
-        """Install the lifecycle policy when needed (lifecycle.ensure_policy): one try, cut
-        to the time left; what was done, or the engine's error."""
-        return lifecycle.ensure_policy(self.client, index_prefix, retention_days,
-                                       self._request_timeout())
 
     def _with_retries(self, call: Callable[[], None]) -> None:
         attempt = 0

@@ -14,10 +14,20 @@ from typing import Any
 
 from forwarder.errors import DecodeError
 
-# A subscription batch is at most ~1 MB of log data; anything far beyond that is not
-# a CloudWatch Logs payload (or is a decompression bomb) and must not exhaust memory.
-MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
+# The log events of one delivery were written by PutLogEvents, whose batch is at most
+# 1,048,576 bytes (each message's UTF-8 bytes plus 26 per event) and 10,000 events
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
+# In the delivered JSON a message byte takes at most 6 bytes (a control character is written
+# \u00XX) and each event adds its envelope ({"id": 56 digits, "timestamp", "message"}: under
+# 160 bytes), plus the header (owner, group, stream, filters: a few KiB). Anything larger is
+# not a CloudWatch Logs delivery (or is a decompression bomb) and must not exhaust a 256 MB
+# function's memory: about 7.5 MiB, where 64 MiB let a valid-looking payload peak at 237 MiB.
+PUT_LOG_EVENTS_MAX_BYTES = 1_048_576
+PUT_LOG_EVENTS_MAX_EVENTS = 10_000
+MAX_DECOMPRESSED_BYTES = 6 * PUT_LOG_EVENTS_MAX_BYTES + 160 * PUT_LOG_EVENTS_MAX_EVENTS + 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+_TOO_DEEP = ("payload is JSON nested too deeply to decode (more levels than Python's recursion "
+             "limit)")
 _DATA_KEYS = ("owner", "logGroup", "logStream", "logEvents")
 
 
@@ -70,8 +80,14 @@ def decode_data(data: str | bytes) -> Payload:
             doc = json.loads(raw.decode("utf-8", "replace"))
         except ValueError as exc2:
             raise DecodeError(f"payload is not JSON ({exc2})") from None
+        except RecursionError:
+            raise DecodeError(_TOO_DEEP) from None
     except ValueError as exc:
         raise DecodeError(f"payload is not JSON ({exc})") from None
+    except RecursionError:
+        # json.loads recurses once per nesting level: a few hundred bytes of gzip can nest
+        # 100,000 levels. Undecodable, like any other broken payload (kept raw, not retried).
+        raise DecodeError(_TOO_DEEP) from None
 
     if not isinstance(doc, dict):
         raise DecodeError(f"payload is a JSON {type(doc).__name__}, not an object")

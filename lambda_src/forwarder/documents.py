@@ -30,7 +30,7 @@ from typing import Any
 
 import contract
 
-from forwarder import lines, template
+from forwarder import lines
 from forwarder.decode import MAX_DECOMPRESSED_BYTES, Payload, gunzip
 from forwarder.errors import DecodeError
 from forwarder.redact import Excluder, Redactor
@@ -510,7 +510,8 @@ def _readable(raw: str | bytes) -> tuple[str, int]:
 
 
 def errors_index(index_prefix: str, day: str) -> str:
-    return f"{template.errors_prefix(index_prefix)}-{day}"
+    # <prefix>-errors: the errors indices' name, and their template's (domain_setup.template)
+    return f"{contract.errors_prefix(index_prefix)}-{day}"
 
 
 def _error_doc(index: str, id_: str, source: dict[str, Any], event: Any) -> ErrorDoc:

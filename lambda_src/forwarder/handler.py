@@ -18,11 +18,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 import contract
-from opensearchpy.exceptions import ConnectionError as OSConnectionError
-from opensearchpy.exceptions import TransportError
 
-from forwarder import documents, lifecycle, template
-from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, OutOfTime, Shipper, Stats
+from forwarder import documents
+from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
 from forwarder.errors import DecodeError, DeliveryError
@@ -55,13 +53,6 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-# Templates already checked in this container, by (endpoint, prefix): one GET per template
-# per container, not per invocation. Likewise the lifecycle policy, by (endpoint, prefix,
-# retention days).
-_templates_ready: set[tuple[str, str]] = set()
-_policy_ready: set[tuple[str, str, int]] = set()
-
-
 def process(event: Any, settings: Settings, client: Any, deadline: float,
             log_fields: dict[str, Any] | None = None) -> Summary:
     """Store one subscription event's log lines; return counts or raise DeliveryError.
@@ -83,6 +74,12 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
         if redactor is not None and redactor.text(exc.reason) != exc.reason:
             # Lambda writes the error's message to the function's log: redacted too.
             raise DeliveryError(exc.undelivered, redactor.text(exc.reason)) from None
+        raise
+    except BaseException as exc:
+        # Anything unforeseen: the log line must not say "ok" for an invocation that fails.
+        summary.outcome = "failed"
+        summary.undelivered = summary.events_in
+        summary.reason = f"{type(exc).__name__}: {str(exc)[:300]}"
         raise
     finally:
         summary.stored = log_stats.stored
@@ -122,7 +119,6 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         record = documents.raw_payload_doc("undecodable_payload", exc.reason, raw, prefix,
                                            region, ingested_ms, redactor=settings.redactor)
         summary.reason = exc.reason
-        _ensure_templates(shipper, settings, pending=1, extra=extra)
         _ship_errors(errors_shipper, [record], summary)
         summary.outcome = "undecodable_kept"
         return
@@ -138,7 +134,6 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.outcome = "no_events"
         return
 
-    _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
     # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
     batch = documents.Batch()
     # One part per request allowed in flight; the sequential path builds all, then sends.
@@ -229,47 +224,6 @@ def prepare(event: Any, region: str, index_prefix: str, ingested_ms: int,
         return payload, documents.Batch()
     return payload, _paused_gc(documents.build, payload, region, index_prefix, ingested_ms,
                                True, redactor, excluder)
-
-
-def _ensure_templates(shipper: Shipper, settings: Settings, pending: int,
-                      extra: dict[str, Any]) -> None:
-    key = (settings.endpoint, settings.index_prefix)
-    if key not in _templates_ready:
-        try:
-            shipper.ensure_templates(template.templates(settings.index_prefix))
-        except OutOfTime:
-            raise DeliveryError(pending, "out of time installing the index templates") from None
-        except (OSConnectionError, TransportError) as exc:
-            raise DeliveryError(pending,
-                                f"index templates could not be installed: {exc}") from None
-        _templates_ready.add(key)
-    _ensure_policy(shipper, settings, extra)
-
-
-def _ensure_policy(shipper: Shipper, settings: Settings, extra: dict[str, Any]) -> None:
-    """Install the lifecycle policy; never fails the delivery.
-
-    Logs are worth more than their deletion on time: a failure is noted in the invocation's
-    log line (``lifecycle``) and tried again by the next invocation. A domain without ISM is
-    noted once per container.
-    """
-    key = (settings.endpoint, settings.index_prefix, settings.index_retention_days)
-    if key in _policy_ready:
-        return
-    try:
-        done = shipper.ensure_policy(settings.index_prefix, settings.index_retention_days)
-    except OutOfTime:
-        extra["lifecycle"] = "not checked: out of time"
-        return
-    except (OSConnectionError, TransportError) as exc:
-        extra["lifecycle"] = f"policy not installed, will retry: {str(exc)[:300]}"
-        return
-    _policy_ready.add(key)
-    if done == "unavailable":
-        extra["lifecycle"] = ("no index lifecycle (ISM) on this domain: old indices are not "
-                              "deleted")
-    elif done != "current":
-        extra["lifecycle"] = f"policy {lifecycle.policy_id(settings.index_prefix)} {done}"
 
 
 def _ship_errors(shipper: Shipper, docs: list[documents.ErrorDoc], summary: Summary,

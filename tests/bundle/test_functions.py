@@ -100,5 +100,5 @@ def test_a_changed_contract_is_a_new_bundle(
 def test_an_unknown_function_is_a_one_line_error() -> None:
     with pytest.raises(bundler.BundleError,
                        match=r"^no function package 'nope' in bundler.FUNCTIONS \(known: "
-                             r"edge_coverage, forwarder\)$"):
+                             r"domain_setup, edge_coverage, forwarder\)$"):
         bundler.build("nope")

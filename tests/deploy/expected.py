@@ -40,6 +40,8 @@ NOT_TAGGABLE = {
     "edgelogs:index:DashboardsAuth",
     "edgelogs:index:DomainAlarms",
     "edgelogs:index:OperatorPolicy",
+    "edgelogs:index:DomainSetup",
+    "aws:lambda/invocation:Invocation",
 }
 GLOBAL_TYPES = {
     "aws:iam/policy:Policy",
@@ -53,6 +55,8 @@ GLOBAL_TYPES = {
     "aws:cognito/userPool:UserPool",
     "aws:cognito/userPoolDomain:UserPoolDomain",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    # the domain setup: its function, log group and invocation sit beside the domain
+    "aws:lambda/invocation:Invocation",
 }
 # What Dashboards sign-in with Cognito (edgelogs:dashboards.auth = cognito) adds.
 DASHBOARDS_AUTH_COUNTS = {
@@ -62,6 +66,20 @@ DASHBOARDS_AUTH_COUNTS = {
     "aws:cognito/identityPool:IdentityPool": 1,
     "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": 1,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+}
+
+
+# The domain setup (components/domain_setup.py): its function, role, policy and log group, and
+# the domain's invocation of it. Added to the forwarders' own counts in expected_counts.
+DOMAIN_SETUP_COUNTS = {
+    "edgelogs:index:DomainSetup": 1,
+    "aws:lambda/invocation:Invocation": 1,
+}
+DOMAIN_SETUP_ADDS = {
+    "aws:iam/role:Role": 1,
+    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:lambda/function:Function": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
 }
 
 
@@ -108,6 +126,7 @@ def expected_counts(
             # the forwarder's own group + every collected group not adopted
             "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
             "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,
+            **DOMAIN_SETUP_COUNTS,
             **(
                 {"aws:sns/topicSubscription:TopicSubscription": regions + own_topic}
                 if email
@@ -115,6 +134,7 @@ def expected_counts(
             ),
         }
     )
+    counts.update(DOMAIN_SETUP_ADDS)
     if cognito:
         # + the authenticated role and the OpenSearch service role
         counts.update({**DASHBOARDS_AUTH_COUNTS, "aws:iam/role:Role": 2})

@@ -215,6 +215,8 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:adminPrincipals", "never '*'"),
     ("admin-not-iam-arn", {"edgeFunctions": FN, "adminPrincipals": ["arn:aws:s3:::bucket"]},
      "edgelogs:adminPrincipals", "role/<name>"),
+    ("anonymous-operator", {"edgeFunctions": FN, "operatorPrincipals": ["*"]},
+     "edgelogs:operatorPrincipals", "never '*'"),
     ("bad-distribution-id", {"edgeFunctions": FN, "distributionIds": ["e2-lower"]},
      "edgelogs:distributionIds", "uppercase letters"),
     ("bad-alarm-email", {"edgeFunctions": FN, "alarmEmail": "ops-at-example"},

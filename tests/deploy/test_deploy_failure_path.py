@@ -52,7 +52,7 @@ def test_failure_queue_encrypted_with_14_day_retention(stack: ProgramRun) -> Non
 
 
 def test_role_may_send_to_its_own_queues_only(stack: ProgramRun) -> None:
-    (policy,) = stack.of_type(ROLE_POLICY)
+    (policy,) = stack.of_type(ROLE_POLICY, parent="edgelogs:index:ForwarderRole")
     statements = json.loads(policy.inputs["policy"])["Statement"]
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in s["Action"])]
     assert sqs == [

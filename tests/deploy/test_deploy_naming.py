@@ -24,6 +24,8 @@ def test_every_name_of_a_short_stack() -> None:
         coverage_function="edgelogs-prod-eu-coverage",
         coverage_log_group="/aws/lambda/edgelogs-prod-eu-coverage",
         operator_policy="edgelogs-prod-eu-operator",
+        domain_setup_function="edgelogs-prod-eu-domain-setup",
+        domain_setup_log_group="/aws/lambda/edgelogs-prod-eu-domain-setup",
     )
 
 
@@ -44,6 +46,8 @@ def test_long_stack_names_are_cut_with_the_hash_suffix() -> None:
         coverage_function=f"{prefix}-coverage",
         coverage_log_group=f"/aws/lambda/{prefix}-coverage",
         operator_policy=f"{prefix}-operator",
+        domain_setup_function=f"{prefix}-domain-setup",
+        domain_setup_log_group=f"/aws/lambda/{prefix}-domain-setup",
     )
     assert len(prefix) == naming.PREFIX_MAX
 

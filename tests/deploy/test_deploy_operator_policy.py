@@ -29,7 +29,7 @@ def test_operator_policy_grants_the_forwarders_writes_the_queues_and_history(run
     (role_policy,) = result.of_type("aws:iam/rolePolicy:RolePolicy",
                                     parent="edgelogs:index:ForwarderRole")
     forwarder = {s["Sid"]: s for s in json.loads(role_policy.inputs["policy"])["Statement"]}
-    for sid in ("BulkIntoOwnIndices", "OwnTemplatesAndRetention"):
+    for sid in ("BulkIntoOwnIndices",):
         mine, theirs = by_sid[f"Operator{sid}"], forwarder[f"Forwarder{sid}"]
         assert (mine["Action"], mine["Resource"]) == (theirs["Action"], theirs["Resource"])
     assert by_sid["ReplayFailureQueues"]["Action"] == [
@@ -41,8 +41,8 @@ def test_operator_policy_grants_the_forwarders_writes_the_queues_and_history(run
     assert sorted(by_sid["BackfillReadCollectedGroups"]["Resource"]) == sorted(
         f"arn:aws:logs:{r}:{ACCOUNT}:log-group:{g}:*" for r in ("us-east-1", "ap-south-1")
         for g in ("/aws/lambda/us-east-1.auth", "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL"))
-    assert set(by_sid) == {"OperatorBulkIntoOwnIndices", "OperatorOwnTemplatesAndRetention",
-                           "ReplayFailureQueues", "BackfillReadCollectedGroups"}
+    assert set(by_sid) == {"OperatorBulkIntoOwnIndices", "ReplayFailureQueues",
+                           "BackfillReadCollectedGroups"}
     for statement in doc["Statement"]:
         assert "*" not in statement["Action"] and "*" not in statement["Resource"]
 

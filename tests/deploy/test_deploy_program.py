@@ -6,6 +6,7 @@ regional resource got, names, targets, policies and tags.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -89,7 +90,8 @@ def test_every_regional_resource_uses_its_own_regions_provider(
         if not r.typ.startswith("aws:"):
             continue
         assert r.provider_id is not None, f"{r.typ} {r.name} used the default provider"
-        if r.typ in GLOBAL_TYPES or r.parent_type == "edgelogs:index:DomainAlarms":
+        if r.typ in GLOBAL_TYPES or r.parent_type in ("edgelogs:index:DomainAlarms",
+                                                      "edgelogs:index:DomainSetup"):
             assert r.region == "us-east-1", (r.typ, r.name)
         else:
             assert r.region == region_of_name(r.name, DEFAULT_REGIONS), (r.typ, r.name, r.region)
@@ -104,9 +106,9 @@ def test_invokes_are_answered_by_explicit_providers(default_stack: ProgramRun) -
     assert all(i.region is not None for i in invokes)
     identity = [i for i in invokes if i.token == "aws:index/getCallerIdentity:getCallerIdentity"]
     partition = [i for i in invokes if i.token == "aws:index/getPartition:getPartition"]
-    # SearchDomain, ForwarderRole, DomainAlarms, OperatorPolicy in the home region; one per
-    # RegionalForwarder
-    home_twice = ["us-east-1"] * 4
+    # SearchDomain, ForwarderRole, DomainAlarms, OperatorPolicy, DomainSetup in the home
+    # region; one per RegionalForwarder
+    home_twice = ["us-east-1"] * 5
     assert sorted(i.region for i in identity) == sorted([*DEFAULT_REGIONS, *home_twice])
     assert len(partition) == len(identity)
 
@@ -116,9 +118,15 @@ def test_components_parent_their_children(default_stack: ProgramRun) -> None:
     assert (DOMAIN, "edgelogs:index:SearchDomain") in parents
     assert (ROLE, "edgelogs:index:ForwarderRole") in parents
     assert (ROLE_POLICY, "edgelogs:index:ForwarderRole") in parents
-    for typ in (FUNCTION, PERMISSION, FILTER, LOG_GROUP,
+    for typ in (PERMISSION, FILTER,
                 "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):  # fmt: skip
         assert {p for t, p in parents if t == typ} == {"edgelogs:index:RegionalForwarder"}, typ
+    # The domain setup has a function and a log group of its own; the domain invokes it.
+    for typ in (FUNCTION, LOG_GROUP):
+        assert {p for t, p in parents if t == typ} == {
+            "edgelogs:index:RegionalForwarder", "edgelogs:index:DomainSetup"}, typ
+    assert {p for t, p in parents if t == "aws:lambda/invocation:Invocation"} == {
+        "edgelogs:index:SearchDomain"}
     assert {p for t, p in parents if t == "aws:sqs/queue:Queue"} == {"edgelogs:index:FailureQueue"}
     assert {p for t, p in parents if t == "aws:sns/topic:Topic"} == {
         "edgelogs:index:ForwarderAlarms"
@@ -134,6 +142,7 @@ def test_log_groups_per_region(default_stack: ProgramRun) -> None:
     for region in DEFAULT_REGIONS:
         groups = {
             r.inputs["name"]: r for r in default_stack.of_type(LOG_GROUP) if r.region == region
+            and r.parent_type != "edgelogs:index:DomainSetup"
         }
         assert set(groups) == {
             "/aws/lambda/edgelogs-dev-forwarder",
@@ -190,7 +199,7 @@ def test_permissions_let_only_this_regions_logs_service_invoke_for_each_group(
 
 
 def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_bundle) -> None:
-    for fn in default_stack.of_type(FUNCTION):
+    for fn in default_stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder"):
         i = fn.inputs
         assert i["name"] == "edgelogs-dev-forwarder"
         assert i["runtime"] == "python3.13"
@@ -225,49 +234,31 @@ def test_domain_security_settings(default_stack: ProgramRun) -> None:
     assert i["ebsOptions"] == {"ebsEnabled": True, "volumeType": "gp3", "volumeSize": 10}
     assert i["clusterConfig"]["instanceType"] == "t3.small.search"
     assert i["clusterConfig"]["instanceCount"] == 1
-    # The index named in the URL is the one acted on (the forwarder's grant is per path).
-    assert i["advancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
+    # Fine-grained access control with an IAM master user (the domain setup's role), no
+    # internal users, no anonymous access; allow_explicit_index back to its default.
+    assert i["advancedSecurityOptions"] == {
+        "enabled": True, "internalUserDatabaseEnabled": False, "anonymousAuthEnabled": False,
+        "masterUserOptions": {
+            "masterUserArn": f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-domain-setup"},
+    }
+    assert "advancedOptions" not in i
     policy = json.loads(i["accessPolicies"])
     domain_arn = f"arn:aws:es:us-east-1:{ACCOUNT}:domain/edgelogs-dev"
-    forwarder = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"}
-    assert policy["Statement"] == [
-        {
-            "Sid": "ForwarderBulkIntoOwnIndices",
-            "Effect": "Allow",
-            "Action": ["es:ESHttpPost"],
-            "Resource": [f"{domain_arn}/lambda-edge-*/_bulk"],
-            "Principal": forwarder,
-        },
-        {
-            "Sid": "ForwarderOwnTemplatesAndRetention",
-            "Effect": "Allow",
-            "Action": ["es:ESHttpGet", "es:ESHttpPut"],
-            "Resource": [
-                f"{domain_arn}/_index_template/lambda-edge",
-                f"{domain_arn}/_index_template/lambda-edge-errors",
-                f"{domain_arn}/_plugins/_ism/policies/lambda-edge-retention",
-            ],
-            "Principal": forwarder,
-        },
-        *ADMIN_STATEMENTS(domain_arn, [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-dashboards"]),
-    ]
+    assert policy["Statement"] == [{
+        "Sid": "StackPrincipals",
+        "Effect": "Allow",
+        "Principal": {"AWS": [
+            f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-dashboards",
+            f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-domain-setup",
+            f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder",
+        ]},
+        "Action": ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPatch",
+                   "es:ESHttpPost", "es:ESHttpPut"],
+        "Resource": f"{domain_arn}/*",
+    }]
+    assert (ROLE_POLICY, "domain-setup-policy") in default_stack.depends_on(
+        DOMAIN, "search-domain")
     assert (ROLE, "forwarder-role") in default_stack.depends_on(DOMAIN, "search-domain")
-
-
-def ADMIN_STATEMENTS(domain_arn: str, admins: list[str]) -> list[dict[str, Any]]:
-    """The readers' three statements, as the custom-stack test checks them piece by piece."""
-    from components.search_domain import ADMIN_DENIED_PATHS, ADMIN_POST_PATHS
-
-    principal = {"AWS": sorted(admins)}
-    return [
-        {"Sid": "AdminsRead", "Effect": "Allow", "Principal": principal,
-         "Action": ["es:ESHttpGet", "es:ESHttpHead"], "Resource": f"{domain_arn}/*"},
-        {"Sid": "AdminsSearch", "Effect": "Allow", "Principal": principal,
-         "Action": ["es:ESHttpPost"], "Resource": [f"{domain_arn}/{p}" for p in ADMIN_POST_PATHS]},
-        {"Sid": "AdminsNoConsoleProxy", "Effect": "Deny", "Principal": principal,
-         "Action": [f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Patch", "Post", "Put")],
-         "Resource": [f"{domain_arn}/{p}" for p in ADMIN_DENIED_PATHS]},
-    ]
 
 
 def _no_wildcards(policy: dict[str, Any]) -> None:
@@ -293,14 +284,13 @@ def test_forwarder_role_trust_and_permissions(default_stack: ProgramRun) -> None
             "Action": "sts:AssumeRole",
         }
     ]
-    (policy_res,) = default_stack.of_type(ROLE_POLICY)
+    (policy_res,) = default_stack.of_type(ROLE_POLICY, parent="edgelogs:index:ForwarderRole")
     assert policy_res.inputs["role"] == "forwarder-role-id"
     policy = json.loads(policy_res.inputs["policy"])
     _no_wildcards(policy)
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert set(statements) == {
         "ForwarderBulkIntoOwnIndices",
-        "ForwarderOwnTemplatesAndRetention",
         "WriteOwnLogs",
         "SendToOwnFailureQueues",
     }
@@ -309,22 +299,11 @@ def test_forwarder_role_trust_and_permissions(default_stack: ProgramRun) -> None
     assert statements["ForwarderBulkIntoOwnIndices"]["Resource"] == [
         f"{domain_arn}/lambda-edge-*/_bulk"
     ]
-    assert statements["ForwarderOwnTemplatesAndRetention"]["Action"] == [
-        "es:ESHttpGet", "es:ESHttpPut",
-    ]  # fmt: skip
-    assert statements["ForwarderOwnTemplatesAndRetention"]["Resource"] == [
-        f"{domain_arn}/_index_template/lambda-edge",
-        f"{domain_arn}/_index_template/lambda-edge-errors",
-        f"{domain_arn}/_plugins/_ism/policies/lambda-edge-retention",
-    ]
-    # The domain access policy grants the role exactly the same.
+    # Templates and the ISM policy are the domain setup's: the forwarder has no grant for them.
+    # The domain access policy names the role among the stack's principals.
     (domain,) = default_stack.of_type(DOMAIN)
-    granted = json.loads(domain.inputs["accessPolicies"])["Statement"]
-    forwarder_arn = f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder"
-    assert [{k: v for k, v in s.items() if k != "Principal"} for s in granted
-            if s["Principal"] == {"AWS": forwarder_arn}] == [
-        statements["ForwarderBulkIntoOwnIndices"], statements["ForwarderOwnTemplatesAndRetention"]
-    ]
+    (granted,) = json.loads(domain.inputs["accessPolicies"])["Statement"]
+    assert f"arn:aws:iam::{ACCOUNT}:role/edgelogs-dev-forwarder" in granted["Principal"]["AWS"]
     assert statements["WriteOwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statements["WriteOwnLogs"]["Resource"] == [
         f"arn:aws:logs:{r}:{ACCOUNT}:log-group:/aws/lambda/edgelogs-dev-forwarder:*"
@@ -402,7 +381,10 @@ def test_custom_stack_home_region_holds_the_global_resources(custom_stack: Progr
     assert regions == ["ap-south-1", "eu-central-1", "us-east-1"]
     for typ in GLOBAL_TYPES:
         assert {r.region for r in custom_stack.of_type(typ)} == {"eu-central-1"}
-    assert {f.region for f in custom_stack.of_type(FUNCTION)} == {"us-east-1", "ap-south-1"}
+    assert {f.region for f in custom_stack.of_type(
+        FUNCTION, parent="edgelogs:index:RegionalForwarder")} == {"us-east-1", "ap-south-1"}
+    assert {f.region for f in custom_stack.of_type(
+        FUNCTION, parent="edgelogs:index:DomainSetup")} == {"eu-central-1"}
     policy = json.loads(custom_stack.of_type(ROLE_POLICY)[0].inputs["policy"])
     search = [r for s in policy["Statement"] for r in s["Resource"] if r.startswith("arn:aws:es")]
     assert search and all(
@@ -438,7 +420,7 @@ def test_distribution_log_groups_created_with_retention(custom_stack: ProgramRun
 
 def test_custom_stack_settings_reach_the_resources(custom_stack: ProgramRun) -> None:
     assert {f.inputs["filterPattern"] for f in custom_stack.of_type(FILTER)} == {"?ERROR ?REPORT"}
-    for fn in custom_stack.of_type(FUNCTION):
+    for fn in custom_stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder"):
         assert fn.inputs["environment"]["variables"]["INDEX_PREFIX"] == "edge-prod"
         assert fn.inputs["name"] == "edgelogs-prod-forwarder"
     for region in ("us-east-1", "ap-south-1"):
@@ -460,27 +442,47 @@ def test_custom_stack_admin_principals_in_domain_policy(custom_stack: ProgramRun
     (domain,) = custom_stack.of_type(DOMAIN)
     policy = json.loads(domain.inputs["accessPolicies"])
     _no_wildcards(policy)
-    principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-    admin_arns = [
+    (statement,) = policy["Statement"]
+    assert statement["Principal"]["AWS"] == [
         "arn:aws:iam::111122223333:role/ops",
         "arn:aws:iam::111122223333:root",
         f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-dashboards",  # Dashboards users
+        f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-domain-setup",  # the master user
+        f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder",
     ]
-    assert principals == [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder"] * 2 + [
-        admin_arns
-    ] * 3
-    domain_arn = f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod"
-    read, search, no_proxy = policy["Statement"][2:]
-    assert (read["Effect"], read["Action"]) == ("Allow", ["es:ESHttpGet", "es:ESHttpHead"])
-    assert read["Resource"] == f"{domain_arn}/*"
-    # POST only where a POST reads: search APIs and the Dashboards app; never _bulk/_doc.
-    assert (search["Effect"], search["Action"]) == ("Allow", ["es:ESHttpPost"])
-    assert f"{domain_arn}/*/_search" in search["Resource"]
-    assert f"{domain_arn}/_dashboards/*" in search["Resource"]
-    assert not any(r.endswith(("/_bulk", "/_doc", "/*")) and not r.endswith("_dashboards/*")
-                   for r in search["Resource"])
-    assert no_proxy["Effect"] == "Deny"
-    assert no_proxy["Resource"] == [f"{domain_arn}/_dashboards/api/console/proxy*"]
+    assert statement["Resource"] == f"arn:aws:es:eu-central-1:{ACCOUNT}:domain/edgelogs-prod/*"
+
+
+def test_custom_stack_setup_input_maps_each_principal_to_its_role(
+        custom_stack: ProgramRun) -> None:
+    (invocation,) = custom_stack.of_type("aws:lambda/invocation:Invocation")
+    (setup_fn,) = custom_stack.of_type(FUNCTION, parent="edgelogs:index:DomainSetup")
+    assert invocation.region == "eu-central-1"
+    assert invocation.inputs["functionName"] == setup_fn.outputs["name"]
+    assert setup_fn.inputs["handler"] == "domain_setup.handler.lambda_handler"
+    assert setup_fn.inputs["role"] == f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-domain-setup"
+    given = json.loads(invocation.inputs["input"])
+    code = given.pop("codeHash")
+    # The deployed zip's hash (base64 sha256): new roles or templates change it.
+    assert code == setup_fn.inputs["sourceCodeHash"] and len(code) == 44
+    # Any change of the input re-invokes: its digest is the trigger.
+    assert invocation.inputs["triggers"] == {
+        "input": hashlib.sha256(invocation.inputs["input"].encode()).hexdigest()}
+    assert given == {
+        "endpoint": "https://search-edgelogs-prod-mock.eu-central-1.es.amazonaws.com",
+        "region": "eu-central-1",
+        "indexPrefix": "edge-prod",
+        "indexRetentionDays": 14,
+        "principals": {
+            "writer": [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder"],
+            "operator": [],
+            "reader": ["arn:aws:iam::111122223333:role/ops", "arn:aws:iam::111122223333:root",
+                       f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-dashboards"],
+        },
+    }
+    # The domain exists before it is set up.
+    assert (DOMAIN, "search-domain") in custom_stack.depends_on(
+        "aws:lambda/invocation:Invocation", "search-setup")
 
 
 def test_custom_stack_tags(custom_stack: ProgramRun) -> None:
@@ -504,8 +506,8 @@ def test_long_stack_name_keeps_names_within_aws_limits(run) -> None:
     result = run({"edgeFunctions": ["a"], "regions": ["us-east-1"], **NO_CHECK}, stack=stack)
     (domain,) = result.of_type(DOMAIN)
     assert 3 <= len(domain.inputs["domainName"]) <= 28
-    (fn,) = result.of_type(FUNCTION)
-    assert len(fn.inputs["name"]) <= 64
+    functions = result.of_type(FUNCTION)
+    assert len(functions) == 2 and all(len(fn.inputs["name"]) <= 64 for fn in functions)
     (queue,) = result.of_type("aws:sqs/queue:Queue")
     assert len(queue.inputs["name"]) <= 80
     assert all(len(role.inputs["name"]) <= 64 for role in result.of_type(ROLE))

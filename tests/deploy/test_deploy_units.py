@@ -61,13 +61,17 @@ def test_role_policy_follows_partition_and_account() -> None:
     )
     resources = [r for s in policy["Statement"] for r in s["Resource"]]
     assert all(r.startswith("arn:aws-cn:") and ":999988887777:" in r for r in resources)
-    assert len(resources) == 1 + 3 + 2 + 2
+    assert len(resources) == 1 + 2 + 2  # bulk; own logs and queues in 2 regions
 
 
-def test_access_policy_without_admins_names_only_the_role() -> None:
-    policy = access_policy(domain_arn="arn:aws:es:r:1:domain/d", forwarder_role_arn="R",
-                           admin_principals=[], index_prefix="logs")  # fmt: skip
-    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "R"}] * 2
+def test_access_policy_names_each_principal_once_and_only_them() -> None:
+    policy = access_policy(domain_arn="arn:aws:es:r:1:domain/d",
+                           principals=["R", "M", "R"])  # fmt: skip
+    assert policy == {"Version": "2012-10-17", "Statement": [{
+        "Sid": "StackPrincipals", "Effect": "Allow", "Principal": {"AWS": ["M", "R"]},
+        "Action": ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPatch",
+                   "es:ESHttpPost", "es:ESHttpPut"],
+        "Resource": "arn:aws:es:r:1:domain/d/*"}]}
 
 
 def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> None:

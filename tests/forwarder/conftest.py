@@ -8,5 +8,3 @@ from forwarder import handler
 def _fresh_container(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts like a cold Lambda container."""
     monkeypatch.setattr(handler, "_container", None)
-    handler._templates_ready.clear()
-    handler._policy_ready.clear()

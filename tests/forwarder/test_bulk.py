@@ -250,20 +250,6 @@ def test_no_request_once_the_margin_is_reached() -> None:
     assert "out of time" in out.reason
 
 
-def test_templates_installed_once_and_upgraded_only_when_older() -> None:
-    client = FakeClient()
-    s = shipper(client, FakeClock())
-    body = {"index_patterns": ["p-*"], "version": 2}
-    s.ensure_templates({"p": body})
-    s.ensure_templates({"p": body})
-    assert client.calls == [("get_template", "p"), ("put_template", "p"),
-                            ("get_template", "p")]
-    s.ensure_templates({"p": {**body, "version": 3}})
-    assert client.calls[-1] == ("put_template", "p") and client.templates["p"]["version"] == 3
-    s.ensure_templates({"p": {**body, "version": 1}})  # an older forwarder never downgrades
-    assert client.templates["p"]["version"] == 3
-
-
 def test_connection_errors_are_described_briefly() -> None:
     from opensearchpy.exceptions import ConnectionError as OSConnectionError
     from opensearchpy.exceptions import ConnectionTimeout

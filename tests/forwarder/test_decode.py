@@ -137,3 +137,9 @@ def test_invalid_utf8_is_decoded_with_replacement_and_reported() -> None:
     p = decode_data(b64(gzip.compress(raw)))
     assert p.events[0]["message"] == "caf\ufffd"
     assert p.utf8_error is not None and "not valid UTF-8" in p.utf8_error
+
+
+def test_the_decompression_cap_is_the_largest_possible_delivery() -> None:
+    """6 bytes per message byte of a full PutLogEvents batch (1,048,576 bytes), 160 per event
+    of 10,000, and 64 KiB of header: 6,291,456 + 1,600,000 + 65,536 = 7,956,992 bytes."""
+    assert decode.MAX_DECOMPRESSED_BYTES == 7_956_992

@@ -15,7 +15,7 @@ from forwarder.errors import DeliveryError
 from forwarder.handler import lambda_handler, process
 from forwarder.settings import Settings
 
-from tests.forwarder.fakes import FakeClient, http_error, parse_body
+from tests.forwarder.fakes import FakeClient, parse_body
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
 
 SETTINGS = Settings(endpoint="http://127.0.0.1:9200", service="es", index_prefix="le",
@@ -61,14 +61,13 @@ def test_a_batch_goes_out_in_one_part_per_request_in_flight(concurrency: int,
     assert len({i for ids in sent for i in ids}) == 10_000
 
 
-def test_templates_checked_once_per_container() -> None:
+def test_the_forwarder_only_sends_bulk_requests() -> None:
+    """Templates and the lifecycle policy are the domain setup's: the forwarder's role may
+    only write documents, so its hot path is bulk requests and nothing else."""
     client = FakeClient()
     run(encode(payload(realistic_events(5))), client)
     run(encode(payload(realistic_events(5, seed=2))), client)
-    assert [c for c in client.calls if c[0] != "bulk"] == [
-        ("get_template", "le"), ("put_template", "le"),
-        ("get_template", "le-errors"), ("put_template", "le-errors"),
-        ("get_policy", "le-retention"), ("put_policy", "le-retention")]
+    assert [c[0] for c in client.calls] == ["bulk", "bulk"]
 
 
 def test_same_payload_twice_stores_nothing_new() -> None:
@@ -116,6 +115,47 @@ def test_undecodable_payload_is_kept_in_the_errors_index(event: Any, reason: str
     assert kept == (event["awslogs"]["data"] if "awslogs" in event else event)
     # Sent again (Lambda retry): the same record, nothing new.
     assert run(event, client).errors_indexed == 1 and len(client.store) == 1
+
+
+def test_a_payload_nested_100000_levels_deep_is_kept_with_its_good_events(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Two good events and one whose extra field nests 100,000 lists: about 300 bytes of gzip
+    that made json.loads raise RecursionError out of process(), with "outcome":"ok" logged
+    and nothing stored. Now the whole payload, good events included, is kept raw in the
+    errors index (the undecodable path: nothing is lost, nothing is retried in vain)."""
+    good = [{"id": f"3{i:055d}", "timestamp": BASE_MS, "message": f"good {i}"} for i in (1, 2)]
+    text = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                       "logGroup": "/aws/lambda/us-east-1.edge-auth", "logStream": "s",
+                       "subscriptionFilters": ["f"], "logEvents": [
+                           *good, {"id": "3" + "0" * 55, "timestamp": BASE_MS,
+                                   "message": "x", "extra": None}]})
+    text = text.replace('"extra": null', '"extra": ' + "[" * 100_000 + "]" * 100_000)
+    data = base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode()
+    assert len(data) < 700  # a tiny payload: about 450 bytes of gzip
+    client = FakeClient()
+    summary = run({"awslogs": {"data": data}}, client)
+    assert summary.outcome == "undecodable_kept"
+    assert summary.reason == ("payload is JSON nested too deeply to decode (more levels than "
+                              "Python's recursion limit)")
+    (record,) = client.stored_in("le-errors-").values()
+    assert record["error.type"] == "undecodable_payload"
+    assert record["raw.data_base64"] == data  # the good events are in it, restorable
+    (line,) = log_lines(capsys)
+    assert (line["outcome"], line["errors_indexed"], line["undelivered"]) == (
+        "undecodable_kept", 1, 0)
+
+
+def test_an_unforeseen_error_is_logged_as_failed_not_ok(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(handler.documents, "build_parts", boom)
+    with pytest.raises(MemoryError):
+        run(encode(payload(realistic_events(3))), FakeClient())
+    (line,) = log_lines(capsys)
+    assert (line["outcome"], line["reason"], line["undelivered"]) == (
+        "failed", "MemoryError: out of memory", 3)
 
 
 def test_undecodable_payload_fails_if_it_cannot_be_kept() -> None:
@@ -223,14 +263,6 @@ def test_undelivered_raises_with_count_and_reason(capsys: pytest.CaptureFixture[
     assert "of 10 events" in str(info.value)
     line = log_lines(capsys)[-1]
     assert line["outcome"] == "failed" and line["undelivered"] == 5 and line["stored"] == 5
-
-
-def test_template_failure_fails_the_invocation() -> None:
-    client = FakeClient()
-    client.template_error = http_error(403, "security_exception")
-    with pytest.raises(DeliveryError, match="index templates could not be installed") as info:
-        run(encode(payload(realistic_events(3))), client)
-    assert info.value.undelivered == 3 and not any(c[0] == "bulk" for c in client.calls)
 
 
 class Context:

@@ -18,6 +18,7 @@ import pytest
 from forwarder.handler import Summary, process
 
 from tests.forwarder.payloads import BASE_MS, encode, event_id, payload, realistic_events
+from tests.integration.conftest import set_up_indices
 from tests.integration.forwarder_support import (
     all_docs,
     call,
@@ -237,13 +238,17 @@ def test_rejected_documents_land_in_the_errors_index(
     assert count(opensearch_url, f"{index_prefix}-errors-*") == 1
 
 
-def test_templates_are_installed_idempotently(opensearch_url: str, index_prefix: str,
-        forward: Forward) -> None:
-    from forwarder import handler
-
+def test_the_setups_templates_shape_the_forwarders_indices(opensearch_url: str,
+                                                           index_prefix: str,
+                                                           forward: Forward) -> None:
+    """The fixture installed the domain setup's templates (as `pulumi up` does); installing
+    them again changes nothing, and the indices the forwarder creates get their mappings."""
+    assert set_up_indices(opensearch_url, index_prefix) == {
+        f"index_template {index_prefix}": "unchanged",
+        f"index_template {index_prefix}-errors": "unchanged",
+        f"ism_policy {index_prefix}-retention": "unavailable",
+    }
     forward(encode(payload(realistic_events(5))))
-    handler._templates_ready.clear()  # a new container
-    forward(encode(payload(realistic_events(5, seed=8))))
     got = call(opensearch_url, "GET", f"_index_template/{index_prefix}*")
     names = sorted(t["name"] for t in got["index_templates"])
     assert names == [index_prefix, f"{index_prefix}-errors"]

@@ -30,6 +30,14 @@ Admitted when nothing denies and
 Every decision is recorded (``FrontDoor.decisions``), so a test of a refusal can also
 check that neither policy allowed the call, i.e. AWS's union rule refuses it too.
 
+Fine-grained access control (``proxy_auth``): the admitted caller is passed on to the node as
+Amazon OpenSearch Service passes an IAM principal to the security plugin, a user named by its
+IAM ARN whose backend role is its IAM role's ARN
+(https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-mapping),
+through the plugin's trusted-proxy headers (``x-forwarded-for``, ``x-proxy-user``,
+``x-proxy-roles``; tests/support/secure_node.py). Whatever a client sends in those headers
+is dropped first, always: only the front door speaks for a caller.
+
 Refusals are answered with the service's status and JSON bodies (texts as AWS returns
 them, e.g. https://github.com/vectordotdev/vector/issues/2403 for the region,
 https://github.com/DavidMuller/aws-requests-auth/issues/31 for the signature,
@@ -71,6 +79,8 @@ _AUTH = re.compile(
 _HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
         "upgrade", "authorization", "x-amz-security-token", "host"}
 _CHUNK = 64 * 1024
+# The security plugin's trusted-proxy headers: set only by the front door.
+PROXY_HEADERS = ("x-forwarded-for", "x-proxy-user", "x-proxy-roles")
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,16 @@ def resource_policy_result(policy: dict[str, Any], action: str, resource: str,
     return IAMPolicy(doc).is_action_permitted(action, resource)
 
 
+def proxy_identity(principal_arn: str) -> tuple[str, list[str]]:
+    """(user, backend roles) the service gives the security plugin for an IAM principal: a
+    role's session is the role (its ARN, also its one backend role); a user is its ARN."""
+    m = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/.+", principal_arn)
+    if m:
+        role = f"arn:aws:iam::{m[1]}:role/{m[2]}"
+        return role, [role]
+    return principal_arn, []
+
+
 def identity_policy_result(policy: dict[str, Any] | None, action: str,
                            resource: str) -> PermissionResult | None:
     if policy is None:
@@ -186,6 +206,7 @@ class FrontDoor:
     access_policy: dict[str, Any]
     identities: Sequence[Identity]
     clock: Callable[[], float] = time.time
+    proxy_auth: bool = False  # pass the caller on to the security plugin (secured node)
     decisions: list[Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: http.server.ThreadingHTTPServer | None = None
@@ -419,11 +440,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             length = int(headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
         try:
-            door.admit(self.command, self.path, headers, body)
+            decision = door.admit(self.command, self.path, headers, body)
         except Refused as exc:
             self._reply(exc.status, json.dumps(exc.body).encode())
             return
-        self._forward(headers, body)
+        self._forward(headers, body, decision)
 
     def _read_chunked(self) -> bytes:
         parts = []
@@ -445,9 +466,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    def _forward(self, headers: dict[str, str], body: bytes) -> None:
+    def _forward(self, headers: dict[str, str], body: bytes, decision: Decision) -> None:
         door = self.front_door
-        out = {k: v for k, v in headers.items() if k not in _HOP}
+        out = {k: v for k, v in headers.items() if k not in _HOP and k not in PROXY_HEADERS}
+        out = {k: v for k, v in out.items() if not k.startswith("x-proxy-")}
+        if door.proxy_auth and decision.caller != "anonymous":
+            user, roles = proxy_identity(door.identity(decision.caller).principal_arn)
+            out["x-forwarded-for"] = self.client_address[0]
+            out["x-proxy-user"] = user
+            if roles:
+                out["x-proxy-roles"] = ",".join(roles)
         out["content-length"] = str(len(body))
         for attempt in (0, 1):
             conn = door.upstream_connection(fresh=attempt == 1)
@@ -511,6 +539,9 @@ class Deployment:
     advanced_options: dict[str, str]
     dashboards_role_arn: str | None = None  # Cognito's role for signed-in Dashboards users
     operator_policy: dict[str, Any] | None = None  # the OperatorPolicy's document
+    setup_role_arn: str | None = None  # the domain setup's role: the master user
+    advanced_security: dict[str, Any] | None = None  # the Domain's advancedSecurityOptions
+    setup_input: dict[str, Any] | None = None  # what the stack invokes the setup with
 
 
 def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deployment:
@@ -533,6 +564,8 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
     # The role Cognito gives signed-in Dashboards users (dashboards.auth cognito, the default).
     dashboards = [r.outputs["arn"] for r in run.of_type("aws:iam/role:Role")
                   if r.name == "dashboards-authenticated-role"]
+    setup_role = run.one("aws:iam/role:Role", "domain-setup-role")
+    (invocation,) = run.of_type("aws:lambda/invocation:Invocation")
     return Deployment(
         region=domain.region or "", account=ACCOUNT, domain_name=domain.inputs["domainName"],
         access_policy=json.loads(domain.inputs["accessPolicies"]),
@@ -540,6 +573,9 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
         forwarder_env=envs, advanced_options=dict(domain.inputs.get("advancedOptions") or {}),
         dashboards_role_arn=dashboards[0] if dashboards else None,
         operator_policy=json.loads(operator.inputs["policy"]),
+        setup_role_arn=setup_role.outputs["arn"],
+        advanced_security=domain.inputs.get("advancedSecurityOptions"),
+        setup_input=json.loads(invocation.inputs["input"]),
     )
 
 
@@ -587,6 +623,14 @@ def caller_table(dep: Deployment) -> list[Identity]:
             "dashboards-user", key, secret,
             assumed_role_session(dep.dashboards_role_arn, "CognitoIdentityCredentials"),
             dep.account, None, token="token-dashboards-user"))
+    if dep.setup_role_arn:
+        # The domain setup function (the master user): a session of its role, with the
+        # role's own policy.
+        key, secret = _key("ASIA", "setup")
+        out.append(Identity(
+            "setup", key, secret,
+            assumed_role_session(dep.setup_role_arn, dep.setup_role_arn.rsplit("/", 1)[-1]),
+            dep.account, None, token="token-setup"))
     key, secret = _key("AKIA", "stranger")
     out.append(Identity(
         "stranger", key, secret, f"arn:aws:iam::{STRANGER_ACCOUNT}:user/stranger",
@@ -599,9 +643,9 @@ def caller_table(dep: Deployment) -> list[Identity]:
     return out
 
 
-def front_door_for(upstream: str, dep: Deployment) -> FrontDoor:
+def front_door_for(upstream: str, dep: Deployment, proxy_auth: bool = False) -> FrontDoor:
     return FrontDoor(upstream, dep.region, dep.account, dep.domain_name, dep.access_policy,
-                     caller_table(dep))
+                     caller_table(dep), proxy_auth=proxy_auth)
 
 
 def send(url: str, method: str, path: str, body: Any = None, identity: Identity | None = None,

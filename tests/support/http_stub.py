@@ -28,7 +28,8 @@ Answer = Callable[[Request], tuple[int, Any]]
 
 @contextlib.contextmanager
 def stub_server(answer: Answer) -> Iterator[tuple[str, list[Request]]]:
-    """(url, the requests seen so far) of a threaded server that answers every POST."""
+    """(url, the requests seen so far) of a threaded server that answers every GET, PUT and
+    POST."""
     seen: list[Request] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -36,7 +37,7 @@ def stub_server(answer: Answer) -> Iterator[tuple[str, list[Request]]]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            request = Request("POST", self.path,
+            request = Request(self.command, self.path,
                               {k.lower(): v for k, v in self.headers.items()}, body)
             seen.append(request)
             status, payload = answer(request)
@@ -46,6 +47,8 @@ def stub_server(answer: Answer) -> Iterator[tuple[str, list[Request]]]:
             self.send_header("content-length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
+
+        do_GET = do_PUT = do_POST
 
         def log_message(self, *args: Any) -> None:  # the tests' output stays quiet
             pass

@@ -10,15 +10,15 @@ index. Rollover would move writes to a new index and let a retry store an event 
 an index per day, an index's age is the age of its data. (An index created late, by a
 backfill or a replay of an old day, is kept ``INDEX_RETENTION_DAYS`` from then.)
 
-Installed like the index templates: once per container, GET first, PUT only when missing or
-older (``POLICY_VERSION`` and the retention, both kept in the description, since ISM refuses
-unknown fields), an update guarded by ``if_seq_no``/``if_primary_term`` so two containers
-never overwrite each other blindly. ISM applies a policy to indices created after it; an
-index keeps the policy version it was given (the change-policy API moves old ones).
+Installed by the domain setup (``domain_setup.setup``): GET first, PUT only when missing or
+different (``POLICY_VERSION`` and the retention, both kept in the description, since ISM
+refuses unknown fields), an update guarded by ``if_seq_no``/``if_primary_term``. ISM applies
+a policy to indices created after it; an index keeps the policy version it was given (the
+change-policy API moves old ones).
 
 A domain without ISM (a plain OpenSearch node: the plugin is not there) answers 400 "no
-handler found"; the forwarder then logs it and delivers anyway. Amazon OpenSearch Service
-always has ISM. Reference: https://docs.opensearch.org/latest/im-plugin/ism/api/
+handler found"; the setup then reports it. Amazon OpenSearch Service always has ISM.
+Reference: https://docs.opensearch.org/latest/im-plugin/ism/api/
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import re
 from typing import Any
 
 import contract
-from opensearchpy.exceptions import NotFoundError, TransportError
+
+from domain_setup.http import Call, SetupError
 
 POLICY_VERSION = 1
 # Above 0 (the default) so an operator's catch-all `*` policy at priority 0 does not win.
@@ -73,48 +74,32 @@ def installed_mark(found: dict[str, Any]) -> tuple[int, int] | None:
     return (int(m[1]), int(m[2])) if m else None
 
 
-def no_ism(exc: Exception) -> bool:
+def no_ism(status: int, answer: Any) -> bool:
     """The domain has no ISM plugin: the REST layer found no handler for the path."""
-    info = getattr(exc, "info", None)
-    text = info.get("error") if isinstance(info, dict) else info
-    return (getattr(exc, "status_code", None) in (400, 405)
-            and isinstance(text, str) and "no handler found" in text)
+    text = answer.get("error") if isinstance(answer, dict) else answer
+    return status in (400, 405) and isinstance(text, str) and "no handler found" in text
 
 
-def ensure_policy(client: Any, index_prefix: str, retention_days: int,
-                  timeout: float) -> str:
+def ensure_policy(call: Call, index_prefix: str, retention_days: int) -> str:
     """Install or update the policy when needed; returns what was done.
 
-    "installed", "updated", "current" (nothing to do), "newer" (a newer forwarder's policy
-    is there: left alone), "raced" (another container wrote it between our GET and PUT:
-    its body is ours) or "unavailable" (no ISM). Other errors are raised.
+    "created", "updated", "unchanged" or "unavailable" (no ISM). Anything else the engine
+    answers raises SetupError with its reason.
     """
     path = f"/_plugins/_ism/policies/{policy_id(index_prefix)}"
-    params: dict[str, Any] = {"request_timeout": timeout}
-    try:
-        found = client.transport.perform_request("GET", path, params=params)
-    except NotFoundError:
+    status, found = call("GET", path, None)
+    if no_ism(status, found):
+        return "unavailable"
+    if status == 404:
         found = None
-    except TransportError as exc:
-        if no_ism(exc):
-            return "unavailable"
-        raise
-    wanted = (POLICY_VERSION, retention_days)
+    elif status != 200:
+        raise SetupError.answer("GET", path, status, found)
+    query = ""
     if found is not None:
-        mark = installed_mark(found)
-        if mark == wanted:
-            return "current"
-        if mark is not None and mark[0] > POLICY_VERSION:
-            return "newer"
-        params = {**params, "if_seq_no": found["_seq_no"],
-                  "if_primary_term": found["_primary_term"]}
-    try:
-        client.transport.perform_request("PUT", path, params=params,
-                                         body=policy(index_prefix, retention_days))
-    except TransportError as exc:
-        if getattr(exc, "status_code", None) == 409:
-            return "raced"
-        if no_ism(exc):
-            return "unavailable"
-        raise
-    return "installed" if found is None else "updated"
+        if installed_mark(found) == (POLICY_VERSION, retention_days):
+            return "unchanged"
+        query = f"?if_seq_no={found['_seq_no']}&if_primary_term={found['_primary_term']}"
+    status, answer = call("PUT", path + query, policy(index_prefix, retention_days))
+    if status not in (200, 201):
+        raise SetupError.answer("PUT", path, status, answer)
+    return "created" if found is None else "updated"

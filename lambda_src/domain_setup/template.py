@@ -4,9 +4,9 @@ Both templates are ``dynamic: false``: only the fields below are indexed, anythi
 kept in ``_source`` only. Together with ``json`` being a ``flat_object`` (OpenSearch 2.7+),
 no log line can add a field or cause a mapping conflict.
 
-``TEMPLATE_VERSION`` is stored in the template's ``version``; the forwarder (re)installs a
-template only when the installed one is missing or older (see ``bulk.ensure_templates``).
-Bump it whenever a body below changes.
+``TEMPLATE_VERSION`` is stored in the template's ``version``. The domain setup installs a
+template when it is missing or its body differs (a digest of the body in ``_meta``, see
+``domain_setup.setup.templates``), so a changed body needs no version bump to be applied.
 """
 
 from __future__ import annotations

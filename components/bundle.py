@@ -195,10 +195,13 @@ def all_pins(requirements: Path) -> list[str]:
 
 
 def _source_files(src_dir: Path) -> list[Path]:
+    # The forwarder package and, beside it, the data-only contract module it imports.
+    contract = src_dir / "contract.py"
     return sorted(
-        p
-        for p in (src_dir / "forwarder").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
+        [p
+         for p in (src_dir / "forwarder").rglob("*")
+         if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}]
+        + ([contract] if contract.is_file() else [])
     )
 
 

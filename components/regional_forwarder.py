@@ -9,10 +9,13 @@ one referenced) and its subscription filter.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import contract  # lambda_src/contract.py (components/__init__.py)
 import pulumi
 import pulumi_aws as aws
 
@@ -56,7 +59,7 @@ class RegionalForwarderArgs:
     names: StackNames  # the same physical names in every region
     role_arn: pulumi.Input[str]
     code: FunctionCode
-    search_endpoint: pulumi.Input[str]
+    search_endpoint: pulumi.Input[str] | None  # None: no opensearch destination
     search_region: str  # the domain's region: what the forwarder signs for
     index_prefix: pulumi.Input[str]
     sources: Sequence[LogSource]
@@ -68,6 +71,28 @@ class RegionalForwarderArgs:
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
     # The forwarder's lifecycle policy deletes indices older than this.
     index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
+    # The http and syslog destinations (config.other_destinations), none by default.
+    destinations: Sequence[Mapping[str, Any]] = ()
+
+
+def forwarder_environment(args: RegionalForwarderArgs) -> dict[str, pulumi.Input[str]]:
+    """Only what the forwarder's destinations need: the domain's variables when there is one,
+    DESTINATIONS (no secrets, only their ARNs) when there are others."""
+    variables: dict[str, pulumi.Input[str]] = {}
+    if args.search_endpoint is not None:
+        variables.update({
+            contract.ENV_ENDPOINT: args.search_endpoint,
+            # Signed for the domain's region, not this one: the service refuses any other
+            # credential scope (forwarder/settings.py reads it).
+            contract.ENV_DOMAIN_REGION: args.search_region,
+            contract.ENV_SERVICE: "es",
+            contract.ENV_INDEX_PREFIX: args.index_prefix,
+            contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
+        })
+    if args.destinations:
+        variables[contract.ENV_DESTINATIONS] = json.dumps(
+            [dict(d) for d in args.destinations], separators=(",", ":"), sort_keys=True)
+    return variables
 
 
 def _slug(text: str) -> str:
@@ -113,24 +138,14 @@ class RegionalForwarder(pulumi.ComponentResource):
         self.function = aws.lambda_.Function(
             f"{r}-forwarder",
             name=names.forwarder_function,
-            description="edgelogs: ships this region's Lambda@Edge logs to OpenSearch",
+            description="edgelogs: ships this region's Lambda@Edge logs to their destinations",
             role=args.role_arn,
             handler=HANDLER,
             **args.code.function_args(),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             reserved_concurrent_executions=args.reserved_concurrency,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    "OPENSEARCH_ENDPOINT": args.search_endpoint,
-                    # Signed for the domain's region, not this one: the service refuses any
-                    # other credential scope (forwarder/settings.py reads it).
-                    "OPENSEARCH_REGION": args.search_region,
-                    "OPENSEARCH_SERVICE": "es",
-                    "INDEX_PREFIX": args.index_prefix,
-                    "INDEX_RETENTION_DAYS": str(args.index_retention_days),
-                }
-            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=forwarder_environment(args)),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[self.log_group]

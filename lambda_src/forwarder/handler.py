@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -24,8 +24,13 @@ from forwarder import documents, lifecycle, template
 from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, OutOfTime, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
+from forwarder.destinations import Documents, make_shippers
+from forwarder.destinations import Shipper as DestinationShipper
 from forwarder.errors import DecodeError, DeliveryError
+from forwarder.retry import RetryPolicy
 from forwarder.settings import Settings
+
+DEST_OPENSEARCH = "opensearch"  # contract.DEST_OPENSEARCH: the domain's destination name
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Summary:
     outcome: str = "ok"  # ok | control_message | no_events | undecodable_kept | failed
     reason: str = ""
     tags: dict[str, int] = field(default_factory=dict)
+    # The other destinations (http, syslog): what each took, by destination name.
+    destinations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,18 +68,26 @@ _policy_ready: set[tuple[str, str, int]] = set()
 
 
 def process(event: Any, settings: Settings, client: Any, deadline: float,
-            log_fields: dict[str, Any] | None = None) -> Summary:
-    """Store one subscription event's log lines; return counts or raise DeliveryError.
+            log_fields: dict[str, Any] | None = None,
+            others: Sequence[DestinationShipper] = (),
+            only: Collection[str] | None = None) -> Summary:
+    """Deliver one subscription event's log lines to every destination: the domain
+    (``client``; None when there is none) and ``others`` (destinations.make_shippers).
+    Return counts or raise DeliveryError naming the destinations that failed.
 
-    ``deadline`` is a ``time.monotonic()`` value; ``settings.safety_margin_s`` before it
-    nothing new is sent. Emits exactly one structured JSON log line.
+    ``only``: deliver to these destinations alone (by name: "opensearch" or a shipper's
+    name), as replay does for the ones a failure named. ``deadline`` is a
+    ``time.monotonic()`` value; ``settings.safety_margin_s`` before it nothing new is sent.
+    Emits exactly one structured JSON log line.
     """
     started = time.monotonic()
     summary = Summary()
     log_stats, error_stats = Stats(), Stats()
     extra = dict(log_fields or {})
     try:
-        _process(event, settings, client, deadline, summary, log_stats, error_stats, extra)
+        _process(event, settings, client, deadline, summary, log_stats, error_stats, extra,
+                 [o for o in others if only is None or o.name in only],
+                 client is not None and (only is None or DEST_OPENSEARCH in only))
     except DeliveryError as exc:
         summary.outcome = "failed"
         summary.undelivered = exc.undelivered
@@ -92,8 +107,11 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
 
 def _process(event: Any, settings: Settings, client: Any, deadline: float,
              summary: Summary, log_stats: Stats, error_stats: Stats,
-             extra: dict[str, Any]) -> None:
+             extra: dict[str, Any], others: list[DestinationShipper], domain: bool) -> None:
     ingested_ms = _now_ms()
+    if not domain:
+        _deliver_elsewhere(event, settings, deadline, summary, others, ingested_ms)
+        return
 
     def shipper_for(stats: Stats) -> Shipper:
         return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,
@@ -132,7 +150,18 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.outcome = "no_events"
         return
 
-    _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
+    try:
+        _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
+    except DeliveryError as exc:
+        if not others:
+            raise
+        # The domain cannot take them: the other destinations still do.
+        failed: tuple[str, ...] = ()
+        try:
+            _deliver_elsewhere(event, settings, deadline, summary, others, ingested_ms)
+        except DeliveryError as also:
+            failed = also.destinations
+        raise DeliveryError(exc.undelivered, exc.reason, (DEST_OPENSEARCH, *failed)) from None
     # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
     batch = documents.Batch()
     # One part per request allowed in flight; the sequential path builds all, then sends.
@@ -156,9 +185,63 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
                    for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
+    # The other destinations get the same documents even when the domain failed.
+    failed = _ship_others(batch, settings, deadline, summary, others)
     if undelivered:
         reason = outcome.reason or again.reason or summary.reason
-        raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)")
+        # A stack whose only destination is the domain keeps its message as it was.
+        raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)",
+                            (DEST_OPENSEARCH, *failed) if others else ())
+    if failed:
+        _raise_for(failed, summary)
+
+
+def _deliver_elsewhere(event: Any, settings: Settings, deadline: float, summary: Summary,
+                       others: list[DestinationShipper], ingested_ms: int) -> None:
+    """No domain (or a replay to other destinations only): build the documents, send them.
+
+    An undecodable payload has nothing to send and no errors index to keep it in: it fails
+    the invocation, so that the failure queue keeps it."""
+    try:
+        payload, batch = prepare(event, settings.region, settings.index_prefix, ingested_ms)
+    except DecodeError as exc:
+        raise DeliveryError(1, f"undecodable payload kept in the failure queue: {exc.reason}",
+                            tuple(o.name for o in others)) from None
+    if payload.message_type == "CONTROL_MESSAGE":
+        summary.outcome = "control_message"
+        return
+    summary.events_in = len(payload.events)
+    summary.tags = batch.tags
+    if not batch.lines:
+        summary.outcome = "no_events"
+        return
+    failed = _ship_others(batch, settings, deadline, summary, others)
+    if failed:
+        _raise_for(failed, summary)
+
+
+def _ship_others(batch: documents.Batch, settings: Settings, deadline: float,
+                 summary: Summary, others: list[DestinationShipper]) -> list[str]:
+    """Every other destination gets the batch's documents, each with its own budget of the
+    same deadline; returns the names of those that did not take all of them."""
+    if not others or not batch.lines:
+        return []
+    docs = Documents.from_bulk(batch.lines, batch.events)
+    failed = []
+    for shipper in others:
+        policy = RetryPolicy(deadline, settings.safety_margin_s, settings.request_timeout_s)
+        delivered = shipper.ship(docs, policy)
+        summary.destinations[shipper.name] = delivered.as_dict()
+        if delivered.undelivered:
+            failed.append(shipper.name)
+    return failed
+
+
+def _raise_for(failed: list[str], summary: Summary) -> None:
+    first = summary.destinations[failed[0]]
+    undelivered = max(d["undelivered"] for n, d in summary.destinations.items() if n in failed)
+    raise DeliveryError(undelivered, f"{failed[0]}: {first['reason']} (of "
+                                     f"{summary.events_in} events)", tuple(failed))
 
 
 def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
@@ -291,10 +374,10 @@ def _log(summary: Summary, settings: Settings, extra: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------
 # Lambda
 
-_container: tuple[Settings, Any] | None = None
+_container: tuple[Settings, Any, list[DestinationShipper]] | None = None
 
 
-def _settings_and_client() -> tuple[Settings, Any]:
+def _settings_and_client() -> tuple[Settings, Any, list[DestinationShipper]]:
     global _container
     if _container is None:
         # Failed requests are counted, retried and reported in the invocation's one log
@@ -302,16 +385,20 @@ def _settings_and_client() -> tuple[Settings, Any]:
         # them line by line in CloudWatch during every 429 storm.
         logging.getLogger("opensearch").setLevel(logging.ERROR)
         settings = Settings.from_env(os.environ)
-        _container = (settings, make_client(settings))
+        client = make_client(settings) if settings.has_domain else None
+        # Header secrets are read here, once per container, from Secrets Manager.
+        others = make_shippers(settings.destinations, settings.region,
+                               settings.request_timeout_s, settings.bulk_max_bytes)
+        _container = (settings, client, others)
     return _container
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
-    settings, client = _settings_and_client()
+    settings, client, others = _settings_and_client()
     summary = process(event, settings, client, deadline, {
         "aws_request_id": getattr(context, "aws_request_id", None),
-    })
+    }, others)
     return summary.as_dict()
 
 

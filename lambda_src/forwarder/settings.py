@@ -6,8 +6,12 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import contract
+
+from forwarder import destinations
 from forwarder.errors import SettingsError
 
 DEFAULT_INDEX_PREFIX = "lambda-edge"
@@ -28,6 +32,7 @@ DEFAULT_BULK_CONCURRENCY = 2
 MAX_BULK_CONCURRENCY = 4
 
 SERVICES = ("es", "aoss")
+DEFAULT_SERVICE = "es"
 # Index names: lowercase, no spaces or \/*?"<>|,#: and not starting with -_+ .
 # The prefix is also used as the index template's name, so the same rules apply.
 _PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}")
@@ -81,6 +86,13 @@ class Settings:
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
     bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
+    # The http and syslog destinations (DESTINATIONS); the domain is one when endpoint is set.
+    destinations: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def has_domain(self) -> bool:
+        """An OpenSearch domain is a destination (OPENSEARCH_ENDPOINT is set)."""
+        return bool(self.endpoint)
 
     @property
     def signed(self) -> bool:
@@ -95,6 +107,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        others = destinations.parse(env.get(contract.ENV_DESTINATIONS))
+        if others and not env.get(contract.ENV_ENDPOINT, "").strip():
+            # No domain among the destinations: nothing of it is read.
+            return cls(endpoint="", service=DEFAULT_SERVICE, index_prefix=_prefix(env),
+                       region=_region(env), destinations=others, **_tuning(env))
         endpoint = _required(env, "OPENSEARCH_ENDPOINT").rstrip("/")
         parts = urlsplit(endpoint)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -117,16 +134,8 @@ class Settings:
                 f"OPENSEARCH_SERVICE must be one of {', '.join(SERVICES)}, got {service!r}"
             )
 
-        prefix = env.get("INDEX_PREFIX", DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
-        if not _PREFIX_RE.fullmatch(prefix):
-            raise SettingsError(
-                "INDEX_PREFIX must be lowercase letters, digits, '.', '_' or '-', starting "
-                f"with a letter or digit, at most 200 characters; got {prefix!r}"
-            )
-
-        region = _required(env, "AWS_REGION")
-        if not _REGION_RE.fullmatch(region):
-            raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
+        prefix = _prefix(env)
+        region = _region(env)
         domain_region = _domain_region(env, endpoint)
 
         return cls(
@@ -135,17 +144,42 @@ class Settings:
             index_prefix=prefix,
             region=region,
             domain_region=domain_region,
-            bulk_max_bytes=_int(env, "BULK_MAX_BYTES", DEFAULT_BULK_MAX_BYTES, 16 * 1024,
-                                100 * 1024 * 1024),
-            bulk_max_docs=_int(env, "BULK_MAX_DOCS", DEFAULT_BULK_MAX_DOCS, 1, 100_000),
-            safety_margin_s=_int(env, "SAFETY_MARGIN_MS", int(DEFAULT_SAFETY_MARGIN_S * 1000),
-                                 0, 60_000) / 1000,
-            request_timeout_s=_int(env, "REQUEST_TIMEOUT_MS",
-                                   int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
             index_retention_days=_retention_days(env),
-            bulk_concurrency=_int(env, "BULK_CONCURRENCY", DEFAULT_BULK_CONCURRENCY, 1,
-                                  MAX_BULK_CONCURRENCY),
+            destinations=others,
+            **_tuning(env),
         )
+
+
+def _prefix(env: Mapping[str, str]) -> str:
+    prefix = env.get("INDEX_PREFIX", DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
+    if not _PREFIX_RE.fullmatch(prefix):
+        raise SettingsError(
+            "INDEX_PREFIX must be lowercase letters, digits, '.', '_' or '-', starting "
+            f"with a letter or digit, at most 200 characters; got {prefix!r}"
+        )
+    return prefix
+
+
+def _region(env: Mapping[str, str]) -> str:
+    region = _required(env, "AWS_REGION")
+    if not _REGION_RE.fullmatch(region):
+        raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
+    return region
+
+
+def _tuning(env: Mapping[str, str]) -> dict[str, Any]:
+    """Request sizes, margins and timeouts: the same for every destination."""
+    return {
+        "bulk_max_bytes": _int(env, "BULK_MAX_BYTES", DEFAULT_BULK_MAX_BYTES, 16 * 1024,
+                               100 * 1024 * 1024),
+        "bulk_max_docs": _int(env, "BULK_MAX_DOCS", DEFAULT_BULK_MAX_DOCS, 1, 100_000),
+        "safety_margin_s": _int(env, "SAFETY_MARGIN_MS", int(DEFAULT_SAFETY_MARGIN_S * 1000),
+                                0, 60_000) / 1000,
+        "request_timeout_s": _int(env, "REQUEST_TIMEOUT_MS",
+                                  int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
+        "bulk_concurrency": _int(env, "BULK_CONCURRENCY", DEFAULT_BULK_CONCURRENCY, 1,
+                                 MAX_BULK_CONCURRENCY),
+    }
 
 
 def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:

@@ -151,22 +151,31 @@ class SyslogShipper:
     def _send(self, body: bytes, timeout: float, policy: RetryPolicy) -> None:
         raw = socket.create_connection((self.host, self.port), timeout=timeout)
         with contextlib.closing(raw):
-            if self.context is not None:
-                tls = self.context.wrap_socket(raw, server_hostname=self.host)
+            if self.context is None:
+                raw.sendall(body)
+                raw.shutdown(socket.SHUT_WR)  # the half-close the receiver answers
+                self._await_close(raw, policy)
+                return
+            # wrap_socket takes the connection over: from here on it is ``tls``'s.
+            tls = self.context.wrap_socket(raw, server_hostname=self.host)
+            with contextlib.closing(tls):
                 tls.sendall(body)
                 try:
-                    # close_notify, then the receiver's own close (its close_notify, or at
-                    # least its FIN: then the acknowledgement check below decides).
-                    tls.unwrap()
+                    # close_notify, then the receiver's own close_notify...
+                    plain = tls.unwrap()
                 except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-                    pass
+                    # ...or its FIN without one: closed after reading ours, unless our
+                    # bytes were never acknowledged (checked below).
+                    self._await_acks(tls)
+                    return
                 except ssl.SSLError as exc:
                     if "UNEXPECTED_EOF" not in str(exc).upper():
                         raise
-            else:
-                raw.sendall(body)
-                raw.shutdown(socket.SHUT_WR)
-            self._await_close(raw, policy)
+                    self._await_acks(tls)
+                    return
+                with contextlib.closing(plain):
+                    plain.shutdown(socket.SHUT_WR)
+                    self._await_close(plain, policy)
 
     def _await_close(self, raw: socket.socket, policy: RetryPolicy) -> None:
         """Wait for the receiver's FIN (a reset raises), then for every byte we sent to be
@@ -178,9 +187,13 @@ class SyslogShipper:
                     break  # the receiver's close
             except TimeoutError:
                 raise NotConfirmed("the receiver did not close the connection in time") from None
+        self._await_acks(raw)
+
+    @staticmethod
+    def _await_acks(sock: socket.socket) -> None:
         waited = 0.0
-        while unacknowledged(raw):
+        while unacknowledged(sock):
             if waited >= _ACK_WAIT_S:
-                raise NotConfirmed(f"{unacknowledged(raw)} bytes never acknowledged")
+                raise NotConfirmed(f"{unacknowledged(sock)} bytes never acknowledged")
             time.sleep(0.01)
             waited += 0.01

@@ -53,7 +53,9 @@ def search_domain_statements(domain_arn: str, index_prefix: str) -> list[dict[st
 # A complete secret ARN ends in "-" and the six random characters Secrets Manager adds
 # ("The ARN includes the name of the secret followed by six random characters",
 # https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-create-secret-response/arn.html);
-# a partial ARN (the name only) matches its secret only with that suffix as "-??????".
+# a partial ARN (the name only) matches its secret only with that suffix as "-??????". A name
+# that itself ends in "-" and six letters or digits is taken for a complete ARN, by Secrets
+# Manager as by this rule (AWS advises against such names): give its complete ARN.
 _COMPLETE_SECRET_ARN = re.compile(r".*:secret:.+-[A-Za-z0-9]{6}")
 
 

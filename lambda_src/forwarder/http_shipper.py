@@ -63,7 +63,9 @@ class HttpShipper:
             try:
                 timeout = policy.request_timeout()
             except OutOfTime:
-                return False, attempt, why or "out of time before the request was sent"
+                if not attempt:
+                    return False, 0, "out of time before the request was sent"
+                return False, attempt, f"{why}; {policy.gave_up(attempt)}"
             attempt += 1
             try:
                 answer = self.session.post(self.url, data=body, timeout=timeout)

@@ -6,6 +6,12 @@ that event to `forwarder.handler.process`, the same code path the Lambda runs, a
 message only once all its events are stored. Ids are deterministic, so replaying a batch that
 was partly stored (or replaying twice) never stores an event twice.
 
+With other destinations (edgelogs:destinations), a message goes again only to the destinations
+its failure names: the forwarder's last attempt ends its error message with them
+(forwarder.errors.failed_destinations), and Lambda copies that message into the record's
+`responsePayload.errorMessage`. A record that names none (a timeout, a crash, a record from an
+older forwarder) goes to every destination; receivers drop the duplicates by event id.
+
 A message that fails again simply is not deleted: it becomes visible after the visibility
 timeout and a later replay picks it up. A malformed record is reported and left in place for a
 human to look at (the queue keeps messages 14 days).
@@ -43,7 +49,7 @@ if str(LAMBDA_SRC) not in sys.path:
 # Only what needs no third-party package: `--help` works with the program's requirements
 # alone; the client and the handler (opensearch-py) are imported when a replay runs.
 from forwarder.decode import raw_data  # noqa: E402
-from forwarder.errors import DecodeError, DeliveryError  # noqa: E402
+from forwarder.errors import DecodeError, DeliveryError, failed_destinations  # noqa: E402
 from forwarder.settings import Settings  # noqa: E402
 
 # SQS's longest long poll; its longest visibility timeout is 12 hours.
@@ -120,12 +126,25 @@ def event_of(body: str, region: str) -> dict[str, Any]:
     return event
 
 
+def destinations_of(body: str) -> list[str] | None:
+    """The destinations a failure record says the last attempt could not deliver to, or
+    None when it does not say (then every destination gets the events again)."""
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return None
+    answer = record.get("responsePayload") if isinstance(record, dict) else None
+    text = answer.get("errorMessage") if isinstance(answer, dict) else None
+    return failed_destinations(text) if isinstance(text, str) else None
+
+
 def replay_queue(
     sqs: Any,
     queue_url: str,
     settings: Settings,
     client: Any,
     *,
+    others: Sequence[Any] = (),
     max_messages: int | None = None,
     seconds_per_message: float = 60.0,
     visibility_timeout: int | None = None,
@@ -167,7 +186,8 @@ def replay_queue(
         back_in_a_row = 0
         seen.add(message["MessageId"])
         report.received += 1
-        _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log)
+        _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log,
+                    others)
     report.remaining = queue_depth(sqs, queue_url)
     return report
 
@@ -196,8 +216,9 @@ def _replay_one(
     seconds: float,
     report: ReplayReport,
     log: Callable[[str], None],
+    others: Sequence[Any] = (),
 ) -> None:
-    from forwarder.handler import process
+    from forwarder.handler import DEST_OPENSEARCH, process
 
     mid = message["MessageId"]
 
@@ -212,8 +233,16 @@ def _replay_one(
     except MalformedRecord as exc:
         leave("malformed", f"malformed message {mid} left in the queue: {exc}")
         return
+    only = destinations_of(message.get("Body", ""))
+    known = {o.name for o in others} | ({DEST_OPENSEARCH} if client is not None else set())
+    if only is not None and not set(only) <= known:
+        missing = ", ".join(sorted(set(only) - known))
+        leave("failed", f"message {mid} failed for {missing}, which this replay does not send "
+                        "to; left in the queue")
+        return
     try:
-        summary = process(event, settings, client, time.monotonic() + seconds)
+        summary = process(event, settings, client, time.monotonic() + seconds, None, others,
+                          only)
     except DeliveryError as exc:
         leave("failed", f"message {mid} not fully stored, left for a later replay: {exc}")
         return
@@ -237,6 +266,22 @@ def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
     return stack.string_output("domainEndpoint", "--endpoint", "replay", runner)
 
 
+def destination_entries(args: Any) -> list[dict[str, Any]]:
+    """--destinations, else the stack output (with --endpoint given: the domain alone)."""
+    if args.destinations:
+        try:
+            entries = json.loads(args.destinations)
+        except ValueError as exc:
+            raise stack.StackOutputError(f"replay: --destinations is not JSON ({exc})") from None
+    elif args.endpoint:
+        return [{"type": "opensearch"}]
+    else:
+        entries = stack.stack_output("destinations", "--destinations", "replay")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise stack.StackOutputError("replay: destinations must be a JSON list of objects")
+    return entries
+
+
 def parse_args(argv: Sequence[str] | None) -> Any:
     parser = cli.Parser(
         prog="replay",
@@ -254,6 +299,11 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     )
     parser.add_argument("--service", default="es", choices=["es", "aoss"], help="SigV4 service")
     parser.add_argument("--index-prefix", default="lambda-edge", help="as the forwarder's")
+    parser.add_argument(
+        "--destinations",
+        help="the stack's edgelogs:destinations as JSON; default: the stack output "
+             "destinations (with --endpoint: the domain alone)",
+    )
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
         "--seconds-per-message", type=float, default=60.0,
@@ -276,17 +326,27 @@ def parse_args(argv: Sequence[str] | None) -> Any:
 
 def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     args = parse_args(argv)
+    entries = destination_entries(args)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     env = {
-        "OPENSEARCH_ENDPOINT": args.endpoint or endpoint_from_stack(),
         "OPENSEARCH_SERVICE": args.service,
         "INDEX_PREFIX": args.index_prefix,
         "AWS_REGION": args.region,  # the queue's region: cloud.region of replayed events
     }
+    if any(e.get("type") == "opensearch" for e in entries):
+        env["OPENSEARCH_ENDPOINT"] = args.endpoint or endpoint_from_stack()
+    others = [e for e in entries if e.get("type") != "opensearch"]
+    if others:
+        env["DESTINATIONS"] = json.dumps(others)
     if args.domain_region:
         env["OPENSEARCH_REGION"] = args.domain_region
     settings = Settings.from_env(env)
     from forwarder.client import make_client
+    from forwarder.destinations import make_shippers
+
+    # Header secrets are read with the operator's own credentials (operator policy).
+    shippers = make_shippers(settings.destinations, settings.region,
+                             settings.request_timeout_s, settings.bulk_max_bytes)
 
     queue_url = args.queue_url or queue_url_from_stack(args.region)
     if sqs is None:
@@ -297,7 +357,8 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
         sqs,
         queue_url,
         settings,
-        make_client(settings),
+        make_client(settings) if settings.has_domain else None,
+        others=shippers,
         max_messages=args.max_messages,
         seconds_per_message=args.seconds_per_message,
         wait_seconds=args.wait_seconds,

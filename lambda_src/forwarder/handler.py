@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from forwarder import documents, lifecycle, template
 from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, OutOfTime, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
-from forwarder.destinations import Documents, make_shippers
+from forwarder.destinations import Delivered, Documents, make_shippers
 from forwarder.destinations import Shipper as DestinationShipper
 from forwarder.errors import DecodeError, DeliveryError
 from forwarder.retry import RetryPolicy
@@ -150,24 +151,30 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.outcome = "no_events"
         return
 
+    batch = documents.Batch()
+    sending: Others | None = None
+    if others:
+        # Every document is built first and the other destinations start at once, each in
+        # its own thread with the whole time left: a slow or failing domain (templates,
+        # bulk retries) cannot use up their time, nor they the domain's.
+        batch = _paused_gc(documents.build, payload, region, prefix, ingested_ms)
+        sending = Others.start(batch, settings, deadline, others)
     try:
         _ensure_templates(shipper, settings, pending=summary.events_in, extra=extra)
     except DeliveryError as exc:
-        if not others:
+        if sending is None:
             raise
-        # The domain cannot take them: the other destinations still do.
-        failed: tuple[str, ...] = ()
-        try:
-            _deliver_elsewhere(event, settings, deadline, summary, others, ingested_ms)
-        except DeliveryError as also:
-            failed = also.destinations
+        failed = sending.finish(summary)
         raise DeliveryError(exc.undelivered, exc.reason, (DEST_OPENSEARCH, *failed)) from None
-    # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
-    batch = documents.Batch()
-    # One part per request allowed in flight; the sequential path builds all, then sends.
-    parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
-                                  parts=settings.bulk_concurrency, min_part_bytes=MIN_SPLIT_BYTES)
-    outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
+    if sending is None:
+        # Built a part at a time: each part is sent while the next is built
+        # (bulk.Shipper.ship). One part per request allowed in flight.
+        parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
+                                      parts=settings.bulk_concurrency,
+                                      min_part_bytes=MIN_SPLIT_BYTES)
+        outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
+    else:
+        outcome = shipper.ship(batch.lines, batch.indices)
     summary.tags = batch.tags
     error_docs = [documents.bad_event_doc(ev, why, prefix, payload, region, ingested_ms)
                   for ev, why in batch.bad_events]
@@ -185,8 +192,8 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
                    for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
-    # The other destinations get the same documents even when the domain failed.
-    failed = _ship_others(batch, settings, deadline, summary, others)
+    # The other destinations got the same documents, whatever the domain did.
+    failed = sending.finish(summary) if sending is not None else []
     if undelivered:
         reason = outcome.reason or again.reason or summary.reason
         # A stack whose only destination is the domain keeps its message as it was.
@@ -215,26 +222,49 @@ def _deliver_elsewhere(event: Any, settings: Settings, deadline: float, summary:
     if not batch.lines:
         summary.outcome = "no_events"
         return
-    failed = _ship_others(batch, settings, deadline, summary, others)
+    failed = Others.start(batch, settings, deadline, others).finish(summary)
     if failed:
         _raise_for(failed, summary)
 
 
-def _ship_others(batch: documents.Batch, settings: Settings, deadline: float,
-                 summary: Summary, others: list[DestinationShipper]) -> list[str]:
-    """Every other destination gets the batch's documents, each with its own budget of the
-    same deadline; returns the names of those that did not take all of them."""
-    if not others or not batch.lines:
-        return []
-    docs = Documents.from_bulk(batch.lines, batch.events)
-    failed = []
-    for shipper in others:
-        policy = RetryPolicy(deadline, settings.safety_margin_s, settings.request_timeout_s)
-        delivered = shipper.ship(docs, policy)
-        summary.destinations[shipper.name] = delivered.as_dict()
-        if delivered.undelivered:
-            failed.append(shipper.name)
-    return failed
+@dataclass
+class Others:
+    """The other destinations sending one batch's documents, side by side."""
+
+    shippers: list[DestinationShipper]
+    futures: list[Future[Delivered]]
+    pool: ThreadPoolExecutor | None
+
+    @classmethod
+    def start(cls, batch: documents.Batch, settings: Settings, deadline: float,
+              shippers: list[DestinationShipper]) -> Others:
+        """Each destination in a thread of its own, with its own retry budget of the same
+        deadline: one that fails or hangs cannot stop another."""
+        if not shippers or not batch.lines:
+            return cls([], [], None)
+        docs = Documents.from_bulk(batch.lines, batch.events)
+        pool = ThreadPoolExecutor(max_workers=len(shippers), thread_name_prefix="destination")
+        futures = [pool.submit(s.ship, docs, RetryPolicy(deadline, settings.safety_margin_s,
+                                                         settings.request_timeout_s))
+                   for s in shippers]
+        return cls(list(shippers), futures, pool)
+
+    def finish(self, summary: Summary) -> list[str]:
+        """Wait for every destination; record what each did; the names of those that did
+        not take every document."""
+        failed = []
+        for shipper, future in zip(self.shippers, self.futures, strict=True):
+            try:
+                delivered = future.result()
+            except Exception as exc:  # a shipper's bug must not hide the others' results
+                delivered = Delivered(shipper.name, undelivered=int(summary.events_in),
+                                      reason=f"{type(exc).__name__}: {exc}"[:300])
+            summary.destinations[shipper.name] = delivered.as_dict()
+            if delivered.undelivered:
+                failed.append(shipper.name)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+        return failed
 
 
 def _raise_for(failed: list[str], summary: Summary) -> None:

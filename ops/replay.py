@@ -267,7 +267,8 @@ def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
 
 
 def destination_entries(args: Any) -> list[dict[str, Any]]:
-    """--destinations, else the stack output (with --endpoint given: the domain alone)."""
+    """--destinations, else the stack output (with --endpoint given, or no stack output to
+    read: the domain alone)."""
     if args.destinations:
         try:
             entries = json.loads(args.destinations)
@@ -276,7 +277,12 @@ def destination_entries(args: Any) -> list[dict[str, Any]]:
     elif args.endpoint:
         return [{"type": "opensearch"}]
     else:
-        entries = stack.stack_output("destinations", "--destinations", "replay")
+        try:
+            entries = stack.stack_output("destinations", "--destinations", "replay")
+        except stack.StackOutputError:
+            # No stack to read (or one from before destinations): the domain, as always;
+            # its endpoint is then asked for.
+            return [{"type": "opensearch"}]
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise stack.StackOutputError("replay: destinations must be a JSON list of objects")
     return entries

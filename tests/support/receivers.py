@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,11 +17,11 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ops.demo_syslog import LocalRsyslog, ReceiverMissing
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache"
@@ -48,138 +46,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    """Until something accepts on 127.0.0.1:port (plain TCP: no TLS handshake)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"receiver exited with {proc.returncode} before listening")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-@dataclass
-class Certificates:
-    ca: Path
-    cert: Path
-    key: Path
-
-
-def make_certificates(directory: Path) -> Certificates:
-    """A throw-away CA and a server certificate for 127.0.0.1 / localhost (openssl)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("openssl is required to make the receivers' certificates: "
-                    "apt-get install -y openssl")
-    d = directory
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], check=True, capture_output=True, cwd=d)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-        "/CN=edgelogs test CA", "-keyout", "ca.key", "-out", "ca.pem")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
-        "server.key", "-out", "server.csr")
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                               "extendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem")
-    os.chmod(d / "server.key", 0o600)
-    return Certificates(d / "ca.pem", d / "server.pem", d / "server.key")
-
-
-# One JSON object a record: what the tests count and check.
-_RSYSLOG_CONF = """\
-global(workDirectory="{work}"
-       maxMessageSize="256k"
-       DefaultNetstreamDriverCAFile="{ca}"
-       DefaultNetstreamDriverCertFile="{cert}"
-       DefaultNetstreamDriverKeyFile="{key}"
-       parser.escapeControlCharactersOnReceive="off")
-module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1"
-       StreamDriver.AuthMode="anon" MaxSessions="200")
-input(type="imtcp" port="{tls_port}" name="tls")
-input(type="imtcp" port="{tcp_port}" name="tcp"
-      StreamDriver.Name="ptcp" StreamDriver.Mode="0")
-template(name="record" type="list" option.jsonf="on") {{
-  property(outname="input" name="inputname" format="jsonf")
-  property(outname="host" name="hostname" format="jsonf")
-  property(outname="app" name="app-name" format="jsonf")
-  property(outname="pri" name="pri" format="jsonf")
-  property(outname="time" name="timereported" dateFormat="rfc3339" format="jsonf")
-  property(outname="sd" name="structured-data" format="jsonf")
-  property(outname="msg" name="msg" format="jsonf")
-}}
-action(type="omfile" file="{out}" template="record")
-"""
-
-
-class Rsyslog:
-    """rsyslogd in the foreground (-n), its TLS and plain TCP inputs on free ports; every
-    record written as one JSON line to ``out``."""
+class Rsyslog(LocalRsyslog):
+    """rsyslogd in the foreground (-n), its TLS and plain TCP inputs on free ports, every
+    record one JSON line in ``out`` (the demo's receiver, ops/demo_syslog.py); a missing
+    package fails the test with the command that installs it."""
 
     def __init__(self) -> None:
-        binary = shutil.which("rsyslogd") or ("/usr/sbin/rsyslogd"
-                                              if Path("/usr/sbin/rsyslogd").exists() else None)
-        if binary is None:
-            pytest.fail("rsyslogd is not installed: apt-get install -y rsyslog rsyslog-gnutls "
-                        "(.ci/run does)")
-        if not list(Path("/usr/lib").glob("*/rsyslog/lmnsd_gtls.so")):
-            pytest.fail("rsyslog's gnutls driver is missing: apt-get install -y rsyslog-gnutls")
-        self.binary = binary
-        self.dir = workdir("rsyslog")
-        self.certs = make_certificates(self.dir)
-        self.tls_port, self.tcp_port = free_port(), free_port()
-        self.out = self.dir / "records.jsonl"
-        self.conf = self.dir / "rsyslog.conf"
-        (self.dir / "work").mkdir()
-        self.conf.write_text(_RSYSLOG_CONF.format(
-            work=self.dir / "work", ca=self.certs.ca, cert=self.certs.cert,
-            key=self.certs.key, tls_port=self.tls_port, tcp_port=self.tcp_port, out=self.out))
-        check = subprocess.run([binary, "-N1", "-f", str(self.conf)], capture_output=True,
-                               text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"rsyslog refuses its config: {check.stderr.strip()}")
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [self.binary, "-n", "-f", str(self.conf), "-i", "NONE"],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "stderr.log", "ab"))  # noqa: SIM115
-        wait_port(self.tcp_port, self.proc)
-        wait_port(self.tls_port, self.proc)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop it and reap it (no zombie may hold the ports for a restart)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
-
-    def records(self) -> list[dict[str, str]]:
-        if not self.out.exists():
-            return []
-        # omfile writes in blocks: a last line without its newline is not written yet.
-        complete = self.out.read_text(encoding="utf-8").split("\n")[:-1]
-        return [json.loads(line) for line in complete if line.strip()]
-
-    def wait_records(self, count: int, timeout: float = 30) -> list[dict[str, str]]:
-        """The records once at least ``count`` are written (omfile buffers briefly), then
-        a short quiet time so that a duplicate arriving late is seen too."""
-        end = time.monotonic() + timeout
-        found = self.records()
-        while len(found) < count and time.monotonic() < end:
-            time.sleep(0.1)
-            found = self.records()
-        time.sleep(0.5)
-        return self.records()
+        try:
+            super().__init__(workdir("rsyslog"))
+        except ReceiverMissing as exc:
+            pytest.fail(f"{exc} (.ci/run installs it)")
 
 
 class VictoriaLogs:
@@ -251,11 +127,3 @@ class VictoriaLogs:
             time.sleep(0.2)
             found = self.unique_ids()
         return found
-
-
-@contextlib.contextmanager
-def running(receiver: Rsyslog | VictoriaLogs) -> Iterator[Rsyslog | VictoriaLogs]:
-    try:
-        yield receiver
-    finally:
-        receiver.stop()

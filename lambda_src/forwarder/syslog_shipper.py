@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import re
 import socket
 import ssl
 import struct
 import termios
 import time
+from itertools import pairwise
 from typing import Any
 
 from forwarder.destinations import Delivered, Documents
@@ -47,9 +49,14 @@ _ACK_WAIT_S = 1.0
 
 
 def _param(value: Any) -> str:
-    """An SD PARAM-VALUE: '"', '\\' and ']' escaped (RFC 5424 section 6.3.3)."""
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+    """An SD PARAM-VALUE (RFC 5424 section 6.3.3): the value as a JSON string's inside, so
+    '"' and '\\' come escaped as SD wants them, and ']' escaped too. Characters outside
+    ASCII and control characters stay JSON escapes (\\u00e9, \\n): the documents' own text,
+    and what the fast road (``frames``) copies without decoding it."""
+    if isinstance(value, list):
+        value = ",".join(map(str, value))
+    text = json.dumps(value) if isinstance(value, str) else json.dumps(json.dumps(value))
+    return text[1:-1].replace("]", "\\]")
 
 
 def _sd_name(name: str) -> bool:
@@ -64,36 +71,187 @@ def _token(text: str, limit: int) -> str:
     return kept or "-"
 
 
+def _pri(level: Any) -> int:
+    return FACILITY * 8 + _SEVERITY.get(level if isinstance(level, str) else "", 6)
+
+
 def message(doc: dict[str, Any]) -> bytes:
-    """One document as an RFC 5424 message (without its octet count)."""
-    level = doc.get("log.level")
-    pri = FACILITY * 8 + _SEVERITY.get(level if isinstance(level, str) else "", 6)
+    """One document as an RFC 5424 message (without its octet count): the reference form.
+    ``frames`` takes a faster road to the same bytes for nearly every document."""
     host = _token(str(doc.get("cloud.region") or ""), _HOST_MAX)
     app = _token(str(doc.get("faas.name") or doc.get("aws.cloudfront.distribution_id") or ""),
                  _APP_NAME_MAX)
     event = " ".join(f'{k}="{_param(doc[k])}"' for k in _EVENT if k in doc)
-    rest = []
-    for key, value in doc.items():
-        if key in _HEADER or key in _EVENT or not _sd_name(key):
-            continue
-        if isinstance(value, list):
-            value = ",".join(map(str, value))
-        elif isinstance(value, dict):
-            continue  # a JSON message's content: MSG carries it whole
-        rest.append(f'{key}="{_param(value)}"')
+    rest = [f'{key}="{_param(value)}"' for key, value in doc.items()
+            if key not in _NOT_LAMBDA and _sd_name(key) and not isinstance(value, dict)]
+    if isinstance(doc.get("tags"), list):
+        rest.append(f'tags="{_param(doc["tags"])}"')
     sd = f"[{SD_EVENT} {event}]" + (f"[{SD_LAMBDA} {' '.join(rest)}]" if rest else "")
-    text = f"<{pri}>1 {doc.get('@timestamp') or '-'} {host} {app} - - {sd} {doc.get('message', '')}"
-    return text.encode("utf-8", "replace")
+    msg = doc.get("message")
+    text = (f"<{_pri(doc.get('log.level'))}>1 {doc.get('@timestamp') or '-'} {host} {app} - - "
+            f"{sd} {msg if isinstance(msg, str) else ''}")
+    return text.encode("utf-8", "surrogatepass")
+
+
+# Members that are never SD-PARAMs of the Lambda element: the header and MSG, the event
+# element, the document's JSON content (MSG holds it whole), and the tags (put last).
+_NOT_LAMBDA = frozenset({*_HEADER, *_EVENT, "json", "tags"})
 
 
 def frames(docs: Documents) -> bytes:
-    """Every document, octet-counted, as one byte string."""
+    """Every document as an octet-counted RFC 5424 message, as one byte string.
+
+    The fast road works on the documents' text, which is ASCII JSON: every member other than
+    MSG and the JSON content is already an SD-PARAM but for its punctuation, so the whole
+    batch is turned into SD text by a few replacements over all of it (in C), and Python
+    only cuts out, per document, the members that go elsewhere. Anything it is not sure of
+    (an escaped quote where structure is expected, a document built otherwise) sends the
+    batch down the reference road, ``message``, which gives the same bytes.
+    """
+    if not docs.sources:
+        return b""
+    fast = _frames_fast(docs.sources)
+    if fast is not None:
+        return fast
     out = []
-    loads = json.loads
     for src in docs.sources:
-        body = message(loads(src))
+        # Numbers as the document writes them (12.50 stays 12.50), as the fast road copies.
+        body = message(json.loads(src, parse_float=str, parse_int=str))
         out.append(b"%d %s" % (len(body), body))
     return b"".join(out)
+
+
+_UNQUOTED = re.compile(r'":(-?[0-9][^,}]*|true|false|null)(?=[,}])')
+_SHARED = ("cloud.provider", "cloud.region", "cloud.account.id", "log.group", "log.stream")
+_raw_decode = json.JSONDecoder().raw_decode
+_loads = json.loads
+_NUMBER_KEY = '"aws.lambda.duration_ms":'  # REPORT lines: the documents' numbers
+
+
+def _string_end(src: str, start: int) -> int:
+    """The index of the quote closing the JSON string whose text starts at ``start``."""
+    end = src.find('"', start)
+    while end > 0 and src[end - 1] == "\\":
+        back = end - 1
+        while src[back - 1] == "\\":
+            back -= 1
+        if (end - back) % 2 == 0:  # an even run of backslashes: they escape each other
+            break
+        end = src.find('"', end + 1)
+    return end
+
+
+def _member(src: str, key: str) -> tuple[int, int, int, int]:
+    """(start, end) of the string member ``key`` with one comma beside it, and (start, end)
+    of its value's text; (-1, ...) when it is not there."""
+    at = src.find("," + key)
+    if at >= 0:
+        vs = at + len(key) + 1
+        ve = _string_end(src, vs)
+        return at, ve + 1, vs, ve
+    if src.startswith("{" + key):  # the first member: its comma follows it
+        vs = len(key) + 1
+        ve = _string_end(src, vs)
+        return 1, ve + 2, vs, ve
+    return -1, -1, -1, -1
+
+
+def _frames_fast(sources: list[str]) -> bytes | None:
+    first = _loads(sources[0])
+    shared = {k: first[k] for k in _SHARED if k in first}
+    app_value = first.get("faas.name") or first.get("aws.cloudfront.distribution_id")
+    if not all(type(v) is str for v in shared.values()) or not (
+            app_value is None or type(app_value) is str):
+        return None
+    n = len(sources)
+    heads: list[tuple[str, str, str, str]] = []
+    add = heads.append
+    rests: list[str] = []
+    keep = rests.append
+    for src in sources:
+        # The JSON content first: a member of it could have any name ("message", ...); it is
+        # the one member that is not flat, and no string holds its opening text.
+        at = src.find(',"json":{')
+        if at >= 0:
+            _, end = _raw_decode(src, at + 8)
+            src = src[:at] + src[end:]
+        m0, m1, mv0, mv1 = _member(src, '"message":"')
+        t0, t1, tv0, tv1 = _member(src, '"@timestamp":"')
+        e0, e1, ev0, ev1 = _member(src, '"event.id":"')
+        if m0 < 0 or e0 < 0:
+            return None
+        at = src.find('"log.level":"')
+        level = src[at + 13:src.find('"', at + 13)] if at >= 0 else ""
+        add((level, src[tv0:tv1] if t0 >= 0 else "-", src[ev0:ev1], src[mv0:mv1]))
+        if t1 == e0 and e1 == m0:  # as documents.build writes them: one after the other
+            rest = src[:t0] + src[m1:]
+        else:
+            cuts = sorted(c for c in ((m0, m1), (t0, t1), (e0, e1)) if c[0] >= 0)
+            if any(a[1] > b[0] for a, b in pairwise(cuts)):
+                return None
+            rest, last = "", 0
+            for c0, c1 in cuts:
+                rest += src[last:c0]
+                last = c1
+            rest += src[last:]
+        if _NUMBER_KEY in rest:
+            rest = _UNQUOTED.sub(r'":"\1"', rest)
+        keep(rest if rest.endswith("\n") else rest + "\n")
+    # Each document is one line: a newline never occurs inside JSON text (it is escaped).
+    text = "".join(rests)
+    # A member appears at most once a document, and never inside a string (its quotes would
+    # be escaped): n occurrences mean every document has these same values.
+    run = json.dumps(shared, separators=(",", ":"))[1:-1] + ","
+    if text.count(run) != n:
+        return None
+    if app_value is not None:
+        name = "faas.name" if first.get("faas.name") else "aws.cloudfront.distribution_id"
+        if text.count(json.dumps({name: app_value}, separators=(",", ":"))[1:-1]) != n:
+            return None
+    text = text.replace(run, "")
+    if ',"tags":[' in text:
+        text = _TAGS.sub(_tags_text, text)
+    # Structure only from here: an escaped quote, an object or a list left, or a value
+    # still unquoted (a number, true, false, null) is not for the replacements below.
+    if ('\\"' in text or '":{' in text or '":[' in text
+            or text.count('":') != text.count('":"')):
+        return None
+    if "]" in text:
+        text = text.replace("]", "\\]")
+    pieces = text.replace('":"', '="').replace('","', '" ').split("\n")
+    if len(pieces) != n + 1:
+        return None
+    # Every message's JSON string text decoded at once.
+    decoded = _loads('["' + '","'.join([h[3] for h in heads]) + '"]')
+    host = _token(shared.get("cloud.region", ""), _HOST_MAX)
+    app = _token(app_value or "", _APP_NAME_MAX)
+    tail = "".join(f' {k}="{_param(shared[k])}"' for k in _EVENT[1:] if k in shared)
+    before = f"{host} {app} - - [{SD_EVENT} event.id=\""
+    lam = f"][{SD_LAMBDA} "
+    pri = _PRI.get
+    out = []
+    append = out.append
+    for (level, stamp, event_id, _), msg, piece in zip(heads, decoded, pieces, strict=False):
+        if "\\" in event_id or "]" in event_id:
+            return None
+        # piece: '{"k="v" k2="v2"}' ('{}' for none)
+        body = (f'<{pri(level, _DEFAULT_PRI)}>1 {stamp or "-"} {before}{event_id}"{tail}'
+                f'{lam + piece[2:-1] if len(piece) > 2 else ""}] {msg}')
+        append(f"{len(body) if body.isascii() else len(body.encode('utf-8', 'surrogatepass'))}"
+               f" {body}")
+    return "".join(out).encode("utf-8", "surrogatepass")
+
+
+# The tags list (identifiers) as one comma-separated SD-PARAM, put last as the reference does.
+_TAGS = re.compile(r',"tags":\[("[a-z0-9_]+"(?:,"[a-z0-9_]+")*)\]([^\n]*?)(\}\n)')
+
+
+def _tags_text(m: re.Match[str]) -> str:
+    return f'{m[2]},"tags":"{m[1].replace(chr(34), "")}"{m[3]}'
+
+
+_PRI = {level: FACILITY * 8 + sev for level, sev in _SEVERITY.items()}
+_DEFAULT_PRI = FACILITY * 8 + 6
 
 
 def unacknowledged(sock: socket.socket) -> int:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 from forwarder.destinations import Documents, make_shippers, parse
 from forwarder.errors import DeliveryError, SettingsError, failed_destinations
-from forwarder.handler import process
+from forwarder.handler import prepare, process
 from forwarder.http_shipper import HttpShipper
 from forwarder.retry import RetryPolicy
 from forwarder.settings import Settings
-from forwarder.syslog_shipper import message
+from forwarder.syslog_shipper import _frames_fast, frames, message
 
 from tests.forwarder import payloads
 from tests.support.http_stub import stub_server
@@ -63,7 +64,43 @@ def test_syslog_message_is_rfc5424_with_structured_data() -> None:
         b'log.group="/aws/lambda/us-east-1.edge-auth" log.stream="2025/11/24/[7\\]ab"]'
         b'[lambda@32473 event.ingested="2025-11-24T16:00:01.000Z" faas.name="edge-auth" '
         b'aws.lambda.line_type="function" log.level="ERROR" aws.lambda.request_id="r-1" '
-        b'tags="x,y" faas.version="7"] boom ] "quoted" \\ end\n')
+        b'faas.version="7" tags="x,y"] boom ] "quoted" \\ end\n')
+
+
+def _reference(d: Documents) -> bytes:
+    out = b""
+    for src in d.sources:
+        body = message(json.loads(src, parse_float=str, parse_int=str))
+        out += b"%d %s" % (len(body), body)
+    return out
+
+
+@pytest.mark.parametrize(("extra", "fast"), [
+    ({}, True),
+    ({"message": "caf\u00e9 \u2603 \"q\" \\ ] [x]\n"}, True),  # escapes, non-ASCII, brackets
+    ({"log.stream": "2025/11/24/[$LATEST]ab\"c"}, False),  # an escaped quote: the reference
+    ({"aws.xray.sampled": True, "n": None}, False),  # values that are not strings
+])
+def test_frames_give_the_reference_bytes(extra: dict[str, Any], fast: bool) -> None:
+    evs = payloads.realistic_events(300, seed=9)
+    _, batch = prepare(payloads.encode(payloads.payload(evs)), "eu-west-1", "le", 0)
+    d = Documents.from_bulk(batch.lines, batch.events)
+    if extra:
+        docs = [json.loads(src) for src in d.sources]
+        for doc in docs[::7]:
+            doc.update(extra)
+        d = Documents([json.dumps(doc, separators=(",", ":")) + "\n" for doc in docs], d.ids)
+    assert frames(d) == _reference(d)
+    assert frames(d).count(b" <1") == 300
+    assert (_frames_fast(d.sources) is not None) is fast
+
+
+def test_a_document_without_its_id_first_still_frames_by_id() -> None:
+    lines = ['{"create":{"_id":"g-7"}}\n{"@timestamp":"2025-11-24T16:00:00.000Z",'
+             '"cloud.region":"eu-west-1","message":"x"}\n']
+    d = Documents.from_bulk(lines, [{"id": "7"}])
+    assert frames(d) == _reference(d)
+    assert b'[edgelogs@32473 event.id="7"]' in frames(d)
 
 
 def test_syslog_header_fields_are_printable_and_bounded() -> None:

@@ -160,20 +160,32 @@ class LocalRsyslog:
                 self.proc.wait(10)
         self.proc = None
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, lenient: bool = False) -> list[dict[str, Any]]:
+        """Every record written so far. ``lenient``: skip a line that is not JSON (a write
+        cut short when rsyslog was killed), instead of failing."""
         if not self.out.exists():
             return []
         # omfile writes in blocks: a last line without its newline is not written yet.
-        complete = self.out.read_text(encoding="utf-8").split("\n")[:-1]
-        return [json.loads(line) for line in complete if line.strip()]
+        complete = self.out.read_text(encoding="utf-8", errors="replace").split("\n")[:-1]
+        out = []
+        for line in complete:
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                if not lenient:
+                    raise
+        return out
 
-    def wait_records(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    def wait_records(self, count: int, timeout: float = 30,
+                     lenient: bool = False) -> list[dict[str, Any]]:
         """The records once at least ``count`` are written, after a short quiet time."""
         end = time.monotonic() + timeout
-        while len(self.records()) < count and time.monotonic() < end:
+        while len(self.records(lenient)) < count and time.monotonic() < end:
             time.sleep(0.1)
         time.sleep(0.5)
-        return self.records()
+        return self.records(lenient)
 
     def shipper(self) -> Any:
         """The forwarder's syslog shipper for the TLS input, trusting this receiver's CA."""

@@ -31,10 +31,9 @@ _MESSAGE_KEY = '"message":'
 @dataclass(slots=True)
 class Documents:
     """The JSON documents of one batch, one ASCII line each (``\\n``-terminated), exactly as
-    the domain receives them, and the event id each one carries."""
+    the domain receives them, each carrying its event's id."""
 
     sources: list[str]
-    ids: list[str]
 
     @classmethod
     def from_bulk(cls, lines: Sequence[str], events: Sequence[Any]) -> Documents:
@@ -44,11 +43,11 @@ class Documents:
         domain document without ``event.id`` (before its message) gets it added here.
         """
         sources = [line[line.index("\n") + 1:] for line in lines]
-        ids = [event_id(ev, line) for ev, line in zip(events, lines, strict=True)]
         for i, src in enumerate(sources):
             if src.find(_ID_KEY, 0, max(0, src.find(_MESSAGE_KEY))) < 0:
-                sources[i] = "{" + _ID_KEY + _esc(ids[i]) + "," + src[1:]
-        return cls(sources, ids)
+                sources[i] = ("{" + _ID_KEY + _esc(event_id(events[i], lines[i])) + ","
+                              + src[1:])
+        return cls(sources)
 
 
 def event_id(event: Any, line: str) -> str:

@@ -156,6 +156,27 @@ def _member(src: str, key: str) -> tuple[int, int, int, int]:
     return -1, -1, -1, -1
 
 
+def _cut_apart(src: str, add: Any) -> str | None:
+    """A document whose @timestamp, event.id and message are not in a row: each cut out
+    on its own; its header fields given to ``add``."""
+    m0, m1, mv0, mv1 = _member(src, '"message":"')
+    t0, t1, tv0, tv1 = _member(src, '"@timestamp":"')
+    e0, e1, ev0, ev1 = _member(src, '"event.id":"')
+    if m0 < 0 or e0 < 0:
+        return None
+    at = src.find('"log.level":"')
+    add((src[at + 13:src.find('"', at + 13)] if at >= 0 else "",
+         src[tv0:tv1] if t0 >= 0 else "-", src[ev0:ev1], src[mv0:mv1]))
+    cuts = sorted(c for c in ((m0, m1), (t0, t1), (e0, e1)) if c[0] >= 0)
+    if any(a[1] > b[0] for a, b in pairwise(cuts)):
+        return None
+    rest, last = "", 0
+    for c0, c1 in cuts:
+        rest += src[last:c0]
+        last = c1
+    return rest + src[last:]
+
+
 def _frames_fast(sources: list[str]) -> bytes | None:
     first = _loads(sources[0])
     shared = {k: first[k] for k in _SHARED if k in first}
@@ -175,25 +196,24 @@ def _frames_fast(sources: list[str]) -> bytes | None:
         if at >= 0:
             _, end = _raw_decode(src, at + 8)
             src = src[:at] + src[end:]
-        m0, m1, mv0, mv1 = _member(src, '"message":"')
-        t0, t1, tv0, tv1 = _member(src, '"@timestamp":"')
-        e0, e1, ev0, ev1 = _member(src, '"event.id":"')
-        if m0 < 0 or e0 < 0:
-            return None
-        at = src.find('"log.level":"')
-        level = src[at + 13:src.find('"', at + 13)] if at >= 0 else ""
-        add((level, src[tv0:tv1] if t0 >= 0 else "-", src[ev0:ev1], src[mv0:mv1]))
-        if t1 == e0 and e1 == m0:  # as documents.build writes them: one after the other
+        t0 = src.find(',"@timestamp":"')
+        t1 = src.find('"', t0 + 15) + 1
+        e1 = src.find('"', t1 + 13) + 1
+        if (t0 > 0 and src.startswith(',"event.id":"', t1)
+                and src.startswith(',"message":"', e1)):
+            # As documents.build writes them: @timestamp, event.id, message, in a row.
+            m1 = src.find('"', e1 + 12)
+            if src[m1 - 1] == "\\":  # an escaped quote in the message: find its real end
+                m1 = _string_end(src, e1 + 12)
+            m1 += 1
+            at = src.find('"log.level":"', m1)
+            add((src[at + 13:src.find('"', at + 13)] if at >= 0 else "",
+                 src[t0 + 15:t1 - 1], src[t1 + 13:e1 - 1], src[e1 + 12:m1 - 1]))
             rest = src[:t0] + src[m1:]
         else:
-            cuts = sorted(c for c in ((m0, m1), (t0, t1), (e0, e1)) if c[0] >= 0)
-            if any(a[1] > b[0] for a, b in pairwise(cuts)):
+            rest = _cut_apart(src, add)
+            if rest is None:
                 return None
-            rest, last = "", 0
-            for c0, c1 in cuts:
-                rest += src[last:c0]
-                last = c1
-            rest += src[last:]
         if _NUMBER_KEY in rest:
             rest = _UNQUOTED.sub(r'":"\1"', rest)
         keep(rest if rest.endswith("\n") else rest + "\n")
@@ -202,23 +222,25 @@ def _frames_fast(sources: list[str]) -> bytes | None:
     # A member appears at most once a document, and never inside a string (its quotes would
     # be escaped): n occurrences mean every document has these same values.
     run = json.dumps(shared, separators=(",", ":"))[1:-1] + ","
-    if text.count(run) != n:
+    size = len(text)
+    text = text.replace(run, "")
+    if size - len(text) != n * len(run):
         return None
     if app_value is not None:
         name = "faas.name" if first.get("faas.name") else "aws.cloudfront.distribution_id"
         if text.count(json.dumps({name: app_value}, separators=(",", ":"))[1:-1]) != n:
             return None
-    text = text.replace(run, "")
     if ',"tags":[' in text:
         text = _TAGS.sub(_tags_text, text)
-    # Structure only from here: an escaped quote, an object or a list left, or a value
-    # still unquoted (a number, true, false, null) is not for the replacements below.
-    if ('\\"' in text or '":{' in text or '":[' in text
-            or text.count('":') != text.count('":"')):
+    # Structure only from here. An escaped quote is not for the replacements below, nor a
+    # member whose value is not a string (a number, true, false, null, an object or a list):
+    # a '":' left once every '":"' is replaced means there is one.
+    if '\\"' in text:
         return None
-    if "]" in text:
-        text = text.replace("]", "\\]")
-    pieces = text.replace('":"', '="').replace('","', '" ').split("\n")
+    text = text.replace("]", "\\]").replace('":"', '="')
+    if '":' in text:
+        return None
+    pieces = text.replace('","', '" ').split("\n")
     if len(pieces) != n + 1:
         return None
     # Every message's JSON string text decoded at once.

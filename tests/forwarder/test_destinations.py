@@ -36,7 +36,6 @@ def test_documents_are_the_domains_sources() -> None:
     line = '{"create":{"_id":"abc-1"}}\n{"@timestamp":"t","event.id":"1","message":"x"}\n'
     d = Documents.from_bulk([line], [{"id": "1", "message": "x"}])
     assert d.sources == ['{"@timestamp":"t","event.id":"1","message":"x"}\n']
-    assert d.ids == ["1"]
 
 
 def test_a_document_without_event_id_gets_it_back() -> None:
@@ -89,7 +88,7 @@ def test_frames_give_the_reference_bytes(extra: dict[str, Any], fast: bool) -> N
         docs = [json.loads(src) for src in d.sources]
         for doc in docs[::7]:
             doc.update(extra)
-        d = Documents([json.dumps(doc, separators=(",", ":")) + "\n" for doc in docs], d.ids)
+        d = Documents([json.dumps(doc, separators=(",", ":")) + "\n" for doc in docs])
     assert frames(d) == _reference(d)
     assert frames(d).count(b" <1") == 300
     assert (_frames_fast(d.sources) is not None) is fast

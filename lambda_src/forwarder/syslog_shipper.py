@@ -148,11 +148,11 @@ def _member(src: str, key: str) -> tuple[int, int, int, int]:
     if at >= 0:
         vs = at + len(key) + 1
         ve = _string_end(src, vs)
-        return at, ve + 1, vs, ve
+        return (at, ve + 1, vs, ve) if ve > 0 else (-1, -1, -1, -1)
     if src.startswith("{" + key):  # the first member: its comma follows it
         vs = len(key) + 1
         ve = _string_end(src, vs)
-        return 1, ve + 2, vs, ve
+        return (1, ve + 2, vs, ve) if ve > 0 else (-1, -1, -1, -1)
     return -1, -1, -1, -1
 
 
@@ -203,8 +203,10 @@ def _frames_fast(sources: list[str]) -> bytes | None:
                 and src.startswith(',"message":"', e1)):
             # As documents.build writes them: @timestamp, event.id, message, in a row.
             m1 = src.find('"', e1 + 12)
-            if src[m1 - 1] == "\\":  # an escaped quote in the message: find its real end
+            if m1 > 0 and src[m1 - 1] == "\\":  # an escaped quote: find the real end
                 m1 = _string_end(src, e1 + 12)
+            if m1 < 0:
+                return None
             m1 += 1
             at = src.find('"log.level":"', m1)
             add((src[at + 13:src.find('"', at + 13)] if at >= 0 else "",

@@ -96,6 +96,13 @@ PRUNED: dict[str, str] = {
     "opensearchpy/_async/http_aiohttp.py": "aiohttp connection",
     "opensearchpy/_async/transport.py": "asyncio transport",
     "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz": "tz database; the forwarder parses no zones",
+    # urllib3's optional backends, none reachable on Lambda: requests imports pyopenssl only
+    # when the ssl module lacks SNI (CPython's has it), tries socks inside `except ImportError`
+    # (it needs PySocks, not bundled: gone, that import fails at once), and urllib3 loads
+    # emscripten only under Pyodide (sys.platform "emscripten").
+    "urllib3/contrib/pyopenssl.py": "needs pyOpenSSL; only for an ssl module without SNI",
+    "urllib3/contrib/socks.py": "needs PySocks, not bundled",
+    "urllib3/contrib/emscripten/": "urllib3 inside a browser (Pyodide)",
 }
 
 # Imported on a cold start, though no `import` statement at import time says so; compiled too.

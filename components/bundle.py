@@ -225,6 +225,8 @@ def input_key(src_dir: Path, pins: Sequence[str], compiler_version: str, platfor
         h.update(data)
 
     feed("format", BUILD_FORMAT.encode())
+    # What is left out changes the archive as much as what goes in.
+    feed("pruned", json.dumps(sorted(PRUNED)).encode())
     feed("python", compiler_version.encode())
     feed("platform", platform.encode())
     for pin in pins:

@@ -24,7 +24,7 @@ from tests.integration.destinations_support import (
     invoke,
     settings,
 )
-from tests.support.receivers import VictoriaLogs
+from tests.support.receivers import VictoriaLogs, remove
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def victorialogs() -> Iterator[VictoriaLogs]:
     try:
         yield receiver
     finally:
-        receiver.stop()
+        remove(receiver)
 
 
 def shipper(v: VictoriaLogs, max_bytes: int = 5 * 1024 * 1024) -> HttpShipper:

@@ -19,7 +19,7 @@ from ops.replay import replay_queue
 from tests.forwarder import payloads
 from tests.integration.destinations_support import REGION, events, invoke, settings
 from tests.support.cwl import failure_record
-from tests.support.receivers import Rsyslog, VictoriaLogs
+from tests.support.receivers import Rsyslog, VictoriaLogs, remove
 
 
 @pytest.fixture
@@ -29,9 +29,9 @@ def receivers() -> Iterator[tuple[Rsyslog, VictoriaLogs]]:
         v = VictoriaLogs()
         yield r, v
     finally:
-        r.stop()
+        remove(r)
         if v is not None:
-            v.stop()
+            remove(v)
 
 
 @pytest.fixture

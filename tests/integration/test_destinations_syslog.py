@@ -16,7 +16,7 @@ import pytest
 from forwarder.syslog_shipper import SyslogShipper
 
 from tests.integration.destinations_support import events, fault_when, invoke, settings
-from tests.support.receivers import Rsyslog
+from tests.support.receivers import Rsyslog, remove
 
 ID = re.compile(r'event\.id="(\d+)"')
 
@@ -27,7 +27,7 @@ def rsyslog() -> Iterator[Rsyslog]:
     try:
         yield receiver
     finally:
-        receiver.stop()
+        remove(receiver)
 
 
 def shipper(r: Rsyslog, tls: bool) -> SyslogShipper:

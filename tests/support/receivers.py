@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -44,6 +45,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def remove(receiver: LocalRsyslog | VictoriaLogs) -> None:
+    """Stop it and delete its files (a test's receiver lives only as long as the test)."""
+    receiver.stop()
+    shutil.rmtree(receiver.dir, ignore_errors=True)
 
 
 class Rsyslog(LocalRsyslog):

@@ -53,23 +53,25 @@ role = ForwarderRole(
     ForwarderRoleArgs(
         role_name=names.forwarder_function,
         home_region=config.home_region,
-        domain_name=names.domain,
+        domain_name=names.domain if config.has_domain else None,
         index_prefix=config.index_prefix,
         regions=config.regions,
         forwarder_log_group_name=names.forwarder_log_group,
         failure_queue_name=names.failure_queue,
         provider=home,
         tags=tags,
+        header_secret_arns=config.header_secret_arns,
     ),
 )
 
 # Dashboards sign-in (on by default): signed-in users get a role the domain policy lets search.
+# None of it without an opensearch destination: no domain, so nothing to sign in to.
 dashboards = (
     DashboardsAuth(
         "dashboards",
         DashboardsAuthArgs(stack=stack, users=config.dashboards.users, provider=home, tags=tags),
     )
-    if config.dashboards.cognito
+    if config.has_domain and config.dashboards.cognito
     else None
 )
 # Readers (lambda_src/domain_setup/roles.py): the admins and the Dashboards users.
@@ -78,27 +80,36 @@ if dashboards is not None:
     readers.append(dashboards.authenticated_role_arn)
 
 # The function that applies roles, templates and the ISM policy; its role is the master user.
-setup = DomainSetup(
-    "domain-setup",
-    DomainSetupArgs(names=names, home_region=config.home_region,
-                    log_retention_days=config.log_retention_days, provider=home, tags=tags),
+# Only a stack with an opensearch destination has a domain, and so a setup.
+setup = (
+    DomainSetup(
+        "domain-setup",
+        DomainSetupArgs(names=names, home_region=config.home_region,
+                        log_retention_days=config.log_retention_days, provider=home, tags=tags),
+    )
+    if config.has_domain
+    else None
 )
 
-search = SearchDomain(
-    "search",
-    SearchDomainArgs(
-        domain_name=names.domain,
-        home_region=config.home_region,
-        index_prefix=config.index_prefix,
-        index_retention_days=config.index_retention_days,
-        settings=config.domain,
-        principals=DomainPrincipals(
-            writers=[role.arn], operators=list(config.operator_principals), readers=readers),
-        setup=setup,
-        provider=home,
-        tags=tags,
-        cognito=dashboards.cognito_options if dashboards is not None else None,
-    ),
+search = (
+    SearchDomain(
+        "search",
+        SearchDomainArgs(
+            domain_name=names.domain,
+            home_region=config.home_region,
+            index_prefix=config.index_prefix,
+            index_retention_days=config.index_retention_days,
+            settings=config.domain,
+            principals=DomainPrincipals(
+                writers=[role.arn], operators=list(config.operator_principals), readers=readers),
+            setup=setup,
+            provider=home,
+            tags=tags,
+            cognito=dashboards.cognito_options if dashboards is not None else None,
+        ),
+    )
+    if setup is not None
+    else None
 )
 
 forwarders: dict[str, RegionalForwarder] = {}
@@ -112,7 +123,7 @@ for region in config.regions:
             names=names,
             role_arn=role.arn,
             code=forwarder_code,
-            search_endpoint=search.endpoint,
+            search_endpoint=search.endpoint if search is not None else None,
             search_region=config.home_region,
             index_prefix=config.index_prefix,
             sources=[LogSource(n, existing=n in existing) for n in config.log_group_names()],
@@ -124,6 +135,7 @@ for region in config.regions:
             index_retention_days=config.index_retention_days,
             redact_json=config.redact_json,
             exclude_json=config.exclude_json,
+            destinations=config.other_destinations,
         ),
     )
 
@@ -133,30 +145,42 @@ operator = OperatorPolicy(
     OperatorPolicyArgs(
         policy_name=names.operator_policy,
         home_region=config.home_region,
-        domain_name=names.domain,
+        domain_name=names.domain if config.has_domain else None,
         index_prefix=config.index_prefix,
         regions=config.regions,
         queue_name=names.failure_queue,
         collected_log_groups=config.log_group_names(),
         provider=home,
         tags=tags,
+        header_secret_arns=config.header_secret_arns,
     ),
 )
 
 # Alarms can only notify a topic in their own region: the home forwarder's, if there is one.
 home_forwarder = forwarders.get(config.home_region)
-domain_alarms = DomainAlarms(
-    "domain-alarms",
-    DomainAlarmsArgs(
-        name_prefix=names.resource_prefix,
-        domain_name=search.domain.domain_name,
-        volume_size_gb=config.domain.volume_size_gb,
-        topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
-        topic_name=names.alarm_topic,
-        alarm_email=config.alarm_email,
-        provider=home,
-        tags=tags,
-    ),
+domain_alarms = (
+    DomainAlarms(
+        "domain-alarms",
+        DomainAlarmsArgs(
+            name_prefix=names.resource_prefix,
+            domain_name=search.domain.domain_name,
+            volume_size_gb=config.domain.volume_size_gb,
+            topic_arn=home_forwarder.alarms.topic.arn if home_forwarder else None,
+            topic_name=names.alarm_topic,
+            alarm_email=config.alarm_email,
+            provider=home,
+            tags=tags,
+        ),
+    )
+    if search is not None
+    else None
+)
+# The home region's alarm topic: the home forwarder's, else the one DomainAlarms made, else
+# (no domain, home region not collected) a topic of its own for the coverage check.
+home_topic_arn: pulumi.Input[str] | None = (
+    home_forwarder.alarms.topic.arn if home_forwarder
+    else domain_alarms.topic_arn if domain_alarms is not None
+    else None
 )
 
 if config.coverage_check:
@@ -170,26 +194,34 @@ if config.coverage_check:
             code=FunctionCode.of_package(coverage_check.PACKAGE),
             log_retention_days=config.log_retention_days,
             # The home alarm topic: the home forwarder's, or the one DomainAlarms made.
-            alarm_topic_arn=domain_alarms.topic_arn,
+            alarm_topic_arn=home_topic_arn,
+            topic_name=names.alarm_topic,
+            alarm_email=config.alarm_email,
             provider=home,
             tags=tags,
         ),
     )
 
-pulumi.export("domainEndpoint", search.endpoint)
-pulumi.export("domainRegion", config.home_region)
-pulumi.export("indexPrefix", config.index_prefix)
+if search is not None:
+    pulumi.export("domainEndpoint", search.endpoint)
+    pulumi.export("domainRegion", config.home_region)
+    pulumi.export("indexPrefix", config.index_prefix)
+    pulumi.export("dashboardsUrl", search.dashboards_url)
+    pulumi.export("dashboardsSignIn", SIGN_IN[config.dashboards.auth])
 # The rules replay and backfill apply before they store anything (ops/stack.py).
 pulumi.export("redaction", {"redact": json.loads(config.redact_json),
                             "exclude": json.loads(config.exclude_json)})
-pulumi.export("dashboardsUrl", search.dashboards_url)
 if dashboards is not None:
     pulumi.export("userPoolId", dashboards.user_pool_id)
-pulumi.export("dashboardsSignIn", SIGN_IN[config.dashboards.auth])
+# Where events go: the entries as configured (secret ARNs only, never their values).
+pulumi.export("destinations", [dict(d) for d in config.destinations])
 pulumi.export("forwarderArns", {r: f.function.arn for r, f in forwarders.items()})
 pulumi.export("logGroups", {r: f.log_group_names for r, f in forwarders.items()})
 pulumi.export("failureQueueUrls", {r: f.failure_queue.url for r, f in forwarders.items()})
 pulumi.export("operatorPolicyArn", operator.arn)
 pulumi.export("alarmTopicArns", {r: f.alarms.topic.arn for r, f in forwarders.items()})
 # The domain alarms and the coverage check notify this topic in the home region.
-pulumi.export("homeAlarmTopicArn", domain_alarms.topic_arn)
+if home_topic_arn is not None:
+    pulumi.export("homeAlarmTopicArn", home_topic_arn)
+elif config.coverage_check:
+    pulumi.export("homeAlarmTopicArn", coverage.topic_arn)

@@ -40,7 +40,7 @@ KEYS: tuple[str, ...] = (
     "indexPrefix", "domain", "adminPrincipals", "operatorPrincipals", "existingLogGroups",
     "distributionIds", "alarmEmail", "tags", "coverageCheck",
     "dashboards", "dashboardUsers",
-    "indexRetentionDays", "forwarderConcurrency",
+    "indexRetentionDays", "forwarderConcurrency", "destinations",
     "redact", "exclude",
 )  # fmt: skip
 DOMAIN_KEYS: tuple[str, ...] = (
@@ -148,6 +148,24 @@ class EdgelogsConfig:
     # ENV_EXCLUDE): compact JSON lists, "[]" when unset.
     redact_json: str = "[]"
     exclude_json: str = "[]"
+    # Where events go, each entry normalised (defaults filled in); the default is the domain.
+    destinations: tuple[Mapping[str, Any], ...] = ({"type": contract.DEST_OPENSEARCH},)
+
+    @property
+    def has_domain(self) -> bool:
+        """An `opensearch` destination: only then are the domain and all around it created."""
+        return any(d["type"] == contract.DEST_OPENSEARCH for d in self.destinations)
+
+    @property
+    def other_destinations(self) -> tuple[Mapping[str, Any], ...]:
+        """The http and syslog entries: the forwarder's DESTINATIONS."""
+        return tuple(d for d in self.destinations if d["type"] != contract.DEST_OPENSEARCH)
+
+    @property
+    def header_secret_arns(self) -> tuple[str, ...]:
+        """The Secrets Manager secrets the forwarder may read (http headersSecret), each once."""
+        return tuple(dict.fromkeys(
+            d["headersSecret"] for d in self.destinations if d.get("headersSecret")))
 
     def log_group_names(self) -> tuple[str, ...]:
         """The log groups collected in every region, edge functions first, each once."""
@@ -535,6 +553,35 @@ def _redaction(raw: Mapping[str, str | None], errors: _Errors) -> tuple[str, str
     return redact_json, exclude_json
 
 
+def _destinations(value: Any, errors: _Errors) -> tuple[dict[str, Any], ...]:
+    """`destinations`: a non-empty list of opensearch | http | syslog entries, checked by the
+    forwarder's own rule (contract.destination_problems), defaults filled in."""
+    key = "destinations"
+    if value is None:
+        return ({"type": contract.DEST_OPENSEARCH},)
+    if not isinstance(value, list) or not value:
+        errors.add(key, "must be a non-empty list of {type: opensearch|http|syslog, ...}")
+        return ({"type": contract.DEST_OPENSEARCH},)
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(value):
+        problems = contract.destination_problems(entry)
+        for name, message in problems:
+            errors.add(f"{key}[{i}]{'.' + name if name else ''}", message)
+        if problems:
+            continue
+        entry = dict(entry)
+        if entry["type"] == contract.DEST_HTTP:
+            entry.setdefault("format", contract.DEFAULT_HTTP_FORMAT)
+        elif entry["type"] == contract.DEST_SYSLOG:
+            entry.setdefault("tls", contract.DEFAULT_SYSLOG_TLS)
+        if entry in out:
+            errors.add(f"{key}[{i}]", f"the same destination twice: {entry}")
+        out.append(entry)
+    if sum(d["type"] == contract.DEST_OPENSEARCH for d in out) > 1:
+        errors.add(key, "at most one opensearch entry (the stack has one domain)")
+    return tuple(out)
+
+
 def _coverage_check(value: Any, errors: _Errors) -> bool:
     if value is None:
         return True
@@ -616,6 +663,7 @@ def parse_config(
     index_retention_days = _index_retention_days(raw, errors)
     forwarder_concurrency = _forwarder_concurrency(raw, errors)
     redact_json, exclude_json = _redaction(raw, errors)
+    destinations = _destinations(_decode(raw, "destinations"), errors)
 
     if errors.messages:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(errors.messages))
@@ -641,6 +689,7 @@ def parse_config(
         forwarder_concurrency=forwarder_concurrency,
         redact_json=redact_json,
         exclude_json=exclude_json,
+        destinations=destinations,
     )
 
 

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_quotas
+from components.alarms import alarm_topic
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
@@ -128,10 +129,13 @@ class CoverageCheckArgs:
     collected_log_groups: Sequence[str]
     code: FunctionCode
     log_retention_days: pulumi.Input[int]
-    # The home region's alarm topic (DomainAlarms': the home forwarder's, or its own).
-    alarm_topic_arn: pulumi.Input[str]
+    # The home region's alarm topic (the home forwarder's, or DomainAlarms'); None: no such
+    # topic (no domain, home region not collected), the check makes its own.
+    alarm_topic_arn: pulumi.Input[str] | None
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
+    topic_name: str = ""  # used only when creating
+    alarm_email: str | None = None
 
 
 class CoverageCheck(pulumi.ComponentResource):
@@ -143,6 +147,7 @@ class CoverageCheck(pulumi.ComponentResource):
     target: aws.cloudwatch.EventTarget
     permission: aws.lambda_.Permission
     topic_arn: pulumi.Output[str]
+    topic: aws.sns.Topic | None
     alarm: aws.cloudwatch.MetricAlarm
     errors_alarm: aws.cloudwatch.MetricAlarm
 
@@ -222,7 +227,14 @@ class CoverageCheck(pulumi.ComponentResource):
             ),
         )
 
-        self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
+        self.topic = None
+        if args.alarm_topic_arn is None:
+            self.topic, _ = alarm_topic(name, args.topic_name, args.alarm_email, args.tags,
+                                        pulumi.ResourceOptions(parent=self,
+                                                               provider=args.provider))
+            self.topic_arn = self.topic.arn
+        else:
+            self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
 
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-uncovered",

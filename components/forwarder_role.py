@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,17 +37,44 @@ def search_domain_statements(domain_arn: str, index_prefix: str) -> list[dict[st
     ]
 
 
+# A complete secret ARN ends in "-" and the six random characters Secrets Manager adds
+# ("The ARN includes the name of the secret followed by six random characters",
+# https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-create-secret-response/arn.html);
+# a partial ARN (the name only) matches its secret only with that suffix as "-??????". A name
+# that itself ends in "-" and six letters or digits is taken for a complete ARN, by Secrets
+# Manager as by this rule (AWS advises against such names): give its complete ARN.
+_COMPLETE_SECRET_ARN = re.compile(r".*:secret:.+-[A-Za-z0-9]{6}")
+
+
+def secret_resources(arns: Sequence[str]) -> list[str]:
+    """IAM resources matching exactly the given secrets, complete or partial ARNs."""
+    return [arn if _COMPLETE_SECRET_ARN.fullmatch(arn) else f"{arn}-??????" for arn in arns]
+
+
+def header_secret_statements(arns: Sequence[str]) -> list[dict[str, Any]]:
+    """Read the http destinations' header secrets, and no other secret (none: no grant)."""
+    if not arns:
+        return []
+    return [{
+        "Sid": "ReadDestinationHeaderSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": secret_resources(arns),
+    }]
+
+
 @dataclass
 class ForwarderRoleArgs:
     role_name: pulumi.Input[str]
     home_region: pulumi.Input[str]
-    domain_name: pulumi.Input[str]
+    domain_name: pulumi.Input[str] | None  # None: no opensearch destination, no es:* grant
     index_prefix: str
     regions: Sequence[str]
     forwarder_log_group_name: pulumi.Input[str]
     failure_queue_name: pulumi.Input[str]
     provider: aws.Provider  # IAM is global; the home region's provider answers the invokes
     tags: pulumi.Input[dict[str, str]]
+    header_secret_arns: Sequence[str] = ()  # http destinations' headersSecret
 
 
 def assume_role_policy() -> str:
@@ -58,11 +86,12 @@ def permissions_policy(
     partition: str,
     account_id: str,
     home_region: str,
-    domain_name: str,
+    domain_name: str | None,
     index_prefix: str,
     regions: Sequence[str],
     log_group_name: str,
     queue_name: str,
+    header_secret_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Every ARN is exact: the names are fixed per stack, so no region or account wildcard.
 
@@ -73,9 +102,10 @@ def permissions_policy(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            *search_domain_statements(
+            *(search_domain_statements(
                 naming.domain_arn(partition, home_region, account_id, domain_name), index_prefix
-            ),
+            ) if domain_name is not None else []),
+            *header_secret_statements(header_secret_arns),
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
@@ -114,18 +144,20 @@ class ForwarderRole(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
-            description="edgelogs forwarder: writes Lambda@Edge logs to the search domain",
+            description="edgelogs forwarder: sends Lambda@Edge logs to their destinations",
             assume_role_policy=assume_role_policy(),
             tags=args.tags,
             opts=child,
         )
         regions = list(args.regions)
         prefix = args.index_prefix
+        secrets = list(args.header_secret_arns)
+        has_domain = args.domain_name is not None
         policy_json = pulumi.Output.all(
             identity.partition,
             identity.account_id,
             args.home_region,
-            args.domain_name,
+            args.domain_name if has_domain else "",
             args.forwarder_log_group_name,
             args.failure_queue_name,
         ).apply(
@@ -134,11 +166,12 @@ class ForwarderRole(pulumi.ComponentResource):
                     partition=v[0],
                     account_id=v[1],
                     home_region=v[2],
-                    domain_name=v[3],
+                    domain_name=v[3] if has_domain else None,
                     index_prefix=prefix,
                     regions=regions,
                     log_group_name=v[4],
                     queue_name=v[5],
+                    header_secret_arns=secrets,
                 )
             )
         )

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_quotas, invoke_permissions, naming
-from components.forwarder_role import search_domain_statements
+from components.forwarder_role import header_secret_statements, search_domain_statements
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:OperatorPolicy"
@@ -37,13 +37,14 @@ REPLAY_QUEUE_ACTIONS: tuple[str, ...] = (
 class OperatorPolicyArgs:
     policy_name: str
     home_region: str
-    domain_name: str
+    domain_name: str | None  # None: no opensearch destination
     index_prefix: str
     regions: Sequence[str]
     queue_name: str
     collected_log_groups: Sequence[str]
     provider: aws.Provider
     tags: pulumi.Input[dict[str, str]]
+    header_secret_arns: Sequence[str] = ()  # replay sends to http destinations too
 
 
 class OperatorPolicyTooLarge(pulumi.RunError):
@@ -88,16 +89,19 @@ def backfill_grants(
 
 
 def operator_policy(
-    *, partition: str, account_id: str, home_region: str, domain_name: str,
+    *, partition: str, account_id: str, home_region: str, domain_name: str | None,
     index_prefix: str, regions: Sequence[str], queue_name: str,
-    collected_log_groups: Sequence[str],
+    collected_log_groups: Sequence[str], header_secret_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The forwarder's own requests on the domain (the same builder as its role's and the
     domain policy's), the failure queues, and reading the collected groups' history, with the
     tightest backfill grant that keeps the policy within IAM's quota."""
-    domain_arn = naming.domain_arn(partition, home_region, account_id, domain_name)
-    writes = [{**s, "Sid": s["Sid"].replace("Forwarder", "Operator")}
-              for s in search_domain_statements(domain_arn, index_prefix)]
+    writes = []
+    if domain_name is not None:  # None: no opensearch destination, no domain
+        domain_arn = naming.domain_arn(partition, home_region, account_id, domain_name)
+        writes = [{**s, "Sid": s["Sid"].replace("Forwarder", "Operator")}
+                  for s in search_domain_statements(domain_arn, index_prefix)]
+    writes += header_secret_statements(header_secret_arns)  # replay sends to http too
 
     def policy(backfill: list[str]) -> dict[str, Any]:
         return {
@@ -150,6 +154,7 @@ class OperatorPolicy(pulumi.ComponentResource):
                 domain_name=args.domain_name, index_prefix=args.index_prefix,
                 regions=list(args.regions), queue_name=args.queue_name,
                 collected_log_groups=list(args.collected_log_groups),
+                header_secret_arns=list(args.header_secret_arns),
             ))
         )
         self.policy = aws.iam.Policy(

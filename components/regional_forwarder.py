@@ -9,9 +9,11 @@ one referenced) and its subscription filter.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import contract
 import pulumi
@@ -57,7 +59,7 @@ class RegionalForwarderArgs:
     names: StackNames  # the same physical names in every region
     role_arn: pulumi.Input[str]
     code: FunctionCode
-    search_endpoint: pulumi.Input[str]
+    search_endpoint: pulumi.Input[str] | None  # None: no opensearch destination
     search_region: str  # the domain's region: what the forwarder signs for
     index_prefix: pulumi.Input[str]
     sources: Sequence[LogSource]
@@ -73,17 +75,34 @@ class RegionalForwarderArgs:
     # edgelogs:redact / edgelogs:exclude as JSON (config.EdgelogsConfig.redact_json ...).
     redact_json: str = "[]"
     exclude_json: str = "[]"
+    # The http and syslog destinations (config.other_destinations), none by default.
+    destinations: Sequence[Mapping[str, Any]] = ()
 
 
-def _redaction_env(args: RegionalForwarderArgs) -> dict[str, str]:
-    """REDACT / EXCLUDE, set only when there are rules (checked at preview by the rule the
-    forwarder checks them with; unset means none)."""
-    env = {}
+def forwarder_environment(args: RegionalForwarderArgs) -> dict[str, pulumi.Input[str]]:
+    """Only what the forwarder's destinations need: the domain's variables when there is one,
+    DESTINATIONS (no secrets, only their ARNs) when there are others."""
+    variables: dict[str, pulumi.Input[str]] = {}
+    if args.search_endpoint is not None:
+        variables.update({
+            contract.ENV_ENDPOINT: args.search_endpoint,
+            # Signed for the domain's region, not this one: the service refuses any other
+            # credential scope (forwarder/settings.py reads it).
+            contract.ENV_DOMAIN_REGION: args.search_region,
+            contract.ENV_SERVICE: contract.DEFAULT_SERVICE,
+            contract.ENV_INDEX_PREFIX: args.index_prefix,
+            contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
+        })
+    # REDACT / EXCLUDE only when there are rules (checked at preview by the rule the
+    # forwarder checks them with; unset means none).
     if args.redact_json != "[]":
-        env[contract.ENV_REDACT] = args.redact_json
+        variables[contract.ENV_REDACT] = args.redact_json
     if args.exclude_json != "[]":
-        env[contract.ENV_EXCLUDE] = args.exclude_json
-    return env
+        variables[contract.ENV_EXCLUDE] = args.exclude_json
+    if args.destinations:
+        variables[contract.ENV_DESTINATIONS] = json.dumps(
+            [dict(d) for d in args.destinations], separators=(",", ":"), sort_keys=True)
+    return variables
 
 
 def _slug(text: str) -> str:
@@ -129,7 +148,7 @@ class RegionalForwarder(pulumi.ComponentResource):
         self.function = aws.lambda_.Function(
             f"{r}-forwarder",
             name=names.forwarder_function,
-            description="edgelogs: ships this region's Lambda@Edge logs to OpenSearch",
+            description="edgelogs: ships this region's Lambda@Edge logs to their destinations",
             role=args.role_arn,
             handler=HANDLER,
             **args.code.function_args(),
@@ -138,18 +157,7 @@ class RegionalForwarder(pulumi.ComponentResource):
             # 0 (no reservation) is sent as the provider's -1, which removes a reservation
             # an earlier `pulumi up` made; a literal 0 would stop the function.
             reserved_concurrent_executions=args.reserved_concurrency or config.NO_RESERVATION,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    contract.ENV_ENDPOINT: args.search_endpoint,
-                    # Signed for the domain's region, not this one: the service refuses any
-                    # other credential scope (forwarder/settings.py reads it).
-                    contract.ENV_DOMAIN_REGION: args.search_region,
-                    contract.ENV_SERVICE: contract.DEFAULT_SERVICE,
-                    contract.ENV_INDEX_PREFIX: args.index_prefix,
-                    contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
-                    **_redaction_env(args),
-                }
-            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=forwarder_environment(args)),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[self.log_group]

@@ -71,6 +71,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--at", help="end of the traffic window: an ISO time, epoch ms, or a "
                                      "time ago like 2h (default: the start of the current "
                                      "UTC hour)")
+    parser.add_argument("--syslog", action="store_true",
+                        help="also send every line to a local rsyslog over TLS: a syslog "
+                             "destination beside the domain (needs rsyslog, rsyslog-gnutls)")
     parser.add_argument("--node", default=DEFAULT_NODE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.endpoint is not None and (args.stop or args.url):
@@ -114,7 +117,7 @@ class Sent:
     already: int = 0
 
 
-def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
+def send(traffic: Any, endpoint: str, prefix: str, others: Sequence[Any] = ()) -> Sent:
     # What `pulumi up` does on a domain before any forwarder writes: the index templates and
     # the retention policy (the forwarder only writes documents).
     from domain_setup.http import caller
@@ -142,7 +145,7 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
         # here it would bury the demo's own output.
         with contextlib.redirect_stdout(io.StringIO()):
             summary = process(subscription_event(message), settings, client,
-                              time.monotonic() + 120)
+                              time.monotonic() + 120, None, others)
         sent.batches += 1
         sent.events += summary.events_in
         sent.stored += summary.stored
@@ -152,6 +155,30 @@ def send(traffic: Any, endpoint: str, prefix: str) -> Sent:
         # Searchable now, not after the index's refresh interval.
         client.indices.refresh(index=f"{prefix}-*")
     return sent
+
+
+# ---------------------------------------------------------------------------------------
+# A syslog destination beside the domain (--syslog)
+
+
+def start_syslog() -> Any:
+    """A local rsyslog with TLS (ops/demo_syslog.py), or a one-line error naming the
+    packages to install."""
+    from ops import demo_syslog
+
+    try:
+        receiver = demo_syslog.start_for_demo()
+    except demo_syslog.ReceiverMissing as exc:
+        raise cli.CommandError(f"--syslog: {exc}") from None
+    sys.stderr.write(f"{PROG}: rsyslog listening with TLS on 127.0.0.1:{receiver.tls_port} "
+                     "(files in .cache/demo-syslog)\n")
+    return receiver
+
+
+def syslog_report(receiver: Any, expected: int) -> list[str]:
+    from ops import demo_syslog
+
+    return demo_syslog.report(receiver, expected)
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,14 +257,20 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
               f".cache/opensearch/nodes/{args.node})")
 
     traffic = generate(int(end.timestamp() * 1000))
+    receiver = start_syslog() if args.syslog else None
     try:
-        sent = send(traffic, endpoint, args.index_prefix)
+        sent = send(traffic, endpoint, args.index_prefix,
+                    [receiver.shipper()] if receiver else [])
+        syslog_lines = syslog_report(receiver, traffic.events) if receiver else []
     except Exception as exc:
         if type(exc).__module__.startswith("opensearchpy") or type(exc).__name__ == \
                 "DeliveryError":
             raise cli.CommandError(f"could not store the demo traffic at {endpoint}: "
                                    f"{' '.join(str(exc).split())[:200]}") from None
         raise
+    finally:
+        if receiver is not None:
+            receiver.stop()
     invocations = traffic.invocations
     regions = {i.region for i in invocations}
     functions = {i.function for i in invocations}
@@ -247,6 +280,8 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
           f"starts, {sum(i.error for i in invocations)} errors), {traffic.events} log lines")
     print(f"{PROG}: {len(regions)} regional forwarders stored {sent.stored} new documents; "
           f"{sent.already} were already there")
+    for line in syslog_lines:
+        print(f"{PROG}: {line}")
     print("\nTry:")
     activate = Path(sys.prefix) / "bin" / "activate"
     if shutil.which("edgelogs") is None and activate.is_file():

@@ -6,6 +6,12 @@ that event to `forwarder.handler.process`, the same code path the Lambda runs, a
 message only once all its events are stored. Ids are deterministic, so replaying a batch that
 was partly stored (or replaying twice) never stores an event twice.
 
+With other destinations (edgelogs:destinations), a message goes again only to the destinations
+its failure names: the forwarder's last attempt ends its error message with them
+(forwarder.errors.failed_destinations), and Lambda copies that message into the record's
+`responsePayload.errorMessage`. A record that names none (a timeout, a crash, a record from an
+older forwarder) goes to every destination; receivers drop the duplicates by event id.
+
 A message that fails again simply is not deleted: it becomes visible after the visibility
 timeout and a later replay picks it up. A malformed record is reported and left in place for a
 human to look at (the queue keeps messages 14 days).
@@ -36,7 +42,7 @@ from typing import Any
 # alone; the client and the handler (opensearch-py) are imported when a replay runs.
 import contract
 from forwarder.decode import raw_data
-from forwarder.errors import DecodeError, DeliveryError
+from forwarder.errors import DecodeError, DeliveryError, failed_destinations
 from forwarder.settings import Settings, is_loopback_http
 
 from ops import cli, stack
@@ -118,12 +124,25 @@ def event_of(body: str, region: str) -> dict[str, Any]:
     return event
 
 
+def destinations_of(body: str) -> list[str] | None:
+    """The destinations a failure record says the last attempt could not deliver to, or
+    None when it does not say (then every destination gets the events again)."""
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return None
+    answer = record.get("responsePayload") if isinstance(record, dict) else None
+    text = answer.get("errorMessage") if isinstance(answer, dict) else None
+    return failed_destinations(text) if isinstance(text, str) else None
+
+
 def replay_queue(
     sqs: Any,
     queue_url: str,
     settings: Settings,
     client: Any,
     *,
+    others: Sequence[Any] = (),
     max_messages: int | None = None,
     seconds_per_message: float = 60.0,
     visibility_timeout: int | None = None,
@@ -165,7 +184,8 @@ def replay_queue(
         back_in_a_row = 0
         seen.add(message["MessageId"])
         report.received += 1
-        _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log)
+        _replay_one(sqs, queue_url, message, settings, client, seconds_per_message, report, log,
+                    others)
     report.remaining = queue_depth(sqs, queue_url)
     return report
 
@@ -194,8 +214,9 @@ def _replay_one(
     seconds: float,
     report: ReplayReport,
     log: Callable[[str], None],
+    others: Sequence[Any] = (),
 ) -> None:
-    from forwarder.handler import process
+    from forwarder.handler import DEST_OPENSEARCH, process
 
     mid = message["MessageId"]
 
@@ -210,8 +231,16 @@ def _replay_one(
     except MalformedRecord as exc:
         leave("malformed", f"malformed message {mid} left in the queue: {exc}")
         return
+    only = destinations_of(message.get("Body", ""))
+    known = {o.name for o in others} | ({DEST_OPENSEARCH} if client is not None else set())
+    if only is not None and not set(only) <= known:
+        missing = ", ".join(sorted(set(only) - known))
+        leave("failed", f"message {mid} failed for {missing}, which this replay does not send "
+                        "to; left in the queue")
+        return
     try:
-        summary = process(event, settings, client, time.monotonic() + seconds)
+        summary = process(event, settings, client, time.monotonic() + seconds, None, others,
+                          only)
     except DeliveryError as exc:
         leave("failed", f"message {mid} not fully stored, left for a later replay: {exc}")
         return
@@ -235,6 +264,28 @@ def endpoint_from_stack(runner: Callable[..., Any] = subprocess.run) -> str:
     return stack.string_output("domainEndpoint", "--endpoint", PROG, runner)
 
 
+def destination_entries(args: Any) -> list[dict[str, Any]]:
+    """--destinations, else the stack output (with --endpoint given, or no stack output to
+    read: the domain alone)."""
+    if args.destinations:
+        try:
+            entries = json.loads(args.destinations)
+        except ValueError as exc:
+            raise stack.StackOutputError(f"{PROG}: --destinations is not JSON ({exc})") from None
+    elif args.endpoint:
+        return [{"type": contract.DEST_OPENSEARCH}]
+    else:
+        try:
+            entries = stack.stack_output("destinations", "--destinations", PROG)
+        except stack.StackOutputError:
+            # No stack to read (or one from before destinations): the domain, as always;
+            # its endpoint is then asked for.
+            return [{"type": contract.DEST_OPENSEARCH}]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise stack.StackOutputError(f"{PROG}: destinations must be a JSON list of objects")
+    return entries
+
+
 def parse_args(argv: Sequence[str] | None) -> Any:
     parser = cli.Parser(
         prog=PROG,
@@ -256,6 +307,11 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
                         help="as the forwarder's")
     stack.add_redaction_flags(parser)
+    parser.add_argument(
+        "--destinations",
+        help="the stack's edgelogs:destinations as JSON; default: the stack output "
+             "destinations (with --endpoint: the domain alone)",
+    )
     parser.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     parser.add_argument(
         "--seconds-per-message", type=float, default=60.0,
@@ -278,13 +334,18 @@ def parse_args(argv: Sequence[str] | None) -> Any:
 
 def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
     args = parse_args(argv)
+    entries = destination_entries(args)
     # The same validation as the Lambda's environment: a typo fails here, not half-way.
     env = {
-        contract.ENV_ENDPOINT: args.endpoint or endpoint_from_stack(),
         contract.ENV_SERVICE: args.service,
         contract.ENV_INDEX_PREFIX: args.index_prefix,
         "AWS_REGION": args.region,  # the queue's region: cloud.region of replayed events
     }
+    if any(e.get("type") == contract.DEST_OPENSEARCH for e in entries):
+        env[contract.ENV_ENDPOINT] = args.endpoint or endpoint_from_stack()
+    others = [e for e in entries if e.get("type") != contract.DEST_OPENSEARCH]
+    if others:
+        env[contract.ENV_DESTINATIONS] = json.dumps(others)
     if args.domain_region:
         env[contract.ENV_DOMAIN_REGION] = args.domain_region
     # The failure queue holds events as Lambda delivered them, unredacted: replay redacts
@@ -295,6 +356,11 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
                                    local=is_loopback_http(settings.endpoint)))
     settings = Settings.from_env(env)
     from forwarder.client import make_client
+    from forwarder.destinations import make_shippers
+
+    # Header secrets are read with the operator's own credentials (operator policy).
+    shippers = make_shippers(settings.destinations, settings.region,
+                             settings.request_timeout_s, settings.bulk_max_bytes)
 
     queue_url = args.queue_url or queue_url_from_stack(args.region)
     if sqs is None:
@@ -305,7 +371,8 @@ def main(argv: Sequence[str] | None = None, sqs: Any = None) -> int:
         sqs,
         queue_url,
         settings,
-        make_client(settings),
+        make_client(settings) if settings.has_domain else None,
+        others=shippers,
         max_messages=args.max_messages,
         seconds_per_message=args.seconds_per_message,
         wait_seconds=args.wait_seconds,

@@ -37,9 +37,8 @@ request other 4xx (403 signature...)     undelivered, no retry (retrying cannot 
 
 Still blocked at the end of the invocation: the events are undelivered, never rejected.
 
-Backoff between rounds: exponential with full jitter, ``uniform(0, min(CAP, BASE * 2**n))``.
-A round is only started, and a request only sent, while the time left before the deadline
-is more than the safety margin; each request's timeout is cut to fit in what is left.
+Backoff between rounds, the time a request may start and its timeout: the forwarder's one
+retry policy (retry.py), shared with the HTTP and syslog destinations.
 Whatever is not stored by then is reported back as undelivered, with the last reason.
 
 Up to ``concurrency`` bulk requests are in flight at once (``BULK_CONCURRENCY``). The
@@ -68,9 +67,17 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
-BACKOFF_BASE_S = 0.1
-BACKOFF_CAP_S = 5.0
-MIN_REQUEST_S = 0.5  # less time than this left (after the margin): no new request
+from forwarder.retry import (  # the backoff constants, re-exported for the tests
+    BACKOFF_BASE_S,  # noqa: F401
+    BACKOFF_CAP_S,  # noqa: F401
+    MIN_REQUEST_S,  # noqa: F401
+    Clock,
+    OutOfTime,
+    RetryPolicy,
+    Sleep,
+    retryable_status,
+)
+
 # With several requests in flight, a round's entries are cut into at least as many chunks as
 # requests allowed (so they index side by side), and the handler builds a batch in as many
 # parts (documents.build_parts), but never into chunks or parts smaller than this.
@@ -102,9 +109,6 @@ CONTENT_ERRORS = frozenset({
     "not_x_content_exception",
     "mapper_exception",
 })
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 
 
 @dataclass
@@ -139,10 +143,6 @@ class Sent:
     split: list[Sequence[int]] = field(default_factory=list)  # 413: send these instead
 
 
-class OutOfTime(Exception):
-    pass
-
-
 class _Inline:
     """An executor that runs the call at once, in this thread: the sequential path."""
 
@@ -170,34 +170,24 @@ class Shipper:
                  sleep: Sleep = time.sleep, rng: random.Random | None = None,
                  concurrency: int = 1) -> None:
         self.client = client
+        self.policy = RetryPolicy(deadline, safety_margin_s, request_timeout_s, clock, sleep,
+                                  rng)
         self.deadline = deadline
         self.margin = safety_margin_s
         self.max_bytes = max_bytes
         self.max_docs = max_docs
         self.request_timeout_s = request_timeout_s
         self.stats = stats if stats is not None else Stats()
-        self.clock = clock
-        self.sleep = sleep
-        self.rng = rng or random.Random()
         self._indices: Sequence[str] = ()  # the index of each entry given to ship()
         self.concurrency = max(1, concurrency)  # bulk requests in flight at most
 
     # -- time -----------------------------------------------------------------------------
 
     def _time_left(self) -> float:
-        """Seconds we may still spend on a request, after keeping the margin back."""
-        return self.deadline - self.margin - self.clock()
+        return self.policy.time_left()
 
     def _backoff(self, attempt: int) -> bool:
-        """Sleep before retry round ``attempt`` (1, 2, ...); False if there is no time."""
-        delay = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt))
-        # Worth sleeping only if a request can still follow it; near the end the pause is
-        # shortened so the last attempt still happens.
-        left = self._time_left() - MIN_REQUEST_S
-        if left <= 0:
-            return False
-        self.sleep(min(delay, left))
-        return True
+        return self.policy.backoff(attempt)
 
     def _with_retries(self, call: Callable[[], None]) -> None:
         attempt = 0
@@ -214,10 +204,7 @@ class Shipper:
                     raise
 
     def _request_timeout(self) -> float:
-        left = self._time_left()
-        if left < MIN_REQUEST_S:
-            raise OutOfTime()
-        return min(self.request_timeout_s, left)
+        return self.policy.request_timeout()
 
     # -- bulk -----------------------------------------------------------------------------
 
@@ -247,8 +234,7 @@ class Shipper:
             attempt += 1
             if not self._backoff(attempt):
                 outcome.undelivered.extend(retry)
-                outcome.reason = (f"{outcome.reason}; gave up after {attempt} attempt(s) with "
-                                  f"{self._time_left() + self.margin:.1f}s of Lambda time left")
+                outcome.reason = f"{outcome.reason}; {self.policy.gave_up(attempt)}"
                 break
             self.stats.retries += len(retry)
             # Answers come back in any order; a chunk lists its entries in order.
@@ -445,9 +431,7 @@ def _status(exc: Exception) -> int | None:
 
 def _retryable(status: int | None, error_type: str) -> bool:
     """A busy or blocked engine: worth asking again within the invocation."""
-    if status is None:
-        return False
-    return status == 429 or status >= 500 or (status == 403 and error_type in BLOCKS)
+    return retryable_status(status) or (status == 403 and error_type in BLOCKS)
 
 
 def _retryable_exc(exc: Exception) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 class ForwarderError(Exception):
     """Base class of everything the forwarder raises on purpose."""
@@ -29,7 +31,27 @@ class DeliveryError(ForwarderError):
     because every document has a deterministic ``_id``, a retry never stores twice.
     """
 
-    def __init__(self, undelivered: int, reason: str) -> None:
-        super().__init__(f"{undelivered} event(s) not stored: {reason}")
+    def __init__(self, undelivered: int, reason: str,
+                 destinations: tuple[str, ...] = ()) -> None:
+        # The failed destinations close the message in a fixed form, FAILED_MARK + a JSON
+        # list: Lambda copies the message into the failure record, where replay reads it.
+        named = f" {FAILED_MARK}{json.dumps(list(destinations))}" if destinations else ""
+        super().__init__(f"{undelivered} event(s) not stored: {reason}{named}")
         self.undelivered = undelivered
         self.reason = reason
+        self.destinations = destinations
+
+
+FAILED_MARK = "failed destinations: "
+
+
+def failed_destinations(message: str) -> list[str] | None:
+    """The destinations a DeliveryError's message names, or None if it names none."""
+    at = message.rfind(FAILED_MARK)
+    if at < 0:
+        return None
+    try:
+        names = json.loads(message[at + len(FAILED_MARK):])
+    except ValueError:
+        return None
+    return names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None

@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -23,8 +24,13 @@ from forwarder import documents
 from forwarder.bulk import MIN_SPLIT_BYTES, Outcome, Shipper, Stats
 from forwarder.client import make_client
 from forwarder.decode import Payload, decode_event, raw_data
+from forwarder.destinations import Delivered, Documents, make_shippers
+from forwarder.destinations import Shipper as DestinationShipper
 from forwarder.errors import DecodeError, DeliveryError
+from forwarder.retry import RetryPolicy
 from forwarder.settings import Settings
+
+DEST_OPENSEARCH = contract.DEST_OPENSEARCH  # the domain's destination name
 
 
 @dataclass
@@ -42,6 +48,8 @@ class Summary:
     outcome: str = "ok"  # ok | control_message | no_events | undecodable_kept | failed
     reason: str = ""
     tags: dict[str, int] = field(default_factory=dict)
+    # The other destinations (http, syslog): what each took, by destination name.
+    destinations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,11 +62,17 @@ def _now_ms() -> int:
 
 
 def process(event: Any, settings: Settings, client: Any, deadline: float,
-            log_fields: dict[str, Any] | None = None) -> Summary:
-    """Store one subscription event's log lines; return counts or raise DeliveryError.
+            log_fields: dict[str, Any] | None = None,
+            others: Sequence[DestinationShipper] = (),
+            only: Collection[str] | None = None) -> Summary:
+    """Deliver one subscription event's log lines to every destination: the domain
+    (``client``; None when there is none) and ``others`` (destinations.make_shippers).
+    Return counts or raise DeliveryError naming the destinations that failed.
 
-    ``deadline`` is a ``time.monotonic()`` value; ``settings.safety_margin_s`` before it
-    nothing new is sent. Emits exactly one structured JSON log line.
+    ``only``: deliver to these destinations alone (by name: "opensearch" or a shipper's
+    name), as replay does for the ones a failure named. ``deadline`` is a
+    ``time.monotonic()`` value; ``settings.safety_margin_s`` before it nothing new is sent.
+    Emits exactly one structured JSON log line.
     """
     started = time.monotonic()
     summary = Summary()
@@ -66,7 +80,9 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
     extra = dict(log_fields or {})
     redactor = settings.redactor
     try:
-        _process(event, settings, client, deadline, summary, log_stats, error_stats, extra)
+        _process(event, settings, client, deadline, summary, log_stats, error_stats, extra,
+                 [o for o in others if only is None or o.name in only],
+                 client is not None and (only is None or DEST_OPENSEARCH in only))
     except DeliveryError as exc:
         summary.outcome = "failed"
         summary.undelivered = exc.undelivered
@@ -95,8 +111,11 @@ def process(event: Any, settings: Settings, client: Any, deadline: float,
 
 def _process(event: Any, settings: Settings, client: Any, deadline: float,
              summary: Summary, log_stats: Stats, error_stats: Stats,
-             extra: dict[str, Any]) -> None:
+             extra: dict[str, Any], others: list[DestinationShipper], domain: bool) -> None:
     ingested_ms = _now_ms()
+    if not domain:
+        _deliver_elsewhere(event, settings, deadline, summary, others, ingested_ms)
+        return
 
     def shipper_for(stats: Stats) -> Shipper:
         return Shipper(client, deadline, settings.safety_margin_s, settings.bulk_max_bytes,
@@ -134,15 +153,27 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
         summary.outcome = "no_events"
         return
 
-    # Built a part at a time: each part is sent while the next is built (bulk.Shipper.ship).
     batch = documents.Batch()
-    # One part per request allowed in flight; the sequential path builds all, then sends.
-    # Exclusion and redaction happen here, before any document exists: everything built
-    # from the batch (every destination's documents, the errors index) is already redacted.
-    parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
-                                  parts=settings.bulk_concurrency, min_part_bytes=MIN_SPLIT_BYTES,
-                                  redactor=settings.redactor, excluder=settings.excluder)
-    outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
+    sending: Others | None = None
+    # Exclusion and redaction happen while documents are built, before any exists:
+    # everything built from the batch (every destination's documents, the errors index) is
+    # already redacted.
+    if others:
+        # Every document is built first and the other destinations start at once, each in
+        # its own thread with the whole time left: a slow or failing domain (bulk retries)
+        # cannot use up their time, nor they the domain's.
+        batch = _paused_gc(documents.build, payload, region, prefix, ingested_ms, True,
+                           settings.redactor, settings.excluder)
+        sending = Others.start(batch, settings, deadline, others)
+        outcome = shipper.ship(batch.lines, batch.indices)
+    else:
+        # Built a part at a time: each part is sent while the next is built
+        # (bulk.Shipper.ship). One part per request allowed in flight.
+        parts = documents.build_parts(batch, payload, region, prefix, ingested_ms,
+                                      parts=settings.bulk_concurrency,
+                                      min_part_bytes=MIN_SPLIT_BYTES,
+                                      redactor=settings.redactor, excluder=settings.excluder)
+        outcome = shipper.ship(batch.lines, batch.indices, _paused_gc_parts(parts))
     summary.tags = batch.tags
     summary.excluded = batch.excluded
     redactor = settings.redactor
@@ -163,9 +194,88 @@ def _process(event: Any, settings: Settings, client: Any, deadline: float,
                    for pos, status, why in rejected]
     undelivered_errors = _ship_errors(errors_shipper, error_docs, summary, raise_=False)
     undelivered = len(outcome.undelivered) + len(again.undelivered) + undelivered_errors
+    # The other destinations got the same documents, whatever the domain did.
+    failed = sending.finish(summary) if sending is not None else []
     if undelivered:
         reason = outcome.reason or again.reason or summary.reason
-        raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)")
+        # A stack whose only destination is the domain keeps its message as it was.
+        raise DeliveryError(undelivered, f"{reason} (of {summary.events_in} events)",
+                            (DEST_OPENSEARCH, *failed) if others else ())
+    if failed:
+        _raise_for(failed, summary)
+
+
+def _deliver_elsewhere(event: Any, settings: Settings, deadline: float, summary: Summary,
+                       others: list[DestinationShipper], ingested_ms: int) -> None:
+    """No domain (or a replay to other destinations only): build the documents, send them.
+
+    An undecodable payload has nothing to send and no errors index to keep it in: it fails
+    the invocation, so that the failure queue keeps it."""
+    try:
+        payload, batch = prepare(event, settings.region, settings.index_prefix, ingested_ms,
+                                 settings.redactor, settings.excluder)
+    except DecodeError as exc:
+        raise DeliveryError(1, f"undecodable payload kept in the failure queue: {exc.reason}",
+                            tuple(o.name for o in others)) from None
+    if payload.message_type == "CONTROL_MESSAGE":
+        summary.outcome = "control_message"
+        return
+    summary.events_in = len(payload.events)
+    summary.tags = batch.tags
+    summary.excluded = batch.excluded
+    if not batch.lines:
+        summary.outcome = "no_events"
+        return
+    failed = Others.start(batch, settings, deadline, others).finish(summary)
+    if failed:
+        _raise_for(failed, summary)
+
+
+@dataclass
+class Others:
+    """The other destinations sending one batch's documents, side by side."""
+
+    shippers: list[DestinationShipper]
+    futures: list[Future[Delivered]]
+    pool: ThreadPoolExecutor | None
+
+    @classmethod
+    def start(cls, batch: documents.Batch, settings: Settings, deadline: float,
+              shippers: list[DestinationShipper]) -> Others:
+        """Each destination in a thread of its own, with its own retry budget of the same
+        deadline: one that fails or hangs cannot stop another."""
+        if not shippers or not batch.lines:
+            return cls([], [], None)
+        docs = Documents.from_bulk(batch.lines, batch.events)
+        pool = ThreadPoolExecutor(max_workers=len(shippers), thread_name_prefix="destination")
+        futures = [pool.submit(s.ship, docs, RetryPolicy(deadline, settings.safety_margin_s,
+                                                         settings.request_timeout_s))
+                   for s in shippers]
+        return cls(list(shippers), futures, pool)
+
+    def finish(self, summary: Summary) -> list[str]:
+        """Wait for every destination; record what each did; the names of those that did
+        not take every document."""
+        failed = []
+        for shipper, future in zip(self.shippers, self.futures, strict=True):
+            try:
+                delivered = future.result()
+            except Exception as exc:  # a shipper's bug must not hide the others' results
+                delivered = Delivered(shipper.name, undelivered=int(summary.events_in),
+                                      reason=f"{type(exc).__name__}: {exc}"[:300])
+            summary.destinations[shipper.name] = delivered.as_dict()
+            if delivered.undelivered:
+                failed.append(shipper.name)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+        return failed
+
+
+def _raise_for(failed: list[str], summary: Summary) -> None:
+    first = summary.destinations[failed[0]]
+    undelivered = max(d["undelivered"] for n, d in summary.destinations.items() if n in failed)
+    raise DeliveryError(undelivered, f"{failed[0]}: {first['reason']} (of "
+                                     f"{summary.events_in} events)", tuple(failed))
 
 
 def _second_chance(shipper: Shipper, batch: documents.Batch, payload: Payload,
@@ -285,10 +395,10 @@ def excluded_metric(excluded: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Lambda
 
-_container: tuple[Settings, Any] | None = None
+_container: tuple[Settings, Any, list[DestinationShipper]] | None = None
 
 
-def _settings_and_client() -> tuple[Settings, Any]:
+def _settings_and_client() -> tuple[Settings, Any, list[DestinationShipper]]:
     global _container
     if _container is None:
         # Failed requests are counted, retried and reported in the invocation's one log
@@ -296,16 +406,20 @@ def _settings_and_client() -> tuple[Settings, Any]:
         # them line by line in CloudWatch during every 429 storm.
         logging.getLogger("opensearch").setLevel(logging.ERROR)
         settings = Settings.from_env(os.environ)
-        _container = (settings, make_client(settings))
+        client = make_client(settings) if settings.has_domain else None
+        # Header secrets are read here, once per container, from Secrets Manager.
+        others = make_shippers(settings.destinations, settings.region,
+                               settings.request_timeout_s, settings.bulk_max_bytes)
+        _container = (settings, client, others)
     return _container
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
-    settings, client = _settings_and_client()
+    settings, client, others = _settings_and_client()
     summary = process(event, settings, client, deadline, {
         "aws_request_id": getattr(context, "aws_request_id", None),
-    })
+    }, others)
     return summary.as_dict()
 
 

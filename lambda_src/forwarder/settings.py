@@ -32,6 +32,7 @@ from contract import (
     SERVICES,
 )
 
+from forwarder import destinations
 from forwarder.errors import SettingsError
 
 DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024
@@ -120,6 +121,13 @@ class Settings:
             return None
         from forwarder.redact import Excluder
         return Excluder(self.exclude)
+    # The http and syslog destinations (DESTINATIONS); the domain is one when endpoint is set.
+    destinations: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def has_domain(self) -> bool:
+        """An OpenSearch domain is a destination (OPENSEARCH_ENDPOINT is set)."""
+        return bool(self.endpoint)
 
     @property
     def signed(self) -> bool:
@@ -134,6 +142,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        redact, exclude = redaction(env)
+        others = destinations.parse(env.get(contract.ENV_DESTINATIONS))
+        if others and not env.get(ENV_ENDPOINT, "").strip():
+            # No domain among the destinations: nothing of it is read.
+            return cls(endpoint="", service=DEFAULT_SERVICE, index_prefix=_prefix(env),
+                       region=_region(env), destinations=others, redact=redact,
+                       exclude=exclude, **_tuning(env))
         endpoint = _required(env, ENV_ENDPOINT).rstrip("/")
         parts = urlsplit(endpoint)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -156,17 +171,9 @@ class Settings:
                 f"{ENV_SERVICE} must be one of {', '.join(SERVICES)}, got {service!r}"
             )
 
-        prefix = env.get(ENV_INDEX_PREFIX, DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
-        if not INDEX_PREFIX_RE.fullmatch(prefix):
-            raise SettingsError(
-                f"{ENV_INDEX_PREFIX} must be {INDEX_PREFIX_RULE}; got {prefix!r}"
-            )
-
-        region = _required(env, "AWS_REGION")
-        if not _REGION_RE.fullmatch(region):
-            raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
+        prefix = _prefix(env)
+        region = _region(env)
         domain_region = _domain_region(env, endpoint)
-        redact, exclude = redaction(env)
 
         return cls(
             endpoint=endpoint,
@@ -174,18 +181,11 @@ class Settings:
             index_prefix=prefix,
             region=region,
             domain_region=domain_region,
-            bulk_max_bytes=_int(env, ENV_BULK_MAX_BYTES, DEFAULT_BULK_MAX_BYTES, 16 * 1024,
-                                100 * 1024 * 1024),
-            bulk_max_docs=_int(env, ENV_BULK_MAX_DOCS, DEFAULT_BULK_MAX_DOCS, 1, 100_000),
-            safety_margin_s=_int(env, ENV_SAFETY_MARGIN_MS, int(DEFAULT_SAFETY_MARGIN_S * 1000),
-                                 0, 60_000) / 1000,
-            request_timeout_s=_int(env, ENV_REQUEST_TIMEOUT_MS,
-                                   int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
             index_retention_days=_retention_days(env),
-            bulk_concurrency=_int(env, ENV_BULK_CONCURRENCY, DEFAULT_BULK_CONCURRENCY, 1,
-                                  MAX_BULK_CONCURRENCY),
+            destinations=others,
             redact=redact,
             exclude=exclude,
+            **_tuning(env),
         )
 
 
@@ -208,6 +208,35 @@ def redaction(env: Mapping[str, str]) -> tuple[tuple[str | tuple[str, str], ...]
     rules = tuple(r if isinstance(r, str)
                   else (r["pattern"], r.get("replacement", contract.REDACTED)) for r in redact)
     return rules, tuple(exclude)
+
+
+def _prefix(env: Mapping[str, str]) -> str:
+    prefix = env.get(ENV_INDEX_PREFIX, DEFAULT_INDEX_PREFIX).strip() or DEFAULT_INDEX_PREFIX
+    if not INDEX_PREFIX_RE.fullmatch(prefix):
+        raise SettingsError(f"{ENV_INDEX_PREFIX} must be {INDEX_PREFIX_RULE}; got {prefix!r}")
+    return prefix
+
+
+def _region(env: Mapping[str, str]) -> str:
+    region = _required(env, "AWS_REGION")
+    if not _REGION_RE.fullmatch(region):
+        raise SettingsError(f"AWS_REGION is not a region name: {region!r}")
+    return region
+
+
+def _tuning(env: Mapping[str, str]) -> dict[str, Any]:
+    """Request sizes, margins and timeouts: the same for every destination."""
+    return {
+        "bulk_max_bytes": _int(env, ENV_BULK_MAX_BYTES, DEFAULT_BULK_MAX_BYTES, 16 * 1024,
+                               100 * 1024 * 1024),
+        "bulk_max_docs": _int(env, ENV_BULK_MAX_DOCS, DEFAULT_BULK_MAX_DOCS, 1, 100_000),
+        "safety_margin_s": _int(env, ENV_SAFETY_MARGIN_MS, int(DEFAULT_SAFETY_MARGIN_S * 1000),
+                                0, 60_000) / 1000,
+        "request_timeout_s": _int(env, ENV_REQUEST_TIMEOUT_MS,
+                                  int(DEFAULT_REQUEST_TIMEOUT_S * 1000), 100, 900_000) / 1000,
+        "bulk_concurrency": _int(env, ENV_BULK_CONCURRENCY, DEFAULT_BULK_CONCURRENCY, 1,
+                                 MAX_BULK_CONCURRENCY),
+    }
 
 
 def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:

@@ -24,8 +24,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import contract
+from contract import DEFAULT_INDEX_PREFIX
 from forwarder.errors import SettingsError
-from forwarder.settings import DEFAULT_INDEX_PREFIX, Settings, region_of_endpoint
+from forwarder.settings import Settings, region_of_endpoint
 
 from ops import cli, stack, times
 from ops.exit_codes import Exit
@@ -66,7 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--domain-region", help="the region requests are signed for; default: "
                                                 "stack output domainRegion, else the region in "
                                                 "the endpoint's host name")
-    parser.add_argument("--service", default="es", choices=["es", "aoss"],
+    parser.add_argument("--service", default=contract.DEFAULT_SERVICE, choices=contract.SERVICES,
                         help="SigV4 service (default es)")
     parser.add_argument("--index-prefix", help="default: stack output indexPrefix when the "
                                                "endpoint comes from the stack, else "
@@ -145,21 +147,21 @@ def connection(args: argparse.Namespace,
                              f"default prefix {DEFAULT_INDEX_PREFIX} (pass --index-prefix "
                              "if edgelogs:indexPrefix is set)")
     env = {
-        "OPENSEARCH_ENDPOINT": endpoint,
-        "OPENSEARCH_SERVICE": args.service,
-        "INDEX_PREFIX": prefix,
+        contract.ENV_ENDPOINT: endpoint,
+        contract.ENV_SERVICE: args.service,
+        contract.ENV_INDEX_PREFIX: prefix,
         # The forwarder's own region; meaningless for a search, but Settings wants one.
         "AWS_REGION": domain_region or region_of_endpoint(endpoint) or "us-east-1",
     }
     if domain_region:
-        env["OPENSEARCH_REGION"] = domain_region
+        env[contract.ENV_DOMAIN_REGION] = domain_region
     try:
         settings = Settings.from_env(env)
     except SettingsError as exc:
         message = str(exc)
-        for name, flag in (("OPENSEARCH_ENDPOINT", "--endpoint"),
-                           ("OPENSEARCH_REGION", "--domain-region"),
-                           ("INDEX_PREFIX", "--index-prefix")):
+        for name, flag in ((contract.ENV_ENDPOINT, "--endpoint"),
+                           (contract.ENV_DOMAIN_REGION, "--domain-region"),
+                           (contract.ENV_INDEX_PREFIX, "--index-prefix")):
             message = message.replace(name, flag)
         raise cli.UsageError(message) from None
     return settings, notes

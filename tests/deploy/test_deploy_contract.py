@@ -180,3 +180,67 @@ def test_the_stack_accepts_exactly_the_retention_days_the_forwarder_reads(days: 
     except SettingsError:
         forwarder_ok = False
     assert stack_ok == forwarder_ok, days
+
+
+DESTINATION_STACKS: dict[str, tuple[list[dict[str, Any]], bool]] = {
+    # name: (destinations, has a domain)
+    "no-domain": ([{"type": "syslog", "host": "syslog.example.net", "port": 6514},
+                   {"type": "http", "url": "https://logs.example.net/insert/jsonline",
+                    "headersSecret": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x/y"}],
+                  False),
+    "domain-and-syslog": ([{"type": "opensearch"},
+                           {"type": "syslog", "host": "10.0.0.7", "port": 514, "tls": False}],
+                          True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DESTINATION_STACKS))
+def test_each_forwarder_reads_exactly_the_destinations_it_is_given(run, name: str) -> None:
+    destinations, domain = DESTINATION_STACKS[name]
+    result: ProgramRun = run({"edgeFunctions": ["a"], "regions": ["eu-west-1", "sa-east-1"],
+                              "destinations": destinations})
+    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == FORWARDER]
+    assert len(functions) == 2
+    others = [d for d in destinations if d["type"] != "opensearch"]
+    for fn in functions:
+        variables = fn.inputs["environment"]["variables"]
+        env = ReadRecorder({**variables, "AWS_REGION": fn.region})
+        s = Settings.from_env(env)
+        assert s.has_domain is domain
+        # Defaults filled in on the way (format ndjson, tls true), nothing else changed.
+        assert [{k: v for k, v in d.items() if (k, v) not in {("format", "ndjson"),
+                                                                ("tls", True)}}
+                for d in s.destinations] == others
+        assert s.region == fn.region
+        ignored = set(variables) - env.read
+        assert not ignored, f"the forwarder never reads {sorted(ignored)}"
+
+
+_ENTRY = st.fixed_dictionaries(
+    {"type": st.sampled_from(["http", "syslog", "ftp"])},
+    optional={
+        "url": st.sampled_from(["https://a.example/x", "http://127.0.0.1:9/x", "http://a.b/x",
+                                "https://", "ftp://a/b", ""]),
+        "host": st.sampled_from(["h.example", "127.0.0.1", "", "a b", "[::1]"]),
+        "port": st.one_of(st.integers(-2, 70000), st.sampled_from(["514", None, 1.5, True])),
+        "tls": st.sampled_from([True, False, "true", 1]),
+        "format": st.sampled_from(["ndjson", "json"]),
+        "headersSecret": st.sampled_from(
+            ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a", "secret", ""]),
+    })
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ENTRY)
+def test_the_stack_accepts_exactly_the_destinations_the_forwarder_reads(entry: dict) -> None:
+    try:
+        parse_config({"edgeFunctions": '["a"]', "destinations": json.dumps([entry])}, stack="s")
+        stack_ok = True
+    except ConfigError:
+        stack_ok = False
+    try:
+        Settings.from_env({"AWS_REGION": "us-east-1", "DESTINATIONS": json.dumps([entry])})
+        forwarder_ok = True
+    except SettingsError:
+        forwarder_ok = False
+    assert stack_ok == forwarder_ok, entry

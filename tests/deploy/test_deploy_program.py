@@ -344,7 +344,9 @@ def test_stack_outputs(default_stack: ProgramRun) -> None:
         "homeAlarmTopicArn",
         "operatorPolicyArn",
         "redaction",
+        "destinations",
     }
+    assert out["destinations"] == [{"type": "opensearch"}]
     assert out["domainEndpoint"] == "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
     assert out["dashboardsUrl"] == out["domainEndpoint"] + "/_dashboards"
     assert out["domainRegion"] == "us-east-1"

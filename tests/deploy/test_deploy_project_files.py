@@ -160,7 +160,8 @@ def test_every_list_key_can_be_set_whole_in_one_line() -> None:
     list_keys = [k for k, d in PROJECT["config"].items()
                  if isinstance(d.get("default"), list | dict)]
     assert sorted(list_keys) == ["adminPrincipals", "dashboardUsers", "dashboards",
-                                 "distributionIds", "domain", "exclude", "existingLogGroups",
+                                 "destinations", "distributionIds", "domain", "exclude",
+                                 "existingLogGroups",
                                  "operatorPrincipals", "redact", "regions", "tags"]
     for key in list_keys:
         assert "type" not in PROJECT["config"][key], key

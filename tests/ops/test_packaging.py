@@ -18,7 +18,8 @@ def test_every_package_of_ops_and_lambda_src_is_installed() -> None:
     # A new package (or lambda_src module) must be declared, or `edgelogs` cannot import it.
     setuptools = CONFIG["tool"]["setuptools"]
     declared = set(setuptools["packages"])
-    assert declared == {"ops", "ops.search", "bundler", "components", "forwarder", "edge_coverage"}
+    assert declared == {"ops", "ops.search", "bundler", "components", "forwarder", "edge_coverage",
+                        "domain_setup"}
     assert declared == (_packages(ROOT / "ops", ROOT) | _packages(ROOT / "bundler", ROOT)
                         | _packages(ROOT / "components", ROOT)
                         | _packages(ROOT / "lambda_src", ROOT / "lambda_src"))

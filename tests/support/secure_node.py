@@ -8,7 +8,7 @@ answer 400 before any permission check). Everything lives in this checkout
 (``.cache/secure``, see ``_cache``): its own distribution copy, so plain nodes never see the
 plugin.
 
-The node is started by scripts/opensearch-node (``EDGELOGS_CACHE`` points it at the copy),
+The node is started by edgelogs node (ops/node.py) (``EDGELOGS_CACHE`` points it at the copy),
 with the security settings passed as ``--setting``:
 
 - transport TLS (mandatory) with a CA, node certificate and key that openssl makes here;
@@ -38,7 +38,6 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "scripts" / "opensearch-node"
 VERSION = "2.19.4"
 SECURITY = f"org.opensearch.plugin:opensearch-security:{VERSION}.0:zip"
 REINDEX = f"org.opensearch.plugin:reindex-client:{VERSION}"
@@ -48,7 +47,7 @@ DISTRIBUTION = f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}
 def _cache() -> Path:
     """This checkout's own files, readable by the node's user: run as root from a checkout
     others cannot traverse (under /root, say), a folder named after the checkout's path
-    instead, as scripts/opensearch-node does for its own cache."""
+    instead, as edgelogs node (ops/node.py) does for its own cache."""
     if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in (REPO, *REPO.parents)):
         return REPO / ".cache" / "secure"
     import hashlib
@@ -111,7 +110,7 @@ def _java_home() -> str:
 
 
 def _readable(root: Path) -> None:
-    """The node's unprivileged user (scripts/opensearch-node) reads everything here."""
+    """The node's unprivileged user (edgelogs node (ops/node.py)) reads everything here."""
     for path in [root, *root.rglob("*")]:
         mode = path.stat().st_mode
         path.chmod(mode | (0o055 if path.is_dir() else 0o044))
@@ -243,12 +242,13 @@ def prepare() -> Path:
 
 def _script(*args: str) -> str:
     env = {**os.environ, "EDGELOGS_CACHE": str(CACHE), "OPENSEARCH_VERSION": VERSION}
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                            text=True, timeout=600, env=env)
+    # `python -m ops node` from the checkout: `edgelogs node` without needing the install.
+    result = subprocess.run([sys.executable, "-m", "ops", "node", *args], capture_output=True,
+                            text=True, timeout=600, env=env, cwd=REPO)
     if result.returncode != 0:
         log = CACHE / "opensearch" / "nodes"
         tails = [p.read_text(errors="replace")[-3000:] for p in log.glob("*/logs/console.log")]
-        raise SecureNodeError(f"opensearch-node {' '.join(args)} failed: {result.stderr}\n"
+        raise SecureNodeError(f"edgelogs node {' '.join(args)} failed: {result.stderr}\n"
                               + "\n".join(tails))
     return result.stdout
 

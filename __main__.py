@@ -115,6 +115,8 @@ for region in config.regions:
             tags=tags,
             reserved_concurrency=config.forwarder_concurrency,
             index_retention_days=config.index_retention_days,
+            index_shards=config.domain.index_shards,
+            index_replicas=config.domain.index_replicas,
         ),
     )
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import contract  # lambda_src/contract.py (components/__init__.py)
 import pulumi
 import pulumi_aws as aws
 
@@ -68,6 +69,10 @@ class RegionalForwarderArgs:
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
     # The forwarder's lifecycle policy deletes indices older than this.
     index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
+    # Primary shards and replicas of a daily log index (contract.index_shards/index_replicas
+    # of domain.expectedDailyGb and domain.instanceCount).
+    index_shards: int = 1
+    index_replicas: int = 0
 
 
 def _slug(text: str) -> str:
@@ -129,6 +134,8 @@ class RegionalForwarder(pulumi.ComponentResource):
                     "OPENSEARCH_SERVICE": "es",
                     "INDEX_PREFIX": args.index_prefix,
                     "INDEX_RETENTION_DAYS": str(args.index_retention_days),
+                    contract.ENV_INDEX_SHARDS: str(args.index_shards),
+                    contract.ENV_INDEX_REPLICAS: str(args.index_replicas),
                 }
             ),
             tags=args.tags,

@@ -221,7 +221,8 @@ def _ensure_templates(shipper: Shipper, settings: Settings, pending: int,
     key = (settings.endpoint, settings.index_prefix)
     if key not in _templates_ready:
         try:
-            shipper.ensure_templates(template.templates(settings.index_prefix))
+            shipper.ensure_templates(template.templates(
+                settings.index_prefix, settings.index_shards, settings.index_replicas))
         except OutOfTime:
             raise DeliveryError(pending, "out of time installing the index templates") from None
         except (OSConnectionError, TransportError) as exc:

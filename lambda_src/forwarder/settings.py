@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import contract
+
 from forwarder.errors import SettingsError
 
 DEFAULT_INDEX_PREFIX = "lambda-edge"
@@ -81,6 +83,10 @@ class Settings:
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
     bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
+    # Primary shards and replicas of a daily log index (the deploy side derives them from
+    # edgelogs:domain.expectedDailyGb and the domain's node count; see contract.py).
+    index_shards: int = 1
+    index_replicas: int = 0
 
     @property
     def signed(self) -> bool:
@@ -145,6 +151,8 @@ class Settings:
             index_retention_days=_retention_days(env),
             bulk_concurrency=_int(env, "BULK_CONCURRENCY", DEFAULT_BULK_CONCURRENCY, 1,
                                   MAX_BULK_CONCURRENCY),
+            index_shards=_int(env, contract.ENV_INDEX_SHARDS, 1, 1, contract.MAX_INDEX_SHARDS),
+            index_replicas=_int(env, contract.ENV_INDEX_REPLICAS, 0, 0, 1),
         )
 
 

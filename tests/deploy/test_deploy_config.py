@@ -195,6 +195,14 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:domain.instanceCount", "even"),
     ("volume-too-small", {"edgeFunctions": FN, "domain": {"volumeSizeGb": 5}},
      "edgelogs:domain.volumeSizeGb", "10-"),
+    ("daily-gb-zero", {"edgeFunctions": FN, "domain": {"expectedDailyGb": 0}},
+     "edgelogs:domain.expectedDailyGb", "more than 0 and at most 30000"),
+    ("daily-gb-text", {"edgeFunctions": FN, "domain": {"expectedDailyGb": "100GB"}},
+     "edgelogs:domain.expectedDailyGb", "must be a number of GB a day"),
+    ("daily-gb-bool", {"edgeFunctions": FN, "domain": {"expectedDailyGb": True}},
+     "edgelogs:domain.expectedDailyGb", "got True"),
+    ("daily-gb-huge", {"edgeFunctions": FN, "domain": {"expectedDailyGb": 30001}},
+     "edgelogs:domain.expectedDailyGb", "at most 30000"),
     ("masters-without-type", {"edgeFunctions": FN, "domain": {"dedicatedMasterCount": 3}},
      "edgelogs:domain.dedicatedMasterType", "required"),
     ("masters-count-two",
@@ -340,3 +348,17 @@ def test_existing_custom_group_must_be_collected() -> None:
         )  # fmt: skip
     assert "edgelogs:existingLogGroups.us-east-1: '/edge/b' is not a log group" in str(info.value)
     assert "'/edge/a'" in str(info.value)
+
+
+@pytest.mark.parametrize(("domain", "shards", "replicas"), [
+    ({}, 1, 0),  # the default: 1 GB a day on one node
+    ({"expectedDailyGb": 0.5}, 1, 0),
+    ({"expectedDailyGb": 30}, 1, 0),
+    ({"expectedDailyGb": 30.5}, 2, 0),
+    ({"expectedDailyGb": 100, "instanceCount": 2}, 4, 1),
+    ({"expectedDailyGb": 1000, "instanceCount": 6}, 34, 1),
+])
+def test_expected_daily_gb_sets_shards_of_at_most_30_gb(domain: dict, shards: int,
+                                                        replicas: int) -> None:
+    cfg = parse_config({"edgeFunctions": '["a"]', "domain": json.dumps(domain)}, stack="s")
+    assert (cfg.domain.index_shards, cfg.domain.index_replicas) == (shards, replicas)

@@ -107,8 +107,12 @@ STACKS: dict[str, tuple[dict[str, Any], str, str]] = {
     "example": (_example_stack(), "us-east-1", "lambda-edge"),
     "custom": ({"edgeFunctions": ["auth", "headers"], "homeRegion": "eu-central-1",
                 "regions": ["ap-southeast-2", "sa-east-1", "eu-central-1"],
-                "indexPrefix": "edge.logs_2"}, "eu-central-1", "edge.logs_2"),
+                "indexPrefix": "edge.logs_2",
+                "domain": {"expectedDailyGb": 100, "instanceCount": 2}},
+               "eu-central-1", "edge.logs_2"),
 }
+# name: (primary shards, replicas) of a daily log index, as the forwarder reads them
+SHARDS = {"default": (1, 0), "example": (1, 0), "custom": (4, 1)}
 
 
 @pytest.mark.parametrize("name", sorted(STACKS))
@@ -130,6 +134,7 @@ def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) 
         assert s.index_prefix == prefix
         assert s.service == "es"
         assert s.signed
+        assert (s.index_shards, s.index_replicas) == SHARDS[name]
         ignored = set(variables) - env.read
         assert not ignored, f"the forwarder never reads {sorted(ignored)}"
     assert result.outputs["indexPrefix"] == prefix

@@ -17,9 +17,11 @@ both alike. For each side:
 - merged bytes per document: after every batch, force-merge to one segment, then the
   primaries' store size over their document count.
 
-It also measures the forwarder's own CPU per event (decode -> bulk bodies, best of 11) for
-the capacity model, and writes every figure to ``bench/results/mapping.json``
-(``--json PATH``), which ``python bench/capacity.py`` turns into docs/capacity.md.
+It also measures, for the capacity model, the node process's whole CPU per document (from
+/proc: indexing, HTTP, flushes, merges) on each side, the forwarder's own CPU per event
+(``handler.process`` into the node, median of 5) and the log text bytes per event, and
+writes every figure to ``bench/results/mapping.json`` (``--json PATH``), which
+``python bench/capacity.py`` turns into docs/capacity.md.
 
 The last line is:
 summary-mapping: base_us=... new_us=... us_ratio=... base_bytes=... new_bytes=... bytes_ratio=...
@@ -30,7 +32,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import io
 import json
+import math
 import os
 import platform
 import statistics
@@ -42,13 +46,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "lambda_src")]
+sys.path[:0] = [str(ROOT), str(ROOT / "lambda_src"), str(ROOT / "bench")]
 
 from forwarder import documents, template  # noqa: E402
 from forwarder.bulk import Shipper  # noqa: E402
+from forwarder.client import make_client  # noqa: E402
 from forwarder.decode import decode_event  # noqa: E402
-from forwarder.handler import prepare  # noqa: E402
-from forwarder.settings import DEFAULT_BULK_MAX_BYTES, DEFAULT_BULK_MAX_DOCS  # noqa: E402
+from forwarder.handler import process  # noqa: E402
+from forwarder.settings import (  # noqa: E402
+    DEFAULT_BULK_MAX_BYTES,
+    DEFAULT_BULK_MAX_DOCS,
+    Settings,
+)
+from forwarder_bench import node_cpu_reader  # noqa: E402
 
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events  # noqa: E402
 from tests.integration.node import NodeFailed, start_node, stop_node  # noqa: E402
@@ -172,20 +182,24 @@ def fresh_lines(n: int, k: int) -> list[str]:
     return documents.build(decode_event(event), REGION, "x", time.time_ns() // 1_000_000).lines
 
 
-def forwarder_cpu_us_per_event(n: int, runs: int = 11) -> float:
-    """The forwarder's CPU path (decode -> documents -> bulk bodies), best of ``runs``."""
-    event = encode(payload(realistic_events(n, seed=42)))
-    shipper = Shipper(None, 0.0, 0.0, DEFAULT_BULK_MAX_BYTES,  # type: ignore[arg-type]
-                      DEFAULT_BULK_MAX_DOCS, 1.0)
-    best = float("inf")
-    for _ in range(runs):
+def forwarder_cpu_us_per_event(url: str, prefix: str, n: int, runs: int = 5) -> float:
+    """The forwarder's whole CPU per event: ``handler.process`` of a fresh batch into the
+    node (decode, documents, gzip, HTTP, results; the default 2 requests in flight), its
+    process CPU time (every thread) over the events; the median of ``runs``."""
+    settings = Settings.from_env({"OPENSEARCH_ENDPOINT": url, "AWS_REGION": REGION,
+                                  "INDEX_PREFIX": prefix})
+    client = make_client(settings)
+    cpu = []
+    for k in range(runs + 1):
+        event = encode(payload(realistic_events(n, seed=30_000 + k,
+                                                base_ms=BASE_MS - k * 60_000)))
         t0 = time.process_time()
-        _, batch = prepare(event, REGION, "x", 0)
-        lines = batch.lines
-        for chunk in shipper.chunks(lines, range(len(lines)), batch.indices):
-            "".join(lines[chunk[0]:chunk[-1] + 1]).encode("ascii")
-        best = min(best, time.process_time() - t0)
-    return best * 1e6 / n
+        with contextlib.redirect_stdout(io.StringIO()):  # its one log line per invocation
+            summary = process(event, settings, client, time.monotonic() + 300)
+        if k:  # the first one checks the templates and opens connections
+            cpu.append(time.process_time() - t0)
+        assert summary.stored == n, summary
+    return statistics.median(cpu) * 1e6 / n
 
 
 def main() -> None:
@@ -197,9 +211,8 @@ def main() -> None:
     if args.batches < 11:
         parser.error("--batches: at least 11")
     n = args.events
-
-    cpu_us = forwarder_cpu_us_per_event(n)
-    print(f"forwarder: {cpu_us:.2f} CPU µs per event (decode -> bulk bodies, best of 11)")
+    # Bytes of log text a batch carries: what "GB of edge logs" counts in docs/capacity.md.
+    text_bytes = sum(len(e["message"].encode()) for e in realistic_events(n, seed=42))
 
     started = not os.environ.get("OPENSEARCH_URL")
     url = (start_node(BENCH_NODE, 0, heap="1g") if started
@@ -218,18 +231,25 @@ def main() -> None:
             node.call("PUT", f"/{name}")  # from its template, as the forwarder's first bulk
 
         us: dict[str, list[float]] = {"base": [], "new": []}
+        node_cpu = node_cpu_reader(url) or (lambda: math.nan)
+        cpu_s = {"base": 0.0, "new": 0.0}
         for k in range(WARM_BATCHES + args.batches):
             lines = fresh_lines(n, k)
             sides = ["base", "new"] if k % 2 == 0 else ["new", "base"]
             for side in sides:
-                before = node.indexing(index[side])
+                before, cpu0 = node.indexing(index[side]), node_cpu()
                 node.bulk(index[side], lines)
                 after = node.indexing(index[side])
                 if k >= WARM_BATCHES:
+                    cpu_s[side] += node_cpu() - cpu0
                     docs, ms = after[0] - before[0], after[1] - before[1]
                     assert docs == n, (side, docs)
                     us[side].append(ms * 1000 / docs)
         merged = {side: node.merged_bytes_per_doc(index[side]) for side in index}
+        fwd_prefix = f"mbench-{run}-fwd"
+        cpu_us = forwarder_cpu_us_per_event(url, fwd_prefix, n)
+        node.call("DELETE", f"/{fwd_prefix}-*")
+        node.call("DELETE", f"/_index_template/{fwd_prefix}*")
         for side in prefixes.values():
             node.call("DELETE", f"/{side}-*")
             node.call("DELETE", f"/_index_template/{side}")
@@ -244,11 +264,13 @@ def main() -> None:
     base_bytes, new_bytes = merged["base"][0], merged["new"][0]
     bytes_ratio = new_bytes / base_bytes
     docs = (WARM_BATCHES + args.batches) * n
+    node_cpu_us = {side: cpu_s[side] * 1e6 / (args.batches * n) for side in cpu_s}
     for side, label in (("base", "today's mapping (baseline)"), ("new", "new mapping")):
         runs = " ".join(f"{x:.0f}" for x in us[side])
         print(f"{label}: indexing {statistics.median(us[side]):.1f} µs/doc (median of "
               f"{args.batches} batches: {runs}), merged {merged[side][0]:.1f} bytes/doc "
-              f"({docs} docs, {merged[side][1]} segment)")
+              f"({docs} docs, {merged[side][1]} segment); node process CPU "
+              f"{node_cpu_us[side]:.1f} µs/doc")
     print(f"ratio new/baseline: indexing {us_ratio:.2f} (median of per-batch ratios; "
           f"medians {new_us / base_us:.2f}; target <= {TARGET_US_RATIO}), merged bytes "
           f"{bytes_ratio:.2f} (target <= {TARGET_BYTES_RATIO})")
@@ -259,7 +281,10 @@ def main() -> None:
         "events_per_batch": n,
         "batches": args.batches,
         "forwarder_cpu_us_per_event": round(cpu_us, 3),
+        "log_text_bytes_per_event": round(text_bytes / n, 1),
         "doc_source_bytes": round(sum(len(x.split("\n", 2)[1]) for x in lines) / n, 1),
+        "base_node_cpu_us_per_doc": round(node_cpu_us["base"], 2),
+        "new_node_cpu_us_per_doc": round(node_cpu_us["new"], 2),
         "base_index_us_per_doc": round(base_us, 2),
         "new_index_us_per_doc": round(new_us, 2),
         "index_us_ratio": round(us_ratio, 3),
@@ -267,6 +292,8 @@ def main() -> None:
         "new_merged_bytes_per_doc": round(new_bytes, 1),
         "merged_bytes_ratio": round(bytes_ratio, 3),
     }
+    print(f"forwarder: {cpu_us:.1f} CPU µs per event (handler.process into the node, "
+          f"median of 5 invocations); log text {text_bytes / n:.1f} bytes per event")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"summary-mapping: base_us={base_us:.1f} new_us={new_us:.1f} us_ratio={us_ratio:.2f} "

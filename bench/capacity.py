@@ -145,6 +145,35 @@ def render(m: dict[str, Any]) -> str:
         f"| forwarder CPU per event (`handler.process` into the node, full core) | "
         f"{m['forwarder_cpu_us_per_event']} µs |",
         "",
+        "## The mapping behind these figures",
+        "",
+        "`lambda_src/forwarder/template.py`, against the mapping before it (kept frozen in "
+        "`bench/mapping_bench.py`, same documents, same run): "
+        f"indexing time ratio {m['index_us_ratio']} (median of per-batch ratios), merged bytes "
+        f"ratio {m['merged_bytes_ratio']}.",
+        "",
+        "- kept: every field `scripts/search` queries or sorts on, and every keyword, date and "
+        "number Dashboards filters or charts on;",
+        "- `cloud.provider` and `cloud.account.id`, the same on every document of a stack, stay "
+        "in `_source` and are not mapped;",
+        "- `event.id` and `event.ingested` keep doc values only (`index: false`): the search "
+        "sorts on them and never looks them up by term. The search's last sort key cannot be "
+        "`_id` itself: sorting on `_id` loads every id of a segment into the heap (OpenSearch "
+        "2.19 warns that this is deprecated and says to map the id as a keyword with doc "
+        "values, which is what `event.id` is);",
+        "- stored fields use `best_compression` (DEFLATE instead of LZ4): most of the bytes "
+        "saved, at a CPU cost at indexing time that the node CPU columns above show;",
+        "- tried and dropped, on exploratory runs of the same bench: `match_only_text` for "
+        "`message` (slower to index here in every run, and only ~5 % smaller; probably because "
+        "a field without norms gets a `_field_names` entry per document); `constant_keyword` for "
+        "`cloud.provider` (a terms aggregation on it returns the index name on 2.19, not the "
+        "value); doc values off on ids (again `_field_names` entries, no gain measured).",
+        "- not tried: the `zstd` codec (a plugin the managed service ships, not the local "
+        "node), which should give most of DEFLATE's bytes for less CPU.",
+        "",
+        "On this shared 2-CPU machine, the indexing-time medians of the same code moved by "
+        "±30 % between runs (other agents' load); the bytes were stable to ±1 %.",
+        "",
         "## Assumed",
         "",
         f"- GB/day counts the log text of the edge functions' lines (what CloudWatch Logs bills "

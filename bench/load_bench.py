@@ -204,8 +204,9 @@ def main() -> None:
           f"{ms[int(len(ms) * 0.95)] / 1000:.1f} s, max {ms[-1] / 1000:.1f} s")
     print(f"429s: node write rejections {rejected}, items the forwarders sent again "
           f"{total('retried_items')}")
-    print(f"stored: {sent} events sent, {stored} created + {present} found already stored "
-          f"(a retry after a lost answer), {counted} documents counted on the node, "
+    print(f"stored: {sent} events sent; the invocations that succeeded created {stored} and "
+          f"found {present} already stored (by an earlier, failed attempt at the same batch, "
+          f"or a request whose answer was lost); {counted} documents counted on the node, "
           f"{errors_docs} in the errors index: "
           f"{'every event stored exactly once' if counted == sent else 'MISMATCH'}")
     print(f"throughput: {counted / wall:,.0f} events/s stored; node CPU {node_cpu_s / wall:.2f} "

@@ -208,6 +208,9 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
             "OPENSEARCH_SERVICE": "es",
             "INDEX_PREFIX": "lambda-edge",
             "INDEX_RETENTION_DAYS": "14",
+            # domain.expectedDailyGb 1 on one node: one shard, no replica
+            "INDEX_SHARDS": "1",
+            "INDEX_REPLICAS": "0",
         }
 
 

@@ -131,9 +131,6 @@ def doc_id(owner: str, region: str, log_group: str, event_id: str) -> str:
 _MS = [f"{i:03d}Z" for i in range(1000)]
 
 _RID_MEMBER = ',"aws.lambda.request_id":'
-# What a line that opens or closes an invocation starts with: START / END text lines, and
-# Lambda's JSON format records (platform.start, platform.runtimeDone).
-_BOUNDARY_FIRST = "SE{"
 _LINE_TYPE = '"aws.lambda.line_type":"'
 # line type -> does the stream's invocation go on after this line (None: as it was)
 _AFTER: dict[str, bool | None] = {
@@ -300,8 +297,13 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
 
             text, line_tags = _fields(message, verbatim_json)
             if _RID_MEMBER in text:
-                if invocation.open or message[0] in _BOUNDARY_FIRST:
+                first = message[0]
+                if invocation.open or first == "{":
                     current_member = note(text, lines_, current_member)
+                elif first == "S":  # START: its request id is its last member
+                    current_member = text[text.index(_RID_MEMBER):]
+                elif first == "E":  # END
+                    current_member = ""
             elif current_member:
                 text += current_member
             elif invocation.open:

@@ -46,7 +46,7 @@ KEYS: tuple[str, ...] = (
 DOMAIN_KEYS: tuple[str, ...] = (
     "engineVersion", "instanceType", "instanceCount", "volumeSizeGb", "zoneAwareness",
     "dedicatedMasterType", "dedicatedMasterCount",
-    "protect",
+    "protect", "expectedDailyGb",
 )  # fmt: skip
 
 # Lambda FunctionName (a plain name, not an ARN): letters, digits, hyphens, underscores, 1-64.
@@ -107,6 +107,16 @@ class DomainSettings:
     dedicated_master_type: str | None = None
     dedicated_master_count: int = 0
     protect: bool = True  # pulumi `protect`: a destroy cannot delete the domain by accident
+    # GB of log documents a day: sets the primary shards of each daily index (<= 30 GB each).
+    expected_daily_gb: float = contract.DEFAULT_EXPECTED_DAILY_GB
+
+    @property
+    def index_shards(self) -> int:
+        return contract.index_shards(self.expected_daily_gb)
+
+    @property
+    def index_replicas(self) -> int:
+        return contract.index_replicas(self.instance_count)
 
 
 @dataclass(frozen=True)
@@ -311,7 +321,19 @@ def _domain(value: Any, errors: _Errors) -> DomainSettings:
         dedicated_master_type=master_type if masters else None,
         dedicated_master_count=masters or 0,
         protect=_protect(value.get("protect", d.protect), errors),
+        expected_daily_gb=_expected_daily_gb(value.get("expectedDailyGb", d.expected_daily_gb),
+                                             errors),
     )
+
+
+def _expected_daily_gb(value: Any, errors: _Errors) -> float:
+    high = contract.EXPECTED_DAILY_GB_MAX
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not 0 < value <= high or value != value:
+        errors.add("domain.expectedDailyGb",
+                   f"must be a number of GB a day, more than 0 and at most {high}; got {value!r}")
+        return contract.DEFAULT_EXPECTED_DAILY_GB
+    return value
 
 
 def _engine_version(engine: Any, errors: _Errors) -> None:

@@ -57,7 +57,8 @@ def permissions_policy(*, partition: str, account_id: str, home_region: str,
 
 
 def invocation_input(*, endpoint: str, region: str, index_prefix: str, retention_days: int,
-                     principals: Mapping[str, Sequence[str]], code_hash: str) -> str:
+                     principals: Mapping[str, Sequence[str]], code_hash: str,
+                     shards: int = 1, replicas: int = 0) -> str:
     """The JSON the function gets (lambda_src/domain_setup/handler.parse); any change in it
     (a principal, the retention, the code) replaces the Invocation, which invokes again."""
     return json.dumps({
@@ -65,6 +66,8 @@ def invocation_input(*, endpoint: str, region: str, index_prefix: str, retention
         contract.SETUP_REGION: region,
         contract.SETUP_INDEX_PREFIX: index_prefix,
         contract.SETUP_RETENTION_DAYS: retention_days,
+        contract.SETUP_SHARDS: shards,
+        contract.SETUP_REPLICAS: replicas,
         contract.SETUP_PRINCIPALS: {k: sorted(set(principals.get(k, ())))
                                     for k in contract.ROLE_KEYS},
         contract.SETUP_CODE_HASH: code_hash,

@@ -187,7 +187,7 @@ class SearchDomain(pulumi.ComponentResource):
                 endpoint=v[0], region=args.home_region, index_prefix=prefix,
                 retention_days=args.index_retention_days,
                 principals={ROLE_WRITER: v[1], ROLE_OPERATOR: v[2], ROLE_READER: v[3]},
-                code_hash=v[4]))
+                code_hash=v[4], shards=s.index_shards, replicas=s.index_replicas))
         self.setup = aws.lambda_.Invocation(
             f"{name}-setup",
             function_name=args.setup.function.name,

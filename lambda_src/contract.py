@@ -8,6 +8,7 @@ checks that the forwarder reads exactly what the program gives it.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -56,6 +57,31 @@ RETENTION_POLICY_SUFFIX: Final = "-retention"  # the ISM policy <prefix>-retenti
 # Ten years is far beyond what a log domain keeps; the bound only catches a typo.
 DEFAULT_INDEX_RETENTION_DAYS: Final = 14
 INDEX_RETENTION_DAYS: Final = (1, 3650)
+
+# --- Shards of a daily log index (edgelogs:domain.expectedDailyGb) -------------------------
+# AWS: "try to keep shard size between 10-30 GiB for workloads where search latency is a key
+# performance objective, and 30-50 GiB for write-heavy workloads such as log analytics";
+# 30 GB keeps a shard quick to search and to recover, and lets a day's writes use as many
+# data nodes as it has shards.
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/bp-sharding.html
+SHARD_MAX_GB: Final = 30
+DEFAULT_EXPECTED_DAILY_GB: Final = 1
+MAX_INDEX_SHARDS: Final = 1024  # OpenSearch's own limit on index.number_of_shards
+# A number of GB (> 0, fractions allowed) up to this: 1,000 shards a day, far past any
+# domain this stack builds; the bound only catches a typo.
+EXPECTED_DAILY_GB_MAX: Final = 30_000
+
+
+def index_shards(expected_daily_gb: float) -> int:
+    """Primary shards of a daily log index: as few as keep each at most SHARD_MAX_GB."""
+    return max(1, math.ceil(expected_daily_gb / SHARD_MAX_GB))
+
+
+def index_replicas(instance_count: int) -> int:
+    """One replica as soon as a second data node can hold it; none on one node (a replica
+    is never assigned to its primary's node, so the index would stay yellow)."""
+    return 1 if instance_count >= 2 else 0
+
 
 # --- Log groups the stack collects -----------------------------------------------------------
 # Lambda@Edge replicas log to /aws/lambda/us-east-1.<function> in the region that served the
@@ -285,6 +311,9 @@ SETUP_REGION: Final = "region"  # the domain's region: what requests are signed 
 SETUP_INDEX_PREFIX: Final = "indexPrefix"
 SETUP_RETENTION_DAYS: Final = "indexRetentionDays"
 SETUP_PRINCIPALS: Final = "principals"  # role key -> IAM ARNs mapped to that role
+# Primary shards and replicas of a daily log index (index_shards / index_replicas above).
+SETUP_SHARDS: Final = "indexShards"
+SETUP_REPLICAS: Final = "indexReplicas"
 SETUP_CODE_HASH: Final = "codeHash"  # the function's code: new roles or templates re-run it
 # The roles the setup installs (lambda_src/domain_setup/roles.py), by key.
 ROLE_WRITER: Final = "writer"  # the forwarders

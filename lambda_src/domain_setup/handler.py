@@ -13,12 +13,15 @@ import time
 from typing import Any
 
 from contract import (
+    MAX_INDEX_SHARDS,
     ROLE_KEYS,
     SETUP_ENDPOINT,
     SETUP_INDEX_PREFIX,
     SETUP_PRINCIPALS,
     SETUP_REGION,
+    SETUP_REPLICAS,
     SETUP_RETENTION_DAYS,
+    SETUP_SHARDS,
 )
 
 from domain_setup.http import SetupError, caller
@@ -35,6 +38,13 @@ def parse(event: Any) -> tuple[str, str, Desired]:
     days = event.get(SETUP_RETENTION_DAYS)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise SetupError(f"input key {SETUP_RETENTION_DAYS!r} must be a positive integer")
+    sizes = []
+    for key, default, low, high in ((SETUP_SHARDS, 1, 1, MAX_INDEX_SHARDS),
+                                    (SETUP_REPLICAS, 0, 0, 1)):
+        value = event.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SetupError(f"input key {key!r} must be an integer from {low} to {high}")
+        sizes.append(value)
     principals = event.get(SETUP_PRINCIPALS, {})
     if not isinstance(principals, dict) or any(
             k not in ROLE_KEYS or not isinstance(v, list)
@@ -42,7 +52,7 @@ def parse(event: Any) -> tuple[str, str, Desired]:
         raise SetupError(f"input key {SETUP_PRINCIPALS!r} must map {', '.join(ROLE_KEYS)} "
                          "to lists of IAM ARNs")
     return event[SETUP_ENDPOINT], event[SETUP_REGION], Desired(
-        event[SETUP_INDEX_PREFIX], days, principals)
+        event[SETUP_INDEX_PREFIX], days, principals, *sizes)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

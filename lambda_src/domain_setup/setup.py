@@ -25,17 +25,20 @@ class Desired:
     index_prefix: str
     retention_days: int
     principals: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    shards: int = 1  # primary shards of a daily log index (contract.index_shards)
+    replicas: int = 0  # 1 on a domain of two or more data nodes (contract.index_replicas)
 
 
 def _digest(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def templates(index_prefix: str) -> dict[str, dict[str, Any]]:
+def templates(index_prefix: str, shards: int = 1, replicas: int = 0
+              ) -> dict[str, dict[str, Any]]:
     """The index templates, each marked with a digest of its own body in ``_meta``: a
     template whose content changed (a new mapping) differs from the installed one."""
     out = {}
-    for name, body in template.templates(index_prefix).items():
+    for name, body in template.templates(index_prefix, shards, replicas).items():
         out[name] = {**body, "_meta": {**body.get("_meta", {}), "edgelogs_digest": _digest(body)}}
     return out
 
@@ -114,7 +117,7 @@ def apply_indices(call: Call, desired: Desired) -> dict[str, str]:
     """The index templates and the ISM retention policy."""
     prefix = desired.index_prefix
     done = {f"index_template {name}": _template(call, name, body)
-            for name, body in templates(prefix).items()}
+            for name, body in templates(prefix, desired.shards, desired.replicas).items()}
     done[f"ism_policy {lifecycle.policy_id(prefix)}"] = lifecycle.ensure_policy(
         call, prefix, desired.retention_days)
     return done

@@ -15,20 +15,32 @@ from typing import Any
 
 import contract
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: the lean log mapping of issue 21, shards from the volume
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date", "format": "strict_date_optional_time||epoch_millis"}
 
+# Every mapped field costs indexing time and disk on every document: each one below is
+# searched by scripts/search or is a facet or number worth a Dashboards filter or chart.
+# bench/mapping_bench.py measures this mapping against the one before issue 21 (what was
+# tried and dropped is in docs/capacity.md).
 LOG_FIELDS: dict[str, dict[str, Any]] = {
     "@timestamp": _DATE,
-    "event.ingested": _DATE,
-    "event.id": _KEYWORD,
+    # Only --follow reads it (a range and a sort): doc values answer both; no points index.
+    "event.ingested": {**_DATE, "index": False},
+    # Not a second index of _id: doc values only, the last key of the search's total order
+    # (search_after). Sorting on _id itself loads every id into the heap ("Loading the
+    # fielddata on the _id field is deprecated ... include the id in the body of your
+    # documents, and map this field as a keyword field that has [doc_values] enabled",
+    # OpenSearch 2.19's own warning). A term query on it still works, through doc values.
+    "event.id": {**_KEYWORD, "index": False},
     "message": {"type": "text"},
     "tags": _KEYWORD,
-    "cloud.provider": _KEYWORD,
+    # cloud.provider ("aws") and cloud.account.id (the stack's own account: a forwarder
+    # only receives its own account's log groups) are the same on every document: kept in
+    # _source, not mapped. (constant_keyword is no answer: on 2.19 a terms aggregation on
+    # it returns the index name instead of the value.)
     "cloud.region": _KEYWORD,
-    "cloud.account.id": _KEYWORD,
     "log.group": _KEYWORD,
     "log.stream": _KEYWORD,
     "log.level": _KEYWORD,
@@ -79,19 +91,14 @@ def properties(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _template(patterns: list[str], priority: int, fields: dict[str, dict[str, Any]],
-              meta: str) -> dict[str, Any]:
+              meta: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "index_patterns": patterns,
         "priority": priority,
         "version": TEMPLATE_VERSION,
         "_meta": {"managed_by": "edgelogs forwarder", "description": meta},
         "template": {
-            "settings": {
-                "index.number_of_shards": 1,
-                # 0 replicas on a single-node domain (green), 1 as soon as there are two.
-                "index.auto_expand_replicas": "0-1",
-                "index.refresh_interval": "5s",
-            },
+            "settings": {**settings, "index.refresh_interval": "5s"},
             "mappings": {"dynamic": False, "properties": properties(fields)},
         },
     }
@@ -102,15 +109,32 @@ def errors_prefix(index_prefix: str) -> str:
     return contract.errors_prefix(index_prefix)
 
 
-def templates(index_prefix: str) -> dict[str, dict[str, Any]]:
+def templates(index_prefix: str, shards: int = 1, replicas: int = 0) -> dict[str, dict[str, Any]]:
     """Template name -> body. The errors pattern is more specific and has the higher
-    priority, so ``<prefix>-errors-*`` indices never get the log mapping."""
+    priority, so ``<prefix>-errors-*`` indices never get the log mapping.
+
+    ``shards``: primary shards of a daily log index (``contract.primary_shards`` of the
+    expected volume); ``replicas``: 1 on a domain of two or more data nodes, else 0 (a
+    replica can never be assigned on one node: the index would stay yellow). The errors
+    indices are small: always one shard.
+    """
+    replica_setting = {"index.number_of_replicas": replicas}
+    log_settings = {
+        "index.number_of_shards": shards,
+        **replica_setting,
+        # DEFLATE instead of LZ4 for stored fields (_source): log lines repeat, and disk per
+        # event is most of what a log domain costs.
+        # https://docs.opensearch.org/latest/install-and-configure/configuring-opensearch/index-settings/
+        "index.codec": "best_compression",
+    }
     return {
         index_prefix: _template(
-            [f"{index_prefix}-*"], 200, LOG_FIELDS, "Lambda@Edge log lines, one index a day"
+            [f"{index_prefix}-*"], 200, LOG_FIELDS, "Lambda@Edge log lines, one index a day",
+            log_settings,
         ),
         errors_prefix(index_prefix): _template(
             [f"{errors_prefix(index_prefix)}-*"], 210, ERROR_FIELDS,
             "log events the forwarder could not store as documents, with the reason",
+            {"index.number_of_shards": 1, **replica_setting},
         ),
     }

@@ -138,6 +138,56 @@ def doc_id(owner: str, region: str, log_group: str, event_id: str) -> str:
 
 _MS = [f"{i:03d}Z" for i in range(1000)]
 
+_RID_MEMBER = ',"aws.lambda.request_id":'
+_LINE_TYPE = '"aws.lambda.line_type":"'
+# line type -> does the stream's invocation go on after this line (None: as it was)
+_AFTER: dict[str, bool | None] = {
+    "start": True, "platform.start": True,
+    "end": False, "report": False, "platform.runtimeDone": False, "platform.report": False,
+}
+_scan_once = json.JSONDecoder().scan_once
+
+
+class _Invocation:
+    """Which invocation a log stream is in, as its lines go by (one batch, one stream).
+
+    A log stream is one execution environment, and an environment runs one invocation at a
+    time (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), so a line
+    between ``START RequestId: X`` and ``END RequestId: X`` that names no request belongs to
+    X: a Python traceback's lines, written as events of their own, or output without the
+    runtime's prefix. Lines before a START (the init phase) and after an END belong to no
+    invocation yet. A batch that starts in the middle of an invocation learns its id from
+    the first line that names one (not a START): the lines before it are given that id
+    too, as long as they have not been handed out for sending (``orphans``).
+    """
+
+    __slots__ = ("open", "orphans")
+
+    def __init__(self) -> None:
+        self.open = True  # no line with a request id seen yet in this batch
+        self.orphans: list[int] = []  # positions of the lines built before that first line
+
+    def note(self, text: str, built: list[str], current: str) -> str:
+        """The request member that later lines without one get, after this line
+        (``text``, which names a request); ``current``: the one so far."""
+        at = text.find(_RID_MEMBER) + len(_RID_MEMBER)
+        member = _RID_MEMBER + _esc(_scan_once(text, at)[0])
+        kind_at = text.find(_LINE_TYPE)
+        kind = (_scan_once(text, kind_at + len(_LINE_TYPE) - 1)[0] if kind_at >= 0 else "")
+        goes_on = _AFTER.get(kind)
+        if self.open:
+            self.open = False
+            if goes_on is not True:  # the batch began inside this invocation
+                for pos in self.orphans:
+                    line = built[pos]
+                    built[pos] = line[:-2] + member + "}\n"
+            self.orphans.clear()
+            if goes_on is None:
+                return member
+        if goes_on is None:
+            return current
+        return member if goes_on else ""
+
 
 def build(payload: Payload, region: str, index_prefix: str, ingested_ms: int,
           verbatim_json: bool = True, redactor: Redactor | None = None,
@@ -197,6 +247,11 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
     mid = '"}}\n' + head + '"@timestamp":"'
     fallback_index = index_head + (input_day(payload) or day_of(ingested_ms))
     tag_counts = batch.tags
+    # The stream's current invocation (see _Invocation): lines between START and END that
+    # name no request (a traceback, a timeout's last words) get its request id.
+    invocation = _Invocation()
+    note = invocation.note
+    current_member = ""
     ms_text = _MS
     max_ts = _MAX_TS
     starts_with_version = lines.VERSION_MEMBER
@@ -264,12 +319,25 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                 id_text = _esc(event_id)[1:-1]
 
             text, line_tags = _fields(message, verbatim_json)
+            # START, END or a JSON record, as written: what moves the stream's invocation on.
+            first = message[:1]
             if redactor is not None:
                 # Fields first, from the raw line; then the message and those fields.
                 if maybe is None:
                     message, text, line_tags = redactor.event(message, text, line_tags)
                 elif (bits := maybe.get(id(event))) is not None:
                     message, text, line_tags = redactor.event(message, text, line_tags, bits)
+            if _RID_MEMBER in text:
+                if invocation.open or first == "{":
+                    current_member = note(text, lines_, current_member)
+                elif first == "S":  # START: its request id is its last member
+                    current_member = text[text.index(_RID_MEMBER):]
+                elif first == "E":  # END
+                    current_member = ""
+            elif current_member:
+                text += current_member
+            elif invocation.open:
+                invocation.orphans.append(len(lines_))
             if line_tags is not None:
                 tags = (tags or []) + line_tags
             # The stream's version, unless the line named its own (START lines, first member).
@@ -282,6 +350,7 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                           f'"message":{_esc(message)}{text}{version_text}}}\n')
             add_index(index)
         lo = cut
+        invocation.orphans.clear()  # built lines may be sent from here on: never rewritten
         if not step:
             step = _part_events(lines_, n, parts, min_part_bytes, lo)
             cut = min(n, step)

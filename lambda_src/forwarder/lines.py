@@ -9,7 +9,12 @@ string encoder, and numbers are only taken in valid-JSON form.
 
 Formats understood:
 - platform text lines: ``START``, ``END``, ``REPORT`` (numbers incl. ``Init Duration``),
-  ``XRAY``, ``INIT_START``;
+  ``XRAY``, ``INIT_START``, and the timeout notice ``<ts> <requestId> Task timed out after
+  N seconds`` (level ERROR, line type ``timeout``);
+- lines only a failure writes, which name no request: ``[ERROR] <message>`` (Python's
+  unhandled error, a traceback below it), ``Traceback (most recent call last):`` and
+  Node.js's ``ERROR\tInvoke Error\t...`` as events of their own (level ERROR; the request
+  is the stream's current invocation, which ``documents.build`` adds);
 - the text format of function output: ``<ts>\\t<requestId>\\t<LEVEL>\\t<message>`` (Node.js
   and others) and ``[LEVEL]\\t<ts>\\t<requestId>\\t<message>`` (Python);
 - Lambda's JSON log format, for function lines (``level``, ``requestId``) and platform
@@ -61,6 +66,14 @@ _TAB_LEVEL_FIRST = re.compile(r"\[([A-Z]+)\]\t[^\t]*\t([^\t]*)\t")
 # [LEVEL] <message>: the Python runtime's line for an unhandled error
 # ("[ERROR] KeyError: 'uri'\nTraceback (most recent call last): ..."), which names no request.
 _LEVEL_SPACE_FIRST = re.compile(r"\[([A-Z]+)\] ")
+# The runtime's notice when an invocation runs out of time (its own line, space-separated):
+# "2024-01-01T00:00:00.000Z 6f1c... Task timed out after 30.00 seconds".
+_TIMEOUT = re.compile(r"\d{4}-\d\d-\d\dT\S* (\S+) Task timed out after \d+(?:\.\d+)? seconds")
+TIMEOUT_TEXT = ',"aws.lambda.line_type":"timeout","log.level":"ERROR"'
+# Lines that only ever come from a failing invocation, and name no request: a Python
+# traceback written as its own event, the Node.js runtime's "ERROR\tInvoke Error\t{...}".
+_ERROR_STARTS = ("Traceback (most recent call last):", "ERROR\tInvoke Error",
+                 "ERROR\tUncaught Exception")
 
 
 
@@ -132,6 +145,11 @@ def fields(message: str, verbatim: bool = True) -> Fields:
         m = _END.match(message)  # anchored: fails on the first differing character
         if m:
             return ',"aws.lambda.line_type":"end","aws.lambda.request_id":' + _esc(m[1]), None
+        if message.startswith(_ERROR_STARTS):
+            return _LEVEL_TEXT["ERROR"], None
+    elif first == "T":
+        if message.startswith(_ERROR_STARTS):
+            return _LEVEL_TEXT["ERROR"], None
     elif first == "R":
         m = _REPORT.match(message)  # anchored: fails on the first differing character
         if m:
@@ -151,7 +169,12 @@ def fields(message: str, verbatim: bool = True) -> Fields:
                 text += ',"aws.xray.sampled":' + ("true" if m[3].lower() == "true" else "false")
             return text, None
     elif "0" <= first <= "9":
-        return _tab_line(message, _TAB_TS_FIRST.match(message), 2, 1, verbatim)
+        m = _TAB_TS_FIRST.match(message)
+        if m is None:
+            m = _TIMEOUT.match(message)
+            if m:
+                return TIMEOUT_TEXT + ',"aws.lambda.request_id":' + _esc(m[1]), None
+        return _tab_line(message, m, 2, 1, verbatim)
     elif first == "{":
         return _json_line(message, verbatim)
     elif first == "[":

@@ -10,13 +10,13 @@ from ops import cli, times
 
 # Time order, then CloudWatch's own order inside a log stream (event ids grow with
 # ingestion), then enough to tell any two documents apart: search_after needs a total
-# order. (event.id, region, group, account) is what the document's _id is made of.
+# order. (event.id, region, group) with the stack's one account is what the document's _id is
+# made of (cloud.account.id is not mapped: the same on every document of a stack).
 _SORT_FIELDS = (
     ("@timestamp", "date"),
     ("event.id", "keyword"),
     ("cloud.region", "keyword"),
     ("log.group", "keyword"),
-    ("cloud.account.id", "keyword"),
 )
 
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4,

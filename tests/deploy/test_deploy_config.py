@@ -205,6 +205,14 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:domain.instanceCount", "0 data nodes of t3.small.search; allowed: 1-10"),
     ("volume-too-small", {"edgeFunctions": FN, "domain": {"volumeSizeGb": 5}},
      "edgelogs:domain.volumeSizeGb", "10-"),
+    ("daily-gb-zero", {"edgeFunctions": FN, "domain": {"expectedDailyGb": 0}},
+     "edgelogs:domain.expectedDailyGb", "more than 0 and at most 30000"),
+    ("daily-gb-text", {"edgeFunctions": FN, "domain": {"expectedDailyGb": "100GB"}},
+     "edgelogs:domain.expectedDailyGb", "must be a number of GB a day"),
+    ("daily-gb-bool", {"edgeFunctions": FN, "domain": {"expectedDailyGb": True}},
+     "edgelogs:domain.expectedDailyGb", "got True"),
+    ("daily-gb-huge", {"edgeFunctions": FN, "domain": {"expectedDailyGb": 30001}},
+     "edgelogs:domain.expectedDailyGb", "at most 30000"),
     ("masters-without-type", {"edgeFunctions": FN, "domain": {"dedicatedMasterCount": 3}},
      "edgelogs:domain.dedicatedMasterType", "required"),
     ("masters-count-two",
@@ -360,3 +368,17 @@ def test_ten_t3_data_nodes_and_eighty_others_are_accepted() -> None:
     eighty = parse_config({"edgeFunctions": '["a"]', "domain": json.dumps(
         {"instanceType": "r7g.large.search", "instanceCount": 80})}, stack="dev")
     assert (ten.domain.instance_count, eighty.domain.instance_count) == (10, 80)
+
+
+@pytest.mark.parametrize(("domain", "shards", "replicas"), [
+    ({}, 1, 0),  # the default: 1 GB a day on one node
+    ({"expectedDailyGb": 0.5}, 1, 0),
+    ({"expectedDailyGb": 30}, 1, 0),
+    ({"expectedDailyGb": 30.5}, 2, 0),
+    ({"expectedDailyGb": 100, "instanceCount": 2}, 4, 1),
+    ({"expectedDailyGb": 1000, "instanceCount": 6}, 34, 1),
+])
+def test_expected_daily_gb_sets_shards_of_at_most_30_gb(domain: dict, shards: int,
+                                                        replicas: int) -> None:
+    cfg = parse_config({"edgeFunctions": '["a"]', "domain": json.dumps(domain)}, stack="s")
+    assert (cfg.domain.index_shards, cfg.domain.index_replicas) == (shards, replicas)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from domain_setup import handler as setup_handler
 from forwarder.errors import SettingsError
 from forwarder.settings import Settings
 from hypothesis import example, given, settings
@@ -107,8 +108,12 @@ STACKS: dict[str, tuple[dict[str, Any], str, str]] = {
     "example": (_example_stack(), "us-east-1", "lambda-edge"),
     "custom": ({"edgeFunctions": ["auth", "headers"], "homeRegion": "eu-central-1",
                 "regions": ["ap-southeast-2", "sa-east-1", "eu-central-1"],
-                "indexPrefix": "edge.logs_2"}, "eu-central-1", "edge.logs_2"),
+                "indexPrefix": "edge.logs_2",
+                "domain": {"expectedDailyGb": 100, "instanceCount": 2}},
+               "eu-central-1", "edge.logs_2"),
 }
+# name: (primary shards, replicas) of a daily log index, as the domain setup reads them
+SHARDS = {"default": (1, 0), "example": (1, 0), "custom": (4, 1)}
 
 
 @pytest.mark.parametrize("name", sorted(STACKS))
@@ -138,6 +143,11 @@ def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) 
     assert result.outputs["indexPrefix"] == prefix
     assert result.outputs["domainRegion"] == home
     assert json.dumps(result.outputs["forwarderArns"])  # one per collecting region
+    # The domain setup installs the templates: its input, read by its own parser.
+    (invocation,) = result.of_type("aws:lambda/invocation:Invocation")
+    endpoint, region, desired = setup_handler.parse(json.loads(invocation.inputs["input"]))
+    assert (region, desired.index_prefix) == (home, prefix)
+    assert (desired.shards, desired.replicas) == SHARDS[name]
 
 
 @pytest.mark.parametrize("name", sorted(STACKS))

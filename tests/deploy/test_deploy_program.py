@@ -216,6 +216,7 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
             "OPENSEARCH_SERVICE": "es",
             "INDEX_PREFIX": "lambda-edge",
             "INDEX_RETENTION_DAYS": "14",
+            # domain.expectedDailyGb 1 on one node: one shard, no replica
         }
 
 
@@ -475,6 +476,9 @@ def test_custom_stack_setup_input_maps_each_principal_to_its_role(
         "region": "eu-central-1",
         "indexPrefix": "edge-prod",
         "indexRetentionDays": 14,
+        # 1 GB a day (the default) fits one shard; two data nodes: one replica.
+        "indexShards": 1,
+        "indexReplicas": 1,
         "principals": {
             "writer": [f"arn:aws:iam::{ACCOUNT}:role/edgelogs-prod-forwarder"],
             "operator": [],

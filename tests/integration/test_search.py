@@ -90,6 +90,9 @@ def seeded(opensearch_url: str, index_prefix: str) -> Seeded:
     s.store("us-east-1", ROUTER, "2025/11/24/[4]cccc", [
         (T0 + 320, f"START RequestId: {R4} Version: 4\n"),
         (T0 + 321, "[INFO]\t{iso}\t" + R4 + "\trouting /a to assets-us\n"),
+        # A traceback written as events of their own: no prefix, no request id.
+        (T0 + 322, "Traceback (most recent call last):\n"),
+        (T0 + 322, '  File "/var/task/app.py", line 9, in handler\n'),
         (T0 + 325, f"END RequestId: {R4}\n"),
         (T0 + 325, f"REPORT RequestId: {R4}\tDuration: 4.00 ms\tBilled Duration: 5 ms\t"
                    "Memory Size: 128 MB\tMax Memory Used: 50 MB\t\n"),
@@ -151,14 +154,18 @@ def test_every_region_in_time_order_each_line_once(seeded: Seeded) -> None:
     (["--region", "ap-northeast-1"], [("ap-northeast-1", "-"), ("ap-northeast-1", "ERROR"),
                                       ("ap-northeast-1", "-"), ("ap-northeast-1", "-")]),
     (["--function", "origin-router", "--region", "us-east-1"],
-     [("us-east-1", "-"), ("us-east-1", "INFO"), ("us-east-1", "-"), ("us-east-1", "-")]),
-    # WARN and above; CloudFront's error log has no level but is an error report.
-    (["--level", "warn"], [("ap-northeast-1", "ERROR"), ("eu-west-1", "WARN"),
+     [("us-east-1", "-"), ("us-east-1", "INFO"), ("us-east-1", "ERROR"), ("us-east-1", "-"),
+      ("us-east-1", "-"), ("us-east-1", "-")]),
+    # WARN and above; CloudFront's error log has no level but is an error report; the Task
+    # timed out notice and a traceback are errors.
+    (["--level", "warn"], [("eu-west-1", "ERROR"), ("us-east-1", "ERROR"),
+                           ("ap-northeast-1", "ERROR"), ("eu-west-1", "WARN"),
                            ("sa-east-1", "-")]),
-    (["--level", "ERROR"], [("ap-northeast-1", "ERROR"), ("sa-east-1", "-")]),
+    (["--level", "ERROR"], [("eu-west-1", "ERROR"), ("us-east-1", "ERROR"),
+                            ("ap-northeast-1", "ERROR"), ("sa-east-1", "-")]),
     (["token", "expired"], [("eu-west-1", "WARN")]),
     (['"origin timeout"'], [("ap-northeast-1", "ERROR")]),
-    (["after -origin"], [("eu-west-1", "-")]),  # the Task timed out notice
+    (["after -origin"], [("eu-west-1", "ERROR")]),  # the Task timed out notice
 ])
 def test_filters(seeded: Seeded, argv: list[str],
                  regions_and_levels: list[tuple[str, str]]) -> None:
@@ -198,8 +205,24 @@ def test_a_request_id_shows_the_invocation_whole(seeded: Seeded) -> None:
     assert code == 0 and {_columns(x)[1] for x in lines} == {"ap-northeast-1"}
     assert len(lines) == 4
     # Narrowed by level and words, still only that invocation's lines.
-    assert seeded.search("--request-id", R1, "--level", "INFO")[1] == [lines_of(seeded, R1)[2]]
+    assert seeded.search("--request-id", R1, "--level", "INFO")[1] == lines_of(seeded, R1)[2:4]
     assert len(seeded.search("--request-id", R1, "timed")[1]) == 1
+
+
+def test_level_error_finds_timeouts_and_tracebacks_with_their_request(seeded: Seeded) -> None:
+    code, lines = seeded.search(*WINDOW, "--level", "ERROR")
+    assert code == 0
+    assert [(c[1], c[3], c[4], c[5]) for c in map(_columns, lines)] == [
+        ("eu-west-1", "ERROR", R1, f"{_iso(T0 + 302)} {R1} Task timed out after 5.00 seconds"),
+        ("us-east-1", "ERROR", R4, "Traceback (most recent call last):"),
+        ("ap-northeast-1", "ERROR", R3, "origin timeout after 30 s"),
+        ("sa-east-1", "-", "-",
+         '{"EventType": "LambdaValidationError", "RequestId": "cf-1"}'),
+    ]
+    # The traceback's next line names no request either, and is found by its invocation.
+    code, lines = seeded.search("--request-id", R4)
+    assert [_columns(x)[5] for x in lines][2:4] == [
+        "Traceback (most recent call last):", 'File "/var/task/app.py", line 9, in handler']
 
 
 def lines_of(seeded: Seeded, rid: str) -> list[str]:

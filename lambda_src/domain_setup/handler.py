@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from contract import (
+    INDEX_RETENTION_DAYS,
     ROLE_KEYS,
     SETUP_ENDPOINT,
     SETUP_INDEX_PREFIX,
@@ -33,8 +34,10 @@ def parse(event: Any) -> tuple[str, str, Desired]:
         if not isinstance(event.get(key), str) or not event[key]:
             raise SetupError(f"input key {key!r} must be a non-empty string")
     days = event.get(SETUP_RETENTION_DAYS)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise SetupError(f"input key {SETUP_RETENTION_DAYS!r} must be a positive integer")
+    low, high = INDEX_RETENTION_DAYS  # the bounds the stack's indexRetentionDays has
+    if not isinstance(days, int) or isinstance(days, bool) or not low <= days <= high:
+        raise SetupError(f"input key {SETUP_RETENTION_DAYS!r} must be a whole number of days "
+                         f"from {low} to {high}, got {days!r}")
     principals = event.get(SETUP_PRINCIPALS, {})
     if not isinstance(principals, dict) or any(
             k not in ROLE_KEYS or not isinstance(v, list)

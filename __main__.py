@@ -132,7 +132,6 @@ for region in config.regions:
             alarm_email=config.alarm_email,
             tags=tags,
             reserved_concurrency=config.forwarder_concurrency,
-            index_retention_days=config.index_retention_days,
             redact_json=config.redact_json,
             exclude_json=config.exclude_json,
             destinations=config.other_destinations,

@@ -70,8 +70,6 @@ class RegionalForwarderArgs:
     # Caps the forwarder so it never starves Lambda@Edge (see config.FORWARDER_CONCURRENCY);
     # 0: no reservation at all.
     reserved_concurrency: int = config.DEFAULT_FORWARDER_CONCURRENCY
-    # The forwarder's lifecycle policy deletes indices older than this.
-    index_retention_days: int = config.DEFAULT_INDEX_RETENTION_DAYS
     # edgelogs:redact / edgelogs:exclude as JSON (config.EdgelogsConfig.redact_json ...).
     redact_json: str = "[]"
     exclude_json: str = "[]"
@@ -91,7 +89,6 @@ def forwarder_environment(args: RegionalForwarderArgs) -> dict[str, pulumi.Input
             contract.ENV_DOMAIN_REGION: args.search_region,
             contract.ENV_SERVICE: contract.DEFAULT_SERVICE,
             contract.ENV_INDEX_PREFIX: args.index_prefix,
-            contract.ENV_INDEX_RETENTION_DAYS: str(args.index_retention_days),
         })
     # REDACT / EXCLUDE only when there are rules (checked at preview by the rule the
     # forwarder checks them with; unset means none).

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from contract import (
+    INDEX_RETENTION_DAYS,
     MAX_INDEX_SHARDS,
     ROLE_KEYS,
     SETUP_ENDPOINT,
@@ -36,8 +37,10 @@ def parse(event: Any) -> tuple[str, str, Desired]:
         if not isinstance(event.get(key), str) or not event[key]:
             raise SetupError(f"input key {key!r} must be a non-empty string")
     days = event.get(SETUP_RETENTION_DAYS)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise SetupError(f"input key {SETUP_RETENTION_DAYS!r} must be a positive integer")
+    low, high = INDEX_RETENTION_DAYS  # the bounds the stack's indexRetentionDays has
+    if not isinstance(days, int) or isinstance(days, bool) or not low <= days <= high:
+        raise SetupError(f"input key {SETUP_RETENTION_DAYS!r} must be a whole number of days "
+                         f"from {low} to {high}, got {days!r}")
     sizes = []
     for key, default, low, high in ((SETUP_SHARDS, 1, 1, MAX_INDEX_SHARDS),
                                     (SETUP_REPLICAS, 0, 0, 1)):

@@ -2,13 +2,14 @@
 
 One policy, ``<prefix>-retention``, attached by its ``ism_template`` to every new index named
 ``<prefix>-*`` (the daily log indices and ``<prefix>-errors-*``). An index moves to the
-``delete`` state, and is deleted, ``INDEX_RETENTION_DAYS`` after it was created.
+``delete`` state, and is deleted, ``indexRetentionDays`` (the setup's input) after it
+was created.
 
 Why ``min_index_age`` (the index's creation date) and no rollover: the forwarder writes one
 index per **event** day, named by the day, and an event's ``_id`` is only unique within its
 index. Rollover would move writes to a new index and let a retry store an event twice; with
 an index per day, an index's age is the age of its data. (An index created late, by a
-backfill or a replay of an old day, is kept ``INDEX_RETENTION_DAYS`` from then.)
+backfill or a replay of an old day, is kept ``indexRetentionDays`` from then.)
 
 Installed by the domain setup (``domain_setup.setup``): GET first, PUT only when missing or
 different (``POLICY_VERSION`` and the retention, both kept in the description, since ISM

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import contract
 from contract import (
     DEFAULT_INDEX_PREFIX,
-    DEFAULT_INDEX_RETENTION_DAYS,
     DEFAULT_SERVICE,
     ENV_BULK_CONCURRENCY,
     ENV_BULK_MAX_BYTES,
@@ -22,13 +21,11 @@ from contract import (
     ENV_DOMAIN_REGION,
     ENV_ENDPOINT,
     ENV_INDEX_PREFIX,
-    ENV_INDEX_RETENTION_DAYS,
     ENV_REQUEST_TIMEOUT_MS,
     ENV_SAFETY_MARGIN_MS,
     ENV_SERVICE,
     INDEX_PREFIX_RE,
     INDEX_PREFIX_RULE,
-    INDEX_RETENTION_DAYS,
     SERVICES,
 )
 
@@ -41,8 +38,6 @@ DEFAULT_BULK_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_BULK_MAX_DOCS = 10_000
 DEFAULT_SAFETY_MARGIN_S = 3.0
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
-# Days an index is kept before the lifecycle policy deletes it (lifecycle.py).
-MIN_INDEX_RETENTION_DAYS, MAX_INDEX_RETENTION_DAYS = INDEX_RETENTION_DAYS
 # Bulk requests in flight at once, and parts a batch is built in (bench/forwarder_bench.py
 # measured 1, 2 and 4: alike on a full core, 4 a little faster on the function's share of a
 # CPU, 2 kinder to a saturated node). The client's connection pool holds MAX_BULK_CONCURRENCY
@@ -98,7 +93,6 @@ class Settings:
     # Time kept back from the Lambda deadline to log and return cleanly.
     safety_margin_s: float = DEFAULT_SAFETY_MARGIN_S
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
-    index_retention_days: int = DEFAULT_INDEX_RETENTION_DAYS
     bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
     # edgelogs:redact, in order: built-in names and (pattern, replacement) pairs.
     redact: tuple[str | tuple[str, str], ...] = ()
@@ -181,7 +175,6 @@ class Settings:
             index_prefix=prefix,
             region=region,
             domain_region=domain_region,
-            index_retention_days=_retention_days(env),
             destinations=others,
             redact=redact,
             exclude=exclude,
@@ -265,23 +258,6 @@ def _domain_region(env: Mapping[str, str], endpoint: str) -> str | None:
         f"{ENV_DOMAIN_REGION} is required: the endpoint {endpoint!r} does not name the domain's "
         "region (requests are signed for it)"
     )
-
-
-def _retention_days(env: Mapping[str, str]) -> int:
-    raw = env.get(ENV_INDEX_RETENTION_DAYS, "").strip()
-    if not raw:
-        return DEFAULT_INDEX_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if not MIN_INDEX_RETENTION_DAYS <= days <= MAX_INDEX_RETENTION_DAYS or not raw.isdigit():
-        raise SettingsError(
-            f"{ENV_INDEX_RETENTION_DAYS} (days the lifecycle policy keeps an index) must be a "
-            f"whole number of days from {MIN_INDEX_RETENTION_DAYS} to "
-            f"{MAX_INDEX_RETENTION_DAYS}, got {raw!r}"
-        )
-    return days
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -15,6 +15,7 @@ Botocore's patterns are Java regexes (`\\p{L}` and friends), hence the `regex` m
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,31 @@ def _sent_unless_empty(model: Model) -> Other:
         return None if value == "" else check_value(member_shape(model), value)
 
     return Other(f"{model.service} {model.operation} {model.member}, when not empty", check)
+
+
+# Lambda quotas: "Invocation payload (request and response): 6 MB each for request and
+# response (synchronous)"; the Invocation resource invokes synchronously (RequestResponse).
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+_LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+def _invoke_payload(value: Any) -> str | None:
+    """Lambda Invoke's Payload is a blob the model does not constrain; the provider sends the
+    `input` string as it is, and the function parses it as JSON (json.loads in
+    lambda_src/domain_setup/handler.py): a JSON object, within the synchronous payload quota."""
+    if not isinstance(value, str):
+        return f"{value!r} is not a string"
+    try:
+        parsed = json.loads(value)
+    except ValueError as e:
+        return f"not JSON ({e})"
+    if not isinstance(parsed, dict):
+        return f"JSON {type(parsed).__name__}, not an object"
+    size = len(value.encode())
+    if size > SYNC_PAYLOAD_BYTES:
+        return f"{size:,} bytes, more than {SYNC_PAYLOAD_BYTES:,} ({_LAMBDA_QUOTAS})"
+    return None
 
 
 _SQS = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"
@@ -182,7 +208,10 @@ TABLE: dict[str, Row] = {
         "passwordPolicy.temporaryPasswordValidityDays": Model(
             "cognito-idp", "CreateUserPool",
             "Policies.PasswordPolicy.TemporaryPasswordValidityDays"),
-        "mfaConfiguration": Model("cognito-idp", "CreateUserPool", "MfaConfiguration"),
+        # Not OFF, the provider sends it with the software-token setting in
+        # SetUserPoolMfaConfig right after CreateUserPool (terraform-provider-aws,
+        # resourceUserPoolCreate), not in CreateUserPool itself.
+        "mfaConfiguration": Model("cognito-idp", "SetUserPoolMfaConfig", "MfaConfiguration"),
         "softwareTokenMfaConfiguration.enabled": Model(
             "cognito-idp", "SetUserPoolMfaConfig", "SoftwareTokenMfaConfiguration.Enabled"),
         "accountRecoverySetting.recoveryMechanisms[].name": Model(
@@ -194,6 +223,9 @@ TABLE: dict[str, Row] = {
         "usernameConfiguration.caseSensitive": Model(
             "cognito-idp", "CreateUserPool", "UsernameConfiguration.CaseSensitive"),
         "deletionProtection": Model("cognito-idp", "CreateUserPool", "DeletionProtection"),
+        "userPoolTier": Model("cognito-idp", "CreateUserPool", "UserPoolTier"),
+        "userPoolAddOns.advancedSecurityMode": Model(
+            "cognito-idp", "CreateUserPool", "UserPoolAddOns.AdvancedSecurityMode"),
         "tags": Model("cognito-idp", "CreateUserPool", "UserPoolTags"),
     },
     "aws:cognito/userPoolDomain:UserPoolDomain": {
@@ -256,6 +288,12 @@ TABLE: dict[str, Row] = {
         "destinationConfig.onFailure.destination": Model(
             "lambda", "PutFunctionEventInvokeConfig", "DestinationConfig.OnFailure.Destination"),
     },
+    "aws:lambda/invocation:Invocation": {
+        "functionName": Model("lambda", "Invoke", "FunctionName"),
+        "input": Other("lambda Invoke Payload (a blob, unconstrained in the model): a JSON "
+                       "object within the 6 MB synchronous payload quota", _invoke_payload),
+        "triggers": _no_check("the provider's re-invocation trigger, never sent to AWS"),
+    },
     "aws:lambda/permission:Permission": {
         "statementId": Model("lambda", "AddPermission", "StatementId"),
         "action": Model("lambda", "AddPermission", "Action"),
@@ -304,6 +342,15 @@ TABLE: dict[str, Row] = {
             Model("opensearch", "CreateDomain", "CognitoOptions.IdentityPoolId")),
         "cognitoOptions.roleArn": _sent_unless_empty(
             Model("opensearch", "CreateDomain", "CognitoOptions.RoleArn")),
+        "advancedSecurityOptions.enabled": Model(
+            "opensearch", "CreateDomain", "AdvancedSecurityOptions.Enabled"),
+        "advancedSecurityOptions.internalUserDatabaseEnabled": Model(
+            "opensearch", "CreateDomain", "AdvancedSecurityOptions.InternalUserDatabaseEnabled"),
+        "advancedSecurityOptions.anonymousAuthEnabled": Model(
+            "opensearch", "CreateDomain", "AdvancedSecurityOptions.AnonymousAuthEnabled"),
+        "advancedSecurityOptions.masterUserOptions.masterUserArn": Model(
+            "opensearch", "CreateDomain",
+            "AdvancedSecurityOptions.MasterUserOptions.MasterUserARN"),
         "tags": Model("opensearch", "CreateDomain", "TagList"),
     },
     "aws:sns/topic:Topic": {
@@ -332,6 +379,7 @@ TABLE: dict[str, Row] = {
     "edgelogs:index:CoverageCheck": _COMPONENT,
     "edgelogs:index:DashboardsAuth": _COMPONENT,
     "edgelogs:index:DomainAlarms": _COMPONENT,
+    "edgelogs:index:DomainSetup": _COMPONENT,
     "edgelogs:index:FailureQueue": _COMPONENT,
     "edgelogs:index:ForwarderAlarms": _COMPONENT,
     "edgelogs:index:ForwarderRole": _COMPONENT,

@@ -9,6 +9,7 @@ are tested first, on values AWS refuses, written out.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,27 @@ def test_a_statement_id_with_a_dot_is_refused() -> None:
         # IAM policy documents: tab, LF, CR and U+0020-U+00FF only; the euro sign is U+20AC.
         ("aws:iam/policy:Policy", {"policy": '{"Sid": "cost in \u20ac"}'},
          "policy: '{\"Sid\": \"cost in \u20ac\"}' does not match the pattern"),
+        ("aws:cognito/userPool:UserPool", {"userPoolTier": "FREE"},
+         "userPoolTier: 'FREE' is not one of ['LITE', 'ESSENTIALS', 'PLUS']"),
+        ("aws:cognito/userPool:UserPool", {"userPoolAddOns": {"advancedSecurityMode": "ON"}},
+         "userPoolAddOns.advancedSecurityMode: 'ON' is not one of ['OFF', 'AUDIT', 'ENFORCED']"),
+        ("aws:cognito/userPool:UserPool", {"mfaConfiguration": "REQUIRED"},
+         "mfaConfiguration: 'REQUIRED' is not one of ['OFF', 'ON', 'OPTIONAL']"),
+        ("aws:opensearch/domain:Domain",
+         {"advancedSecurityOptions": {"masterUserOptions": {"masterUserArn": "arn:aws:iam::1"}}},
+         "advancedSecurityOptions.masterUserOptions.masterUserArn: 'arn:aws:iam::1' is shorter "
+         "than 20"),
+        ("aws:opensearch/domain:Domain", {"advancedSecurityOptions": {"enabled": "true"}},
+         "advancedSecurityOptions.enabled: 'true' is not a boolean"),
+        ("aws:lambda/invocation:Invocation", {"functionName": "edgelogs dev setup"},
+         "functionName: 'edgelogs dev setup' does not match the pattern"),
+        ("aws:lambda/invocation:Invocation", {"input": "{'endpoint': 'x'}"},
+         "input: not JSON (Expecting property name enclosed in double quotes"),
+        ("aws:lambda/invocation:Invocation", {"input": '["a list"]'},
+         "input: JSON list, not an object"),
+        # 6 MB is 6,291,456 bytes; this object is 6,291,457.
+        ("aws:lambda/invocation:Invocation", {"input": '{"a":"%s"}' % ("x" * 6_291_449)},
+         "input: 6,291,457 bytes, more than 6,291,456"),
         ("aws:lambda/function:Function", {"frobnicate": True},
          "argument frobnicate has no row in aws_models.TABLE"),
         ("aws:s3/bucket:Bucket", {"bucket": "b"},
@@ -201,6 +223,59 @@ def test_every_input_is_one_aws_accepts(runs: dict[str, ProgramRun], shape: str)
 def test_every_quota_holds(runs: dict[str, ProgramRun], shape: str) -> None:
     problems = aws_quotas.quota_problems(runs[shape])
     assert not problems, "\n".join(problems)
+
+
+# The domain setup's resources in each shape, as the quota checker must see them: the
+# function's and role's name (limit 64), the role's trust policy (2,048) and its one inline
+# policy (10,240), in IAM's characters. Written out: a shape that stops registering one of
+# them, or a component that grows one past its quota, fails here.
+SETUP_SIZES: dict[str, tuple[str, int, int]] = {
+    "example": ("edgelogs-dev-domain-setup", 149, 461),
+    "13-regions-20-long-functions": ("edgelogs-dev-domain-setup", 149, 461),
+    "custom-log-groups": ("edgelogs-dev-domain-setup", 149, 461),
+    # eu-central-1 is three characters longer than us-east-1, twice in the policy.
+    "dashboards-auth-none": ("edgelogs-dev-domain-setup", 149, 467),
+    # The stack name is cut and hashed by naming.resource_prefix.
+    "40-char-stack-name": ("edgelogs-production-edge-logs-eu-cd7084-domain-setup", 149, 504),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_the_quotas_cover_the_domain_setup(runs: dict[str, ProgramRun], shape: str) -> None:
+    run = runs[shape]
+    setup = "edgelogs:index:DomainSetup"
+    (function,) = run.of_type("aws:lambda/function:Function", parent=setup)
+    (role,) = run.of_type("aws:iam/role:Role", parent=setup)
+    (policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy", parent=setup)
+    name, trust, inline = SETUP_SIZES[shape]
+    assert (function.inputs["name"], role.inputs["name"]) == (name, name)
+    assert len(name) <= 64
+    assert aws_quotas.iam_policy_chars(role.inputs["assumeRolePolicy"]) == trust
+    assert aws_quotas.iam_policy_chars(policy.inputs["policy"]) == inline
+    assert policy.inputs["role"] == f"{role.name}-id"  # the mocks' id: the setup role's
+    # The same graph with the setup just over each quota: the checker reports all three.
+    padding = '{"Sid":"%s"}'
+    grown = {
+        function.name: {**function.inputs, "name": "f" * 65},
+        role.name: {**role.inputs, "name": "r" * 65,
+                    "assumeRolePolicy": padding % ("t" * (2049 - 10))},
+        policy.name: {**policy.inputs, "policy": padding % ("i" * (10241 - 10))},
+    }
+    mocks = RecordingMocks()
+    mocks.resources = [
+        replace(r, inputs=grown[r.name]) if r.parent_type == setup and r.name in grown else r
+        for r in run.resources
+    ]
+    problems = aws_quotas.quota_problems(ProgramRun(mocks, {}))
+    iam = aws_quotas.IAM_QUOTAS
+    assert [p for p in problems if "f" * 65 in p or "r" * 65 in p or policy.inputs["role"]
+            in p] == [
+        f"trust policy of role {'r' * 65}: 2,049 > 2,048 ({iam})",
+        f"aws:iam/role:Role {role.name} name {'r' * 65!r}: 65 > 64 ({iam})",
+        f"aws:lambda/function:Function {function.name} name {'f' * 65!r}: 65 > 64 "
+        "(https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html)",
+        f"inline policies of role {policy.inputs['role']}: 10,241 > 10,240 ({iam})",
+    ], problems
 
 
 def test_the_shapes_register_every_type_in_the_table(runs: dict[str, ProgramRun]) -> None:

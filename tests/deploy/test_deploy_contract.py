@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from domain_setup import handler as setup_handler
+from domain_setup.http import SetupError
 from forwarder.errors import SettingsError
 from forwarder.settings import Settings
 from hypothesis import example, given, settings
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from components import aws_catalog
 from components.config import ConfigError, parse_config
+from components.domain_setup import invocation_input
 from tests.deploy.harness import REPO, ProgramRun
 
 FUNCTION = "aws:lambda/function:Function"
@@ -175,21 +177,25 @@ def test_the_coverage_check_reads_exactly_what_the_program_gives_it(run, name: s
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.integers(-10, 4000), st.sampled_from([0, 1, 14, 3650, 3651, 10**6])))
-def test_the_stack_accepts_exactly_the_retention_days_the_forwarder_reads(days: int) -> None:
-    """indexRetentionDays reaches the forwarder as INDEX_RETENTION_DAYS (str(int))."""
+def test_the_stack_accepts_exactly_the_retention_days_the_setup_reads(days: int) -> None:
+    """indexRetentionDays reaches the domain setup (which installs the lifecycle policy) as
+    the JSON integer indexRetentionDays of its invocation input, not the forwarder."""
     try:
         cfg = parse_config({"edgeFunctions": '["a"]', "indexRetentionDays": str(days)},
                            stack="s")
         stack_ok = cfg.index_retention_days == days
     except ConfigError:
         stack_ok = False
+    sent = json.loads(invocation_input(
+        endpoint=DOMAIN_ENDPOINT, region="us-east-1", index_prefix="lambda-edge",
+        retention_days=days, principals={}, code_hash="h"))
     try:
-        s = Settings.from_env({"OPENSEARCH_ENDPOINT": DOMAIN_ENDPOINT, "AWS_REGION": "us-east-1",
-                               "INDEX_RETENTION_DAYS": str(days)})
-        forwarder_ok = s.index_retention_days == days
-    except SettingsError:
-        forwarder_ok = False
-    assert stack_ok == forwarder_ok, days
+        setup_ok = setup_handler.parse(sent)[2].retention_days == days
+    except SetupError:
+        setup_ok = False
+    assert stack_ok == setup_ok, days
+
+
 
 
 DESTINATION_STACKS: dict[str, tuple[list[dict[str, Any]], bool]] = {

@@ -3,6 +3,8 @@ and the domain's protection from deletion."""
 
 from __future__ import annotations
 
+import json
+
 from components.config import DEFAULT_REGIONS
 from components.domain_alarms import free_storage_threshold_mib
 from tests.deploy.harness import ACCOUNT, ProgramRun, Registered
@@ -77,14 +79,17 @@ def test_home_region_not_collecting_gets_its_own_topic_and_email(run) -> None:
     assert stack.outputs["homeAlarmTopicArn"] == own.outputs["arn"]
 
 
-def test_reserved_concurrency_and_retention_reach_every_forwarder(run) -> None:
+def test_concurrency_reaches_every_forwarder_and_retention_the_setup(run) -> None:
     stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1", "sa-east-1"],
                  "forwarderConcurrency": 3, "indexRetentionDays": 90})  # fmt: skip
     functions = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
     assert sorted(f.region for f in functions) == ["sa-east-1", "us-east-1"]
     for f in functions:
         assert f.inputs["reservedConcurrentExecutions"] == 3
-        assert f.inputs["environment"]["variables"]["INDEX_RETENTION_DAYS"] == "90"
+        assert "INDEX_RETENTION_DAYS" not in f.inputs["environment"]["variables"]
+    # The lifecycle policy is the domain setup's: the retention is in its input only.
+    (setup,) = stack.of_type("aws:lambda/invocation:Invocation")
+    assert json.loads(setup.inputs["input"])["indexRetentionDays"] == 90
 
 
 def _protected(run_: ProgramRun) -> bool:

@@ -215,8 +215,6 @@ def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_b
             "OPENSEARCH_REGION": "us-east-1",
             "OPENSEARCH_SERVICE": "es",
             "INDEX_PREFIX": "lambda-edge",
-            "INDEX_RETENTION_DAYS": "14",
-            # domain.expectedDailyGb 1 on one node: one shard, no replica
         }
 
 

@@ -105,6 +105,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen[Any] | None, sig: int, grace_s: float) -> None:
+    """Send `sig` to a receiver we started and reap it; SIGKILL after `grace_s` seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class LocalRsyslog:
     """rsyslogd -n in ``directory``: a TLS input and a plain octet-counted TCP input."""
 
@@ -151,13 +162,7 @@ class LocalRsyslog:
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop and reap it (SIGTERM: it writes out what it received first)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, sig, grace_s=20)
         self.proc = None
 
     def records(self, lenient: bool = False) -> list[dict[str, Any]]:

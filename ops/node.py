@@ -81,6 +81,17 @@ def log(msg: str) -> None:
     print(f"{PROG}: {msg}", file=sys.stderr, flush=True)
 
 
+def unpack(zip_path: Path, into: Path, version: str) -> Path:
+    """The distribution zip unpacked afresh under `into`; returns its opensearch-<version>/."""
+    shutil.rmtree(into, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(into)
+    unpacked = into / f"opensearch-{version}"
+    for f in (unpacked / "bin").iterdir():
+        f.chmod(0o755)  # zipfile drops the executable bits
+    return unpacked
+
+
 def distribution(version: str) -> Path:
     """The unpacked distribution, downloaded through Maven on first use."""
     home = CACHE / f"opensearch-{version}"
@@ -106,13 +117,7 @@ def distribution(version: str) -> Path:
             report.write_text(result.stdout + result.stderr)
             raise NodeError(f"could not fetch OpenSearch {version} with Maven (see {report})")
     tmp = CACHE / f".unpack-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(tmp)
-    unpacked = tmp / f"opensearch-{version}"
-    for f in (unpacked / "bin").iterdir():
-        f.chmod(0o755)  # zipfile drops the executable bits
-    unpacked.rename(home)
+    unpack(zip_path, tmp, version).rename(home)
     shutil.rmtree(tmp, ignore_errors=True)
     # Readable by the unprivileged user that runs the node.
     for path in [CACHE.parent, CACHE, home, *home.rglob("*")]:

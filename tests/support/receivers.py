@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.demo_syslog import LocalRsyslog, ReceiverMissing
+from ops.demo_syslog import LocalRsyslog, ReceiverMissing, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache"
@@ -105,13 +105,7 @@ class VictoriaLogs:
         raise RuntimeError("victoria-logs did not answer /health in 30s")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, sig, grace_s=30)
         self.proc = None
 
     def query(self, logsql: str) -> list[dict[str, str]]:

@@ -34,8 +34,9 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
+
+from ops import node
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = "2.19.4"
@@ -217,13 +218,8 @@ def prepare() -> Path:
     if not (downloads / f"opensearch-security-{VERSION}.0.zip").exists():
         _mvn_copy(SECURITY, downloads)
     tmp = CACHE / "opensearch" / ".unpack"
-    shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(HOME, ignore_errors=True)
-    with zipfile.ZipFile(dist_zip) as zf:
-        zf.extractall(tmp)
-    home = tmp / f"opensearch-{VERSION}"
-    for f in (home / "bin").iterdir():
-        f.chmod(0o755)  # zipfile drops the executable bits
+    home = node.unpack(dist_zip, tmp, VERSION)
     _install(home, downloads)
     conf = home / "config"
     _certificates(conf)

@@ -421,6 +421,12 @@ def test_reader_cannot_change_ism_the_engine_answers_before_any_permission(
     status, body = secured.as_("admin", "PUT", f"_plugins/_ism/policies/{secured.prefix}-x",
                                {"policy": {"description": "0-day delete", "states": []}})
     assert status == 400 and "no handler found" in json.dumps(body)
+    # Where ISM keeps its policies (and the managed-index state) is an index the plugin guards
+    # like any other: a reader writing a 0-day delete policy there gets the plugin's own 403.
+    _denied(secured.as_("admin", "PUT", ".opendistro-ism-config/_doc/policy-x",
+                        {"policy": {"policy_id": "x", "description": "0-day delete",
+                                    "states": [{"name": "d", "actions": [{"delete": {}}]}]}}),
+            "indices:data/write/index")
 
 
 # ---- strangers and forged headers --------------------------------------------------------

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_quotas
-from components.alarms import alarm_topic
+from components.alarms import AlarmSpec, metric_alarm, topic_unless_given
 from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
@@ -51,6 +51,22 @@ ALARM_PERIOD_SECONDS = 86400
 # send an OK mail saying the uncovered groups were fixed when the check simply did not run.
 UNCOVERED_MISSING_DATA = "ignore"
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = contract.EDGE_LOG_GROUP_PREFIXES
+
+UNCOVERED_ALARM = AlarmSpec(
+    "uncovered", METRIC_NAMESPACE, METRIC_NAME, "Maximum",
+    "Lambda@Edge log groups with events that this stack does not collect. The "
+    "coverage check's log lists them; run scripts/audit, then add the region to "
+    "edgelogs:regions or the function to edgelogs:edgeFunctions.",
+    period=ALARM_PERIOD_SECONDS, missing_data=UNCOVERED_MISSING_DATA,
+    name="uncovered-log-groups",
+)
+# Only ALARM notifies: a failed run is the news, not the next one that succeeds.
+ERRORS_ALARM = AlarmSpec(
+    "errors", "AWS/Lambda", "Errors", "Sum",
+    "The daily coverage check failed, so uncovered log groups would go unnoticed. "
+    "Check its log group.",
+    period=ALARM_PERIOD_SECONDS, notify_ok=False, name="coverage-check-errors",
+)
 
 
 def permissions_policy(
@@ -227,57 +243,15 @@ class CoverageCheck(pulumi.ComponentResource):
             ),
         )
 
-        self.topic = None
-        if args.alarm_topic_arn is None:
-            self.topic, _ = alarm_topic(name, args.topic_name, args.alarm_email, args.tags,
-                                        pulumi.ResourceOptions(parent=self,
-                                                               provider=args.provider))
-            self.topic_arn = self.topic.arn
-        else:
-            self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
-
-        self.alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-uncovered",
-            name=f"{names.resource_prefix}-uncovered-log-groups",
-            alarm_description=(
-                "Lambda@Edge log groups with events that this stack does not collect. The "
-                "coverage check's log lists them; run scripts/audit, then add the region to "
-                "edgelogs:regions or the function to edgelogs:edgeFunctions."
-            ),
-            namespace=METRIC_NAMESPACE,
-            metric_name=METRIC_NAME,
-            dimensions={METRIC_DIMENSION: names.stack},
-            statistic="Maximum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            treat_missing_data=UNCOVERED_MISSING_DATA,
-            alarm_actions=[self.topic_arn],
-            ok_actions=[self.topic_arn],
-            tags=args.tags,
-            opts=child,
+        self.topic_arn, self.topic, _ = topic_unless_given(
+            name, args.alarm_topic_arn, args.topic_name, args.alarm_email, args.tags, child
         )
-        self.errors_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-errors",
-            name=f"{names.resource_prefix}-coverage-check-errors",
-            alarm_description=(
-                "The daily coverage check failed, so uncovered log groups would go unnoticed. "
-                "Check its log group."
-            ),
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.function.name},
-            statistic="Sum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic_arn],
-            tags=args.tags,
-            opts=child,
-        )
+        alarm_args = {"name_prefix": names.resource_prefix, "topic_arn": self.topic_arn,
+                      "tags": args.tags, "opts": child}
+        self.alarm = metric_alarm(
+            name, UNCOVERED_ALARM, dimensions={METRIC_DIMENSION: names.stack}, **alarm_args)
+        self.errors_alarm = metric_alarm(
+            name, ERRORS_ALARM, dimensions={"FunctionName": self.function.name}, **alarm_args)
         self.register_outputs({
             "functionArn": self.function.arn,
             "alarmName": self.alarm.name,

@@ -36,35 +36,34 @@ MISSING_DATA = "missing"
 
 def domain_alarm_specs(volume_size_gb: int) -> tuple[AlarmSpec, ...]:
     """AWS's four recommended alarms, free storage at 25% of one data node's volume."""
+    # key, namespace, metric, statistic, description; period, evaluation periods, comparison,
+    # threshold, missing data
+    at_least = "GreaterThanOrEqualToThreshold"
     return (
         AlarmSpec(
             "domain-free-storage", "AWS/ES", "FreeStorageSpace", "Minimum",
             "A data node is down to 25% free storage. At 95% used OpenSearch blocks writes and "
             "the forwarders' batches wait in Lambda, then in the failure queues. Lower "
             "edgelogs:indexRetentionDays or raise domain.volumeSizeGb.",
-            period=60, comparison="LessThanOrEqualToThreshold",
-            threshold=free_storage_threshold_mib(volume_size_gb), missing_data=MISSING_DATA,
+            60, 1, "LessThanOrEqualToThreshold", free_storage_threshold_mib(volume_size_gb),
+            MISSING_DATA,
         ),
         AlarmSpec(
             "domain-writes-blocked", "AWS/ES", "ClusterIndexWritesBlocked", "Maximum",
             "The domain is refusing writes (disk full or JVM pressure): nothing is being stored. "
             "Batches are retried, then wait in the failure queues; free space, then replay.",
-            period=300, comparison="GreaterThanOrEqualToThreshold", threshold=1,
-            missing_data=MISSING_DATA,
+            300, 1, at_least, 1, MISSING_DATA,
         ),
         AlarmSpec(
             "domain-cluster-red", "AWS/ES", "ClusterStatus.red", "Maximum",
-            "At least one primary shard is unassigned: some indices cannot be written or "
-            "searched.",
-            period=60, comparison="GreaterThanOrEqualToThreshold", threshold=1,
-            missing_data=MISSING_DATA,
+            "At least one primary shard is unassigned: some indices cannot be written or searched.",
+            60, 1, at_least, 1, MISSING_DATA,
         ),
         AlarmSpec(
             "domain-jvm-pressure", "AWS/ES", "JVMMemoryPressure", "Maximum",
             "JVM heap above 95% for 3 minutes: the domain may block writes or fail with out-of-"
             "memory errors. Use a larger instance type (domain.instanceType).",
-            period=60, evaluation_periods=3, comparison="GreaterThanOrEqualToThreshold",
-            threshold=95, missing_data=MISSING_DATA,
+            60, 3, at_least, 95, MISSING_DATA,
         ),
     )  # fmt: skip
 

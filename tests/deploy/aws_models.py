@@ -23,6 +23,42 @@ from typing import Any
 import botocore.session
 import regex
 
+from tests.deploy.tokens import (
+    ALARM,
+    COGNITO_USER,
+    COVERAGE_CHECK,
+    DASHBOARDS_AUTH,
+    DOMAIN,
+    DOMAIN_ALARMS,
+    DOMAIN_SETUP,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FAILURE_QUEUE,
+    FORWARDER_ALARMS,
+    FORWARDER_ROLE,
+    FUNCTION,
+    IAM_POLICY,
+    IDENTITY_POOL,
+    IDENTITY_POOL_ROLES,
+    INVOCATION,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    OPERATOR_POLICY,
+    PERMISSION,
+    PROVIDER,
+    QUEUE,
+    REGIONAL_FORWARDER,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    SEARCH_DOMAIN,
+    SUBSCRIPTION_FILTER,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+    USER_POOL,
+    USER_POOL_DOMAIN,
+)
+
 Check = Callable[[Any], "str | None"]
 
 
@@ -121,24 +157,24 @@ _TAGS_BY_CONFIG = _no_check(
 _COMPONENT: Row = {}
 
 TABLE: dict[str, Row] = {
-    "pulumi:providers:aws": {
+    PROVIDER: {
         "region": _no_check("edgelogs:regions/homeRegion: config.py accepts only regions in "
                             "botocore's endpoint data (tests/deploy/test_deploy_config.py)"),
         "defaultTags": _TAGS_BY_CONFIG,
         "skipCredentialsValidation": _no_check("provider setting, never sent to AWS"),
         "skipRegionValidation": _no_check("provider setting, never sent to AWS"),
     },
-    "aws:cloudwatch/eventRule:EventRule": {
+    EVENT_RULE: {
         "name": Model("events", "PutRule", "Name"),
         "description": Model("events", "PutRule", "Description"),
         "scheduleExpression": Model("events", "PutRule", "ScheduleExpression"),
         "tags": Model("events", "PutRule", "Tags"),
     },
-    "aws:cloudwatch/eventTarget:EventTarget": {
+    EVENT_TARGET: {
         "rule": Model("events", "PutTargets", "Rule"),
         "arn": Model("events", "PutTargets", "Targets.Arn"),
     },
-    "aws:cloudwatch/logGroup:LogGroup": {
+    LOG_GROUP: {
         "name": Model("logs", "CreateLogGroup", "logGroupName"),
         "tags": Model("logs", "CreateLogGroup", "tags"),
         # The model has no enum for it; the allowed values are in the API reference
@@ -150,13 +186,13 @@ TABLE: dict[str, Row] = {
                     2192, 2557, 2922, 3288, 3653, source="PutRetentionPolicy"),
         ),
     },
-    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": {
+    SUBSCRIPTION_FILTER: {
         "name": Model("logs", "PutSubscriptionFilter", "filterName"),
         "logGroup": Model("logs", "PutSubscriptionFilter", "logGroupName"),
         "filterPattern": Model("logs", "PutSubscriptionFilter", "filterPattern"),
         "destinationArn": Model("logs", "PutSubscriptionFilter", "destinationArn"),
     },
-    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+    ALARM: {
         "name": Model("cloudwatch", "PutMetricAlarm", "AlarmName"),
         "alarmDescription": Model("cloudwatch", "PutMetricAlarm", "AlarmDescription"),
         "namespace": Model("cloudwatch", "PutMetricAlarm", "Namespace"),
@@ -174,18 +210,18 @@ TABLE: dict[str, Row] = {
             "cloudwatch", "PutMetricAlarm", "InsufficientDataActions"),
         "tags": Model("cloudwatch", "PutMetricAlarm", "Tags"),
     },
-    "aws:cognito/identityPool:IdentityPool": {
+    IDENTITY_POOL: {
         "identityPoolName": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolName"),
         "allowUnauthenticatedIdentities": Model(
             "cognito-identity", "CreateIdentityPool", "AllowUnauthenticatedIdentities"),
         "allowClassicFlow": Model("cognito-identity", "CreateIdentityPool", "AllowClassicFlow"),
         "tags": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolTags"),
     },
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": {
+    IDENTITY_POOL_ROLES: {
         "identityPoolId": Model("cognito-identity", "SetIdentityPoolRoles", "IdentityPoolId"),
         "roles": Model("cognito-identity", "SetIdentityPoolRoles", "Roles"),
     },
-    "aws:cognito/userPool:UserPool": {
+    USER_POOL: {
         "name": Model("cognito-idp", "CreateUserPool", "PoolName"),
         "adminCreateUserConfig.allowAdminCreateUserOnly": Model(
             "cognito-idp", "CreateUserPool", "AdminCreateUserConfig.AllowAdminCreateUserOnly"),
@@ -228,39 +264,39 @@ TABLE: dict[str, Row] = {
             "cognito-idp", "CreateUserPool", "UserPoolAddOns.AdvancedSecurityMode"),
         "tags": Model("cognito-idp", "CreateUserPool", "UserPoolTags"),
     },
-    "aws:cognito/userPoolDomain:UserPoolDomain": {
+    USER_POOL_DOMAIN: {
         "domain": Model("cognito-idp", "CreateUserPoolDomain", "Domain"),
         "userPoolId": Model("cognito-idp", "CreateUserPoolDomain", "UserPoolId"),
     },
-    "aws:cognito/user:User": {
+    COGNITO_USER: {
         "userPoolId": Model("cognito-idp", "AdminCreateUser", "UserPoolId"),
         "username": Model("cognito-idp", "AdminCreateUser", "Username"),
         "attributes": Model("cognito-idp", "AdminCreateUser", "UserAttributes"),
         "desiredDeliveryMediums": Model(
             "cognito-idp", "AdminCreateUser", "DesiredDeliveryMediums"),
     },
-    "aws:iam/policy:Policy": {
+    IAM_POLICY: {
         "name": Model("iam", "CreatePolicy", "PolicyName"),
         "description": Model("iam", "CreatePolicy", "Description"),
         "policy": Model("iam", "CreatePolicy", "PolicyDocument"),
         "tags": Model("iam", "CreatePolicy", "Tags"),
     },
-    "aws:iam/role:Role": {
+    ROLE: {
         "name": Model("iam", "CreateRole", "RoleName"),
         "description": Model("iam", "CreateRole", "Description"),
         "assumeRolePolicy": Model("iam", "CreateRole", "AssumeRolePolicyDocument"),
         "tags": Model("iam", "CreateRole", "Tags"),
     },
-    "aws:iam/rolePolicy:RolePolicy": {
+    ROLE_POLICY: {
         "name": Model("iam", "PutRolePolicy", "PolicyName"),
         "role": Model("iam", "PutRolePolicy", "RoleName"),
         "policy": Model("iam", "PutRolePolicy", "PolicyDocument"),
     },
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
+    ROLE_POLICY_ATTACHMENT: {
         "role": Model("iam", "AttachRolePolicy", "RoleName"),
         "policyArn": Model("iam", "AttachRolePolicy", "PolicyArn"),
     },
-    "aws:lambda/function:Function": {
+    FUNCTION: {
         "name": Model("lambda", "CreateFunction", "FunctionName"),
         "description": Model("lambda", "CreateFunction", "Description"),
         "role": Model("lambda", "CreateFunction", "Role"),
@@ -279,7 +315,7 @@ TABLE: dict[str, Row] = {
                           "are tested in tests/bundle"),
         "sourceCodeHash": _no_check("the provider's change trigger, never sent to AWS"),
     },
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
+    INVOKE_CONFIG: {
         "functionName": Model("lambda", "PutFunctionEventInvokeConfig", "FunctionName"),
         "maximumRetryAttempts": Model(
             "lambda", "PutFunctionEventInvokeConfig", "MaximumRetryAttempts"),
@@ -288,13 +324,13 @@ TABLE: dict[str, Row] = {
         "destinationConfig.onFailure.destination": Model(
             "lambda", "PutFunctionEventInvokeConfig", "DestinationConfig.OnFailure.Destination"),
     },
-    "aws:lambda/invocation:Invocation": {
+    INVOCATION: {
         "functionName": Model("lambda", "Invoke", "FunctionName"),
         "input": Other("lambda Invoke Payload (a blob, unconstrained in the model): a JSON "
                        "object within the 6 MB synchronous payload quota", _invoke_payload),
         "triggers": _no_check("the provider's re-invocation trigger, never sent to AWS"),
     },
-    "aws:lambda/permission:Permission": {
+    PERMISSION: {
         "statementId": Model("lambda", "AddPermission", "StatementId"),
         "action": Model("lambda", "AddPermission", "Action"),
         "function": Model("lambda", "AddPermission", "FunctionName"),
@@ -302,7 +338,7 @@ TABLE: dict[str, Row] = {
         "sourceArn": Model("lambda", "AddPermission", "SourceArn"),
         "sourceAccount": Model("lambda", "AddPermission", "SourceAccount"),
     },
-    "aws:opensearch/domain:Domain": {
+    DOMAIN: {
         "domainName": Model("opensearch", "CreateDomain", "DomainName"),
         "engineVersion": Model("opensearch", "CreateDomain", "EngineVersion"),
         "clusterConfig.instanceType": Model(
@@ -353,16 +389,16 @@ TABLE: dict[str, Row] = {
             "AdvancedSecurityOptions.MasterUserOptions.MasterUserARN"),
         "tags": Model("opensearch", "CreateDomain", "TagList"),
     },
-    "aws:sns/topic:Topic": {
+    TOPIC: {
         "name": Model("sns", "CreateTopic", "Name"),
         "tags": Model("sns", "CreateTopic", "Tags"),
     },
-    "aws:sns/topicSubscription:TopicSubscription": {
+    TOPIC_SUBSCRIPTION: {
         "topic": Model("sns", "Subscribe", "TopicArn"),
         "protocol": Model("sns", "Subscribe", "Protocol"),
         "endpoint": Model("sns", "Subscribe", "Endpoint"),
     },
-    "aws:sqs/queue:Queue": {
+    QUEUE: {
         "name": Model("sqs", "CreateQueue", "QueueName"),
         "tags": Model("sqs", "CreateQueue", "tags"),
         # Queue attributes travel as a string map (no per-attribute model); the ranges are the
@@ -376,16 +412,16 @@ TABLE: dict[str, Row] = {
         "sqsManagedSseEnabled": Other(
             "SqsManagedSseEnabled true/false", _one_of(True, False, source=_SQS)),
     },
-    "edgelogs:index:CoverageCheck": _COMPONENT,
-    "edgelogs:index:DashboardsAuth": _COMPONENT,
-    "edgelogs:index:DomainAlarms": _COMPONENT,
-    "edgelogs:index:DomainSetup": _COMPONENT,
-    "edgelogs:index:FailureQueue": _COMPONENT,
-    "edgelogs:index:ForwarderAlarms": _COMPONENT,
-    "edgelogs:index:ForwarderRole": _COMPONENT,
-    "edgelogs:index:OperatorPolicy": _COMPONENT,
-    "edgelogs:index:RegionalForwarder": _COMPONENT,
-    "edgelogs:index:SearchDomain": _COMPONENT,
+    COVERAGE_CHECK: _COMPONENT,
+    DASHBOARDS_AUTH: _COMPONENT,
+    DOMAIN_ALARMS: _COMPONENT,
+    DOMAIN_SETUP: _COMPONENT,
+    FAILURE_QUEUE: _COMPONENT,
+    FORWARDER_ALARMS: _COMPONENT,
+    FORWARDER_ROLE: _COMPONENT,
+    OPERATOR_POLICY: _COMPONENT,
+    REGIONAL_FORWARDER: _COMPONENT,
+    SEARCH_DOMAIN: _COMPONENT,
 }
 
 

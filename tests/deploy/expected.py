@@ -4,82 +4,118 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tests.deploy.tokens import (
+    ALARM,
+    COGNITO_USER,
+    COVERAGE_CHECK,
+    DASHBOARDS_AUTH,
+    DOMAIN,
+    DOMAIN_ALARMS,
+    DOMAIN_SETUP,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FAILURE_QUEUE,
+    FORWARDER_ALARMS,
+    FORWARDER_ROLE,
+    FUNCTION,
+    IAM_POLICY,
+    IDENTITY_POOL,
+    IDENTITY_POOL_ROLES,
+    INVOCATION,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    OPERATOR_POLICY,
+    PERMISSION,
+    PROVIDER,
+    QUEUE,
+    REGIONAL_FORWARDER,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    SEARCH_DOMAIN,
+    SUBSCRIPTION_FILTER,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+    USER_POOL,
+    USER_POOL_DOMAIN,
+)
+
 # Every resource type the program may register, split by whether AWS lets it carry tags.
 # A new type must be added to one of the two sets, so the tag test cannot silently miss it.
 TAGGABLE = {
-    "aws:cloudwatch/eventRule:EventRule",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:cognito/identityPool:IdentityPool",
-    "aws:cognito/userPool:UserPool",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:iam/policy:Policy",
-    "aws:iam/role:Role",
-    "aws:lambda/function:Function",
-    "aws:opensearch/domain:Domain",
-    "aws:sns/topic:Topic",
-    "aws:sqs/queue:Queue",
+    EVENT_RULE,
+    LOG_GROUP,
+    IDENTITY_POOL,
+    USER_POOL,
+    ALARM,
+    IAM_POLICY,
+    ROLE,
+    FUNCTION,
+    DOMAIN,
+    TOPIC,
+    QUEUE,
 }
 NOT_TAGGABLE = {
-    "aws:cloudwatch/eventTarget:EventTarget",
-    "edgelogs:index:CoverageCheck",
-    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
-    "aws:cognito/user:User",
-    "aws:cognito/userPoolDomain:UserPoolDomain",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-    "aws:lambda/permission:Permission",
-    "aws:sns/topicSubscription:TopicSubscription",
-    "pulumi:providers:aws",  # carries default_tags instead
-    "edgelogs:index:SearchDomain",
-    "edgelogs:index:ForwarderRole",
-    "edgelogs:index:RegionalForwarder",
-    "edgelogs:index:FailureQueue",
-    "edgelogs:index:ForwarderAlarms",
-    "edgelogs:index:DashboardsAuth",
-    "edgelogs:index:DomainAlarms",
-    "edgelogs:index:OperatorPolicy",
-    "edgelogs:index:DomainSetup",
-    "aws:lambda/invocation:Invocation",
+    EVENT_TARGET,
+    COVERAGE_CHECK,
+    SUBSCRIPTION_FILTER,
+    IDENTITY_POOL_ROLES,
+    COGNITO_USER,
+    USER_POOL_DOMAIN,
+    ROLE_POLICY_ATTACHMENT,
+    ROLE_POLICY,
+    INVOKE_CONFIG,
+    PERMISSION,
+    TOPIC_SUBSCRIPTION,
+    PROVIDER,  # carries default_tags instead
+    SEARCH_DOMAIN,
+    FORWARDER_ROLE,
+    REGIONAL_FORWARDER,
+    FAILURE_QUEUE,
+    FORWARDER_ALARMS,
+    DASHBOARDS_AUTH,
+    DOMAIN_ALARMS,
+    OPERATOR_POLICY,
+    DOMAIN_SETUP,
+    INVOCATION,
 }
 GLOBAL_TYPES = {
-    "aws:iam/policy:Policy",
-    "aws:iam/role:Role",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:opensearch/domain:Domain",
+    IAM_POLICY,
+    ROLE,
+    ROLE_POLICY,
+    DOMAIN,
     # Dashboards sign-in lives in the home region, next to the domain
-    "aws:cognito/identityPool:IdentityPool",
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
-    "aws:cognito/user:User",
-    "aws:cognito/userPool:UserPool",
-    "aws:cognito/userPoolDomain:UserPoolDomain",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    IDENTITY_POOL,
+    IDENTITY_POOL_ROLES,
+    COGNITO_USER,
+    USER_POOL,
+    USER_POOL_DOMAIN,
+    ROLE_POLICY_ATTACHMENT,
     # the domain setup: its function, log group and invocation sit beside the domain
-    "aws:lambda/invocation:Invocation",
+    INVOCATION,
 }
 # What Dashboards sign-in with Cognito (edgelogs:dashboards.auth = cognito) adds.
 DASHBOARDS_AUTH_COUNTS = {
-    "edgelogs:index:DashboardsAuth": 1,
-    "aws:cognito/userPool:UserPool": 1,
-    "aws:cognito/userPoolDomain:UserPoolDomain": 1,
-    "aws:cognito/identityPool:IdentityPool": 1,
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": 1,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+    DASHBOARDS_AUTH: 1,
+    USER_POOL: 1,
+    USER_POOL_DOMAIN: 1,
+    IDENTITY_POOL: 1,
+    IDENTITY_POOL_ROLES: 1,
+    ROLE_POLICY_ATTACHMENT: 1,
 }
 
 
 # The domain setup (components/domain_setup.py): its function, role, policy and log group, and
 # the domain's invocation of it. Added to the forwarders' own counts in expected_counts.
 DOMAIN_SETUP_COUNTS = {
-    "edgelogs:index:DomainSetup": 1,
-    "aws:lambda/invocation:Invocation": 1,
+    DOMAIN_SETUP: 1,
+    INVOCATION: 1,
 }
 DOMAIN_SETUP_ADDS = {
-    "aws:iam/role:Role": 1,
-    "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:lambda/function:Function": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    ROLE: 1,
+    ROLE_POLICY: 1,
+    FUNCTION: 1,
+    LOG_GROUP: 1,
 }
 
 
@@ -104,31 +140,31 @@ def expected_counts(
     own_topic = 1 if home_outside_regions else 0
     counts = Counter(
         {
-            "pulumi:providers:aws": regions + (1 if home_outside_regions else 0),
-            "edgelogs:index:SearchDomain": 1,
-            "edgelogs:index:ForwarderRole": 1,
-            "aws:opensearch/domain:Domain": 1,
-            "aws:iam/role:Role": 1,
-            "aws:iam/rolePolicy:RolePolicy": 1,
-            "edgelogs:index:RegionalForwarder": regions,
-            "edgelogs:index:FailureQueue": regions,
-            "edgelogs:index:ForwarderAlarms": regions,
-            "edgelogs:index:DomainAlarms": 1,
-            "edgelogs:index:OperatorPolicy": 1,
-            "aws:iam/policy:Policy": 1,
-            "aws:lambda/function:Function": regions,
+            PROVIDER: regions + (1 if home_outside_regions else 0),
+            SEARCH_DOMAIN: 1,
+            FORWARDER_ROLE: 1,
+            DOMAIN: 1,
+            ROLE: 1,
+            ROLE_POLICY: 1,
+            REGIONAL_FORWARDER: regions,
+            FAILURE_QUEUE: regions,
+            FORWARDER_ALARMS: regions,
+            DOMAIN_ALARMS: 1,
+            OPERATOR_POLICY: 1,
+            IAM_POLICY: 1,
+            FUNCTION: regions,
             # one exact grant per collected log group
-            "aws:lambda/permission:Permission": regions * sources,
-            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": regions,
-            "aws:sqs/queue:Queue": regions,
-            "aws:sns/topic:Topic": regions + own_topic,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 4 * regions + 4,
+            PERMISSION: regions * sources,
+            INVOKE_CONFIG: regions,
+            QUEUE: regions,
+            TOPIC: regions + own_topic,
+            ALARM: 4 * regions + 4,
             # the forwarder's own group + every collected group not adopted
-            "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
-            "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,
+            LOG_GROUP: regions * (1 + sources) - existing,
+            SUBSCRIPTION_FILTER: regions * sources,
             **DOMAIN_SETUP_COUNTS,
             **(
-                {"aws:sns/topicSubscription:TopicSubscription": regions + own_topic}
+                {TOPIC_SUBSCRIPTION: regions + own_topic}
                 if email
                 else {}
             ),
@@ -137,9 +173,9 @@ def expected_counts(
     counts.update(DOMAIN_SETUP_ADDS)
     if cognito:
         # + the authenticated role and the OpenSearch service role
-        counts.update({**DASHBOARDS_AUTH_COUNTS, "aws:iam/role:Role": 2})
+        counts.update({**DASHBOARDS_AUTH_COUNTS, ROLE: 2})
         if dashboard_users:
-            counts["aws:cognito/user:User"] = dashboard_users
+            counts[COGNITO_USER] = dashboard_users
     return counts
 
 
@@ -148,14 +184,14 @@ def coverage_check_counts() -> Counter[str]:
     alarm topic (DomainAlarms'), so it adds no topic of its own."""
     return Counter(
         {
-            "edgelogs:index:CoverageCheck": 1,
-            "aws:cloudwatch/logGroup:LogGroup": 1,
-            "aws:iam/role:Role": 1,
-            "aws:iam/rolePolicy:RolePolicy": 1,
-            "aws:lambda/function:Function": 1,
-            "aws:cloudwatch/eventRule:EventRule": 1,
-            "aws:cloudwatch/eventTarget:EventTarget": 1,
-            "aws:lambda/permission:Permission": 1,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
+            COVERAGE_CHECK: 1,
+            LOG_GROUP: 1,
+            ROLE: 1,
+            ROLE_POLICY: 1,
+            FUNCTION: 1,
+            EVENT_RULE: 1,
+            EVENT_TARGET: 1,
+            PERMISSION: 1,
+            ALARM: 2,
         }
     )

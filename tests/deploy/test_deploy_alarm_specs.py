@@ -5,8 +5,7 @@ alarms all carry the same fields, and only the coverage check's errors alarm ski
 from __future__ import annotations
 
 from tests.deploy.harness import ProgramRun
-
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+from tests.deploy.tokens import ALARM
 
 SPEC_FIELDS = [
     "alarmActions", "alarmDescription", "comparisonOperator", "dimensions",

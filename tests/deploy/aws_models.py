@@ -23,41 +23,7 @@ from typing import Any
 import botocore.session
 import regex
 
-from tests.deploy.tokens import (
-    ALARM,
-    COGNITO_USER,
-    COVERAGE_CHECK,
-    DASHBOARDS_AUTH,
-    DOMAIN,
-    DOMAIN_ALARMS,
-    DOMAIN_SETUP,
-    EVENT_RULE,
-    EVENT_TARGET,
-    FAILURE_QUEUE,
-    FORWARDER_ALARMS,
-    FORWARDER_ROLE,
-    FUNCTION,
-    IAM_POLICY,
-    IDENTITY_POOL,
-    IDENTITY_POOL_ROLES,
-    INVOCATION,
-    INVOKE_CONFIG,
-    LOG_GROUP,
-    OPERATOR_POLICY,
-    PERMISSION,
-    PROVIDER,
-    QUEUE,
-    REGIONAL_FORWARDER,
-    ROLE,
-    ROLE_POLICY,
-    ROLE_POLICY_ATTACHMENT,
-    SEARCH_DOMAIN,
-    SUBSCRIPTION_FILTER,
-    TOPIC,
-    TOPIC_SUBSCRIPTION,
-    USER_POOL,
-    USER_POOL_DOMAIN,
-)
+from tests.deploy import tokens as t
 
 Check = Callable[[Any], "str | None"]
 
@@ -157,24 +123,24 @@ _TAGS_BY_CONFIG = _no_check(
 _COMPONENT: Row = {}
 
 TABLE: dict[str, Row] = {
-    PROVIDER: {
+    t.PROVIDER: {
         "region": _no_check("edgelogs:regions/homeRegion: config.py accepts only regions in "
                             "botocore's endpoint data (tests/deploy/test_deploy_config.py)"),
         "defaultTags": _TAGS_BY_CONFIG,
         "skipCredentialsValidation": _no_check("provider setting, never sent to AWS"),
         "skipRegionValidation": _no_check("provider setting, never sent to AWS"),
     },
-    EVENT_RULE: {
+    t.EVENT_RULE: {
         "name": Model("events", "PutRule", "Name"),
         "description": Model("events", "PutRule", "Description"),
         "scheduleExpression": Model("events", "PutRule", "ScheduleExpression"),
         "tags": Model("events", "PutRule", "Tags"),
     },
-    EVENT_TARGET: {
+    t.EVENT_TARGET: {
         "rule": Model("events", "PutTargets", "Rule"),
         "arn": Model("events", "PutTargets", "Targets.Arn"),
     },
-    LOG_GROUP: {
+    t.LOG_GROUP: {
         "name": Model("logs", "CreateLogGroup", "logGroupName"),
         "tags": Model("logs", "CreateLogGroup", "tags"),
         # The model has no enum for it; the allowed values are in the API reference
@@ -186,13 +152,13 @@ TABLE: dict[str, Row] = {
                     2192, 2557, 2922, 3288, 3653, source="PutRetentionPolicy"),
         ),
     },
-    SUBSCRIPTION_FILTER: {
+    t.SUBSCRIPTION_FILTER: {
         "name": Model("logs", "PutSubscriptionFilter", "filterName"),
         "logGroup": Model("logs", "PutSubscriptionFilter", "logGroupName"),
         "filterPattern": Model("logs", "PutSubscriptionFilter", "filterPattern"),
         "destinationArn": Model("logs", "PutSubscriptionFilter", "destinationArn"),
     },
-    ALARM: {
+    t.ALARM: {
         "name": Model("cloudwatch", "PutMetricAlarm", "AlarmName"),
         "alarmDescription": Model("cloudwatch", "PutMetricAlarm", "AlarmDescription"),
         "namespace": Model("cloudwatch", "PutMetricAlarm", "Namespace"),
@@ -210,18 +176,18 @@ TABLE: dict[str, Row] = {
             "cloudwatch", "PutMetricAlarm", "InsufficientDataActions"),
         "tags": Model("cloudwatch", "PutMetricAlarm", "Tags"),
     },
-    IDENTITY_POOL: {
+    t.IDENTITY_POOL: {
         "identityPoolName": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolName"),
         "allowUnauthenticatedIdentities": Model(
             "cognito-identity", "CreateIdentityPool", "AllowUnauthenticatedIdentities"),
         "allowClassicFlow": Model("cognito-identity", "CreateIdentityPool", "AllowClassicFlow"),
         "tags": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolTags"),
     },
-    IDENTITY_POOL_ROLES: {
+    t.IDENTITY_POOL_ROLES: {
         "identityPoolId": Model("cognito-identity", "SetIdentityPoolRoles", "IdentityPoolId"),
         "roles": Model("cognito-identity", "SetIdentityPoolRoles", "Roles"),
     },
-    USER_POOL: {
+    t.USER_POOL: {
         "name": Model("cognito-idp", "CreateUserPool", "PoolName"),
         "adminCreateUserConfig.allowAdminCreateUserOnly": Model(
             "cognito-idp", "CreateUserPool", "AdminCreateUserConfig.AllowAdminCreateUserOnly"),
@@ -264,39 +230,39 @@ TABLE: dict[str, Row] = {
             "cognito-idp", "CreateUserPool", "UserPoolAddOns.AdvancedSecurityMode"),
         "tags": Model("cognito-idp", "CreateUserPool", "UserPoolTags"),
     },
-    USER_POOL_DOMAIN: {
+    t.USER_POOL_DOMAIN: {
         "domain": Model("cognito-idp", "CreateUserPoolDomain", "Domain"),
         "userPoolId": Model("cognito-idp", "CreateUserPoolDomain", "UserPoolId"),
     },
-    COGNITO_USER: {
+    t.COGNITO_USER: {
         "userPoolId": Model("cognito-idp", "AdminCreateUser", "UserPoolId"),
         "username": Model("cognito-idp", "AdminCreateUser", "Username"),
         "attributes": Model("cognito-idp", "AdminCreateUser", "UserAttributes"),
         "desiredDeliveryMediums": Model(
             "cognito-idp", "AdminCreateUser", "DesiredDeliveryMediums"),
     },
-    IAM_POLICY: {
+    t.IAM_POLICY: {
         "name": Model("iam", "CreatePolicy", "PolicyName"),
         "description": Model("iam", "CreatePolicy", "Description"),
         "policy": Model("iam", "CreatePolicy", "PolicyDocument"),
         "tags": Model("iam", "CreatePolicy", "Tags"),
     },
-    ROLE: {
+    t.ROLE: {
         "name": Model("iam", "CreateRole", "RoleName"),
         "description": Model("iam", "CreateRole", "Description"),
         "assumeRolePolicy": Model("iam", "CreateRole", "AssumeRolePolicyDocument"),
         "tags": Model("iam", "CreateRole", "Tags"),
     },
-    ROLE_POLICY: {
+    t.ROLE_POLICY: {
         "name": Model("iam", "PutRolePolicy", "PolicyName"),
         "role": Model("iam", "PutRolePolicy", "RoleName"),
         "policy": Model("iam", "PutRolePolicy", "PolicyDocument"),
     },
-    ROLE_POLICY_ATTACHMENT: {
+    t.ROLE_POLICY_ATTACHMENT: {
         "role": Model("iam", "AttachRolePolicy", "RoleName"),
         "policyArn": Model("iam", "AttachRolePolicy", "PolicyArn"),
     },
-    FUNCTION: {
+    t.FUNCTION: {
         "name": Model("lambda", "CreateFunction", "FunctionName"),
         "description": Model("lambda", "CreateFunction", "Description"),
         "role": Model("lambda", "CreateFunction", "Role"),
@@ -315,7 +281,7 @@ TABLE: dict[str, Row] = {
                           "are tested in tests/bundle"),
         "sourceCodeHash": _no_check("the provider's change trigger, never sent to AWS"),
     },
-    INVOKE_CONFIG: {
+    t.INVOKE_CONFIG: {
         "functionName": Model("lambda", "PutFunctionEventInvokeConfig", "FunctionName"),
         "maximumRetryAttempts": Model(
             "lambda", "PutFunctionEventInvokeConfig", "MaximumRetryAttempts"),
@@ -324,13 +290,13 @@ TABLE: dict[str, Row] = {
         "destinationConfig.onFailure.destination": Model(
             "lambda", "PutFunctionEventInvokeConfig", "DestinationConfig.OnFailure.Destination"),
     },
-    INVOCATION: {
+    t.INVOCATION: {
         "functionName": Model("lambda", "Invoke", "FunctionName"),
         "input": Other("lambda Invoke Payload (a blob, unconstrained in the model): a JSON "
                        "object within the 6 MB synchronous payload quota", _invoke_payload),
         "triggers": _no_check("the provider's re-invocation trigger, never sent to AWS"),
     },
-    PERMISSION: {
+    t.PERMISSION: {
         "statementId": Model("lambda", "AddPermission", "StatementId"),
         "action": Model("lambda", "AddPermission", "Action"),
         "function": Model("lambda", "AddPermission", "FunctionName"),
@@ -338,7 +304,7 @@ TABLE: dict[str, Row] = {
         "sourceArn": Model("lambda", "AddPermission", "SourceArn"),
         "sourceAccount": Model("lambda", "AddPermission", "SourceAccount"),
     },
-    DOMAIN: {
+    t.DOMAIN: {
         "domainName": Model("opensearch", "CreateDomain", "DomainName"),
         "engineVersion": Model("opensearch", "CreateDomain", "EngineVersion"),
         "clusterConfig.instanceType": Model(
@@ -389,16 +355,16 @@ TABLE: dict[str, Row] = {
             "AdvancedSecurityOptions.MasterUserOptions.MasterUserARN"),
         "tags": Model("opensearch", "CreateDomain", "TagList"),
     },
-    TOPIC: {
+    t.TOPIC: {
         "name": Model("sns", "CreateTopic", "Name"),
         "tags": Model("sns", "CreateTopic", "Tags"),
     },
-    TOPIC_SUBSCRIPTION: {
+    t.TOPIC_SUBSCRIPTION: {
         "topic": Model("sns", "Subscribe", "TopicArn"),
         "protocol": Model("sns", "Subscribe", "Protocol"),
         "endpoint": Model("sns", "Subscribe", "Endpoint"),
     },
-    QUEUE: {
+    t.QUEUE: {
         "name": Model("sqs", "CreateQueue", "QueueName"),
         "tags": Model("sqs", "CreateQueue", "tags"),
         # Queue attributes travel as a string map (no per-attribute model); the ranges are the
@@ -412,16 +378,16 @@ TABLE: dict[str, Row] = {
         "sqsManagedSseEnabled": Other(
             "SqsManagedSseEnabled true/false", _one_of(True, False, source=_SQS)),
     },
-    COVERAGE_CHECK: _COMPONENT,
-    DASHBOARDS_AUTH: _COMPONENT,
-    DOMAIN_ALARMS: _COMPONENT,
-    DOMAIN_SETUP: _COMPONENT,
-    FAILURE_QUEUE: _COMPONENT,
-    FORWARDER_ALARMS: _COMPONENT,
-    FORWARDER_ROLE: _COMPONENT,
-    OPERATOR_POLICY: _COMPONENT,
-    REGIONAL_FORWARDER: _COMPONENT,
-    SEARCH_DOMAIN: _COMPONENT,
+    t.COVERAGE_CHECK: _COMPONENT,
+    t.DASHBOARDS_AUTH: _COMPONENT,
+    t.DOMAIN_ALARMS: _COMPONENT,
+    t.DOMAIN_SETUP: _COMPONENT,
+    t.FAILURE_QUEUE: _COMPONENT,
+    t.FORWARDER_ALARMS: _COMPONENT,
+    t.FORWARDER_ROLE: _COMPONENT,
+    t.OPERATOR_POLICY: _COMPONENT,
+    t.REGIONAL_FORWARDER: _COMPONENT,
+    t.SEARCH_DOMAIN: _COMPONENT,
 }
 
 

@@ -4,118 +4,84 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.deploy.tokens import (
-    ALARM,
-    COGNITO_USER,
-    COVERAGE_CHECK,
-    DASHBOARDS_AUTH,
-    DOMAIN,
-    DOMAIN_ALARMS,
-    DOMAIN_SETUP,
-    EVENT_RULE,
-    EVENT_TARGET,
-    FAILURE_QUEUE,
-    FORWARDER_ALARMS,
-    FORWARDER_ROLE,
-    FUNCTION,
-    IAM_POLICY,
-    IDENTITY_POOL,
-    IDENTITY_POOL_ROLES,
-    INVOCATION,
-    INVOKE_CONFIG,
-    LOG_GROUP,
-    OPERATOR_POLICY,
-    PERMISSION,
-    PROVIDER,
-    QUEUE,
-    REGIONAL_FORWARDER,
-    ROLE,
-    ROLE_POLICY,
-    ROLE_POLICY_ATTACHMENT,
-    SEARCH_DOMAIN,
-    SUBSCRIPTION_FILTER,
-    TOPIC,
-    TOPIC_SUBSCRIPTION,
-    USER_POOL,
-    USER_POOL_DOMAIN,
-)
+from tests.deploy import tokens as t
 
 # Every resource type the program may register, split by whether AWS lets it carry tags.
 # A new type must be added to one of the two sets, so the tag test cannot silently miss it.
 TAGGABLE = {
-    EVENT_RULE,
-    LOG_GROUP,
-    IDENTITY_POOL,
-    USER_POOL,
-    ALARM,
-    IAM_POLICY,
-    ROLE,
-    FUNCTION,
-    DOMAIN,
-    TOPIC,
-    QUEUE,
+    t.EVENT_RULE,
+    t.LOG_GROUP,
+    t.IDENTITY_POOL,
+    t.USER_POOL,
+    t.ALARM,
+    t.IAM_POLICY,
+    t.ROLE,
+    t.FUNCTION,
+    t.DOMAIN,
+    t.TOPIC,
+    t.QUEUE,
 }
 NOT_TAGGABLE = {
-    EVENT_TARGET,
-    COVERAGE_CHECK,
-    SUBSCRIPTION_FILTER,
-    IDENTITY_POOL_ROLES,
-    COGNITO_USER,
-    USER_POOL_DOMAIN,
-    ROLE_POLICY_ATTACHMENT,
-    ROLE_POLICY,
-    INVOKE_CONFIG,
-    PERMISSION,
-    TOPIC_SUBSCRIPTION,
-    PROVIDER,  # carries default_tags instead
-    SEARCH_DOMAIN,
-    FORWARDER_ROLE,
-    REGIONAL_FORWARDER,
-    FAILURE_QUEUE,
-    FORWARDER_ALARMS,
-    DASHBOARDS_AUTH,
-    DOMAIN_ALARMS,
-    OPERATOR_POLICY,
-    DOMAIN_SETUP,
-    INVOCATION,
+    t.EVENT_TARGET,
+    t.COVERAGE_CHECK,
+    t.SUBSCRIPTION_FILTER,
+    t.IDENTITY_POOL_ROLES,
+    t.COGNITO_USER,
+    t.USER_POOL_DOMAIN,
+    t.ROLE_POLICY_ATTACHMENT,
+    t.ROLE_POLICY,
+    t.INVOKE_CONFIG,
+    t.PERMISSION,
+    t.TOPIC_SUBSCRIPTION,
+    t.PROVIDER,  # carries default_tags instead
+    t.SEARCH_DOMAIN,
+    t.FORWARDER_ROLE,
+    t.REGIONAL_FORWARDER,
+    t.FAILURE_QUEUE,
+    t.FORWARDER_ALARMS,
+    t.DASHBOARDS_AUTH,
+    t.DOMAIN_ALARMS,
+    t.OPERATOR_POLICY,
+    t.DOMAIN_SETUP,
+    t.INVOCATION,
 }
 GLOBAL_TYPES = {
-    IAM_POLICY,
-    ROLE,
-    ROLE_POLICY,
-    DOMAIN,
+    t.IAM_POLICY,
+    t.ROLE,
+    t.ROLE_POLICY,
+    t.DOMAIN,
     # Dashboards sign-in lives in the home region, next to the domain
-    IDENTITY_POOL,
-    IDENTITY_POOL_ROLES,
-    COGNITO_USER,
-    USER_POOL,
-    USER_POOL_DOMAIN,
-    ROLE_POLICY_ATTACHMENT,
+    t.IDENTITY_POOL,
+    t.IDENTITY_POOL_ROLES,
+    t.COGNITO_USER,
+    t.USER_POOL,
+    t.USER_POOL_DOMAIN,
+    t.ROLE_POLICY_ATTACHMENT,
     # the domain setup: its function, log group and invocation sit beside the domain
-    INVOCATION,
+    t.INVOCATION,
 }
 # What Dashboards sign-in with Cognito (edgelogs:dashboards.auth = cognito) adds.
 DASHBOARDS_AUTH_COUNTS = {
-    DASHBOARDS_AUTH: 1,
-    USER_POOL: 1,
-    USER_POOL_DOMAIN: 1,
-    IDENTITY_POOL: 1,
-    IDENTITY_POOL_ROLES: 1,
-    ROLE_POLICY_ATTACHMENT: 1,
+    t.DASHBOARDS_AUTH: 1,
+    t.USER_POOL: 1,
+    t.USER_POOL_DOMAIN: 1,
+    t.IDENTITY_POOL: 1,
+    t.IDENTITY_POOL_ROLES: 1,
+    t.ROLE_POLICY_ATTACHMENT: 1,
 }
 
 
 # The domain setup (components/domain_setup.py): its function, role, policy and log group, and
 # the domain's invocation of it. Added to the forwarders' own counts in expected_counts.
 DOMAIN_SETUP_COUNTS = {
-    DOMAIN_SETUP: 1,
-    INVOCATION: 1,
+    t.DOMAIN_SETUP: 1,
+    t.INVOCATION: 1,
 }
 DOMAIN_SETUP_ADDS = {
-    ROLE: 1,
-    ROLE_POLICY: 1,
-    FUNCTION: 1,
-    LOG_GROUP: 1,
+    t.ROLE: 1,
+    t.ROLE_POLICY: 1,
+    t.FUNCTION: 1,
+    t.LOG_GROUP: 1,
 }
 
 
@@ -140,31 +106,31 @@ def expected_counts(
     own_topic = 1 if home_outside_regions else 0
     counts = Counter(
         {
-            PROVIDER: regions + (1 if home_outside_regions else 0),
-            SEARCH_DOMAIN: 1,
-            FORWARDER_ROLE: 1,
-            DOMAIN: 1,
-            ROLE: 1,
-            ROLE_POLICY: 1,
-            REGIONAL_FORWARDER: regions,
-            FAILURE_QUEUE: regions,
-            FORWARDER_ALARMS: regions,
-            DOMAIN_ALARMS: 1,
-            OPERATOR_POLICY: 1,
-            IAM_POLICY: 1,
-            FUNCTION: regions,
+            t.PROVIDER: regions + (1 if home_outside_regions else 0),
+            t.SEARCH_DOMAIN: 1,
+            t.FORWARDER_ROLE: 1,
+            t.DOMAIN: 1,
+            t.ROLE: 1,
+            t.ROLE_POLICY: 1,
+            t.REGIONAL_FORWARDER: regions,
+            t.FAILURE_QUEUE: regions,
+            t.FORWARDER_ALARMS: regions,
+            t.DOMAIN_ALARMS: 1,
+            t.OPERATOR_POLICY: 1,
+            t.IAM_POLICY: 1,
+            t.FUNCTION: regions,
             # one exact grant per collected log group
-            PERMISSION: regions * sources,
-            INVOKE_CONFIG: regions,
-            QUEUE: regions,
-            TOPIC: regions + own_topic,
-            ALARM: 4 * regions + 4,
+            t.PERMISSION: regions * sources,
+            t.INVOKE_CONFIG: regions,
+            t.QUEUE: regions,
+            t.TOPIC: regions + own_topic,
+            t.ALARM: 4 * regions + 4,
             # the forwarder's own group + every collected group not adopted
-            LOG_GROUP: regions * (1 + sources) - existing,
-            SUBSCRIPTION_FILTER: regions * sources,
+            t.LOG_GROUP: regions * (1 + sources) - existing,
+            t.SUBSCRIPTION_FILTER: regions * sources,
             **DOMAIN_SETUP_COUNTS,
             **(
-                {TOPIC_SUBSCRIPTION: regions + own_topic}
+                {t.TOPIC_SUBSCRIPTION: regions + own_topic}
                 if email
                 else {}
             ),
@@ -173,9 +139,9 @@ def expected_counts(
     counts.update(DOMAIN_SETUP_ADDS)
     if cognito:
         # + the authenticated role and the OpenSearch service role
-        counts.update({**DASHBOARDS_AUTH_COUNTS, ROLE: 2})
+        counts.update({**DASHBOARDS_AUTH_COUNTS, t.ROLE: 2})
         if dashboard_users:
-            counts[COGNITO_USER] = dashboard_users
+            counts[t.COGNITO_USER] = dashboard_users
     return counts
 
 
@@ -184,14 +150,14 @@ def coverage_check_counts() -> Counter[str]:
     alarm topic (DomainAlarms'), so it adds no topic of its own."""
     return Counter(
         {
-            COVERAGE_CHECK: 1,
-            LOG_GROUP: 1,
-            ROLE: 1,
-            ROLE_POLICY: 1,
-            FUNCTION: 1,
-            EVENT_RULE: 1,
-            EVENT_TARGET: 1,
-            PERMISSION: 1,
-            ALARM: 2,
+            t.COVERAGE_CHECK: 1,
+            t.LOG_GROUP: 1,
+            t.ROLE: 1,
+            t.ROLE_POLICY: 1,
+            t.FUNCTION: 1,
+            t.EVENT_RULE: 1,
+            t.EVENT_TARGET: 1,
+            t.PERMISSION: 1,
+            t.ALARM: 2,
         }
     )

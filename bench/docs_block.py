@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ops import times
+
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 
 
@@ -39,7 +41,7 @@ def replace_block(text: str, name: str, command: str, lines: list[str], when: da
         raise ValueError(f"{DOCS.name} needs exactly one {begin} ... {end} block")
     body = "\n".join([
         begin,
-        f"`{command}`, {when:%Y-%m-%d %H:%M} UTC, {machine()}:",
+        f"`{command}`, {times.minutes(when)}, {machine()}:",
         "",
         "```",
         *(line.rstrip() for line in lines),

@@ -1,10 +1,13 @@
-"""ForwarderAlarms: a region's alarms on its forwarder and failure queue, to that region's SNS.
+"""Alarms: the one spec type every alarm of the stack is built from (AlarmSpec, metric_alarm),
+the alarm topic, and ForwarderAlarms: a region's alarms on its forwarder and failure queue, to
+that region's SNS topic.
 
 CloudWatch alarms can only notify a topic in their own region, hence one topic per region.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -17,13 +20,51 @@ PERIOD_SECONDS = 300  # Lambda and SQS publish 1-minute metrics; 5 minutes smoot
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    key: str
+    """One CloudWatch alarm, whichever component owns it: what it watches, when it fires, and
+    what it tells the person it wakes. The defaults are the forwarder alarms': any data point
+    above 0 in one 5-minute period, no data being healthy, OK sent as well as ALARM."""
+
+    key: str  # the resource's name suffix: <component name>-<key>
     namespace: str
     metric: str
     statistic: str
     description: str
+    period: int = PERIOD_SECONDS
+    evaluation_periods: int = 1
+    comparison: str = "GreaterThanThreshold"
+    threshold: float = 0
+    missing_data: str = "notBreaching"
+    notify_ok: bool = True  # False: only ALARM notifies the topic
+    name: str = ""  # the alarm's name suffix, <resource prefix>-<name>; "" means the key
 
 
+def metric_alarm(
+    component: str, spec: AlarmSpec, *, name_prefix: str,
+    dimensions: Mapping[str, pulumi.Input[str]], topic_arn: pulumi.Input[str],
+    tags: pulumi.Input[dict[str, str]], opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """The one way every alarm of the stack is made from its spec."""
+    return aws.cloudwatch.MetricAlarm(
+        f"{component}-{spec.key}",
+        name=f"{name_prefix}-{spec.name or spec.key}",
+        alarm_description=spec.description,
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        dimensions=dict(dimensions),
+        statistic=spec.statistic,
+        period=spec.period,
+        evaluation_periods=spec.evaluation_periods,
+        comparison_operator=spec.comparison,
+        threshold=spec.threshold,
+        treat_missing_data=spec.missing_data,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn] if spec.notify_ok else None,
+        tags=tags,
+        opts=opts,
+    )
+
+
+# No data means no invocations / an idle queue: that is healthy (the defaults above).
 ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         "errors", "AWS/Lambda", "Errors", "Sum",
@@ -69,6 +110,18 @@ def alarm_topic(
     return topic, subscription
 
 
+def topic_unless_given(
+    name: str, existing_arn: pulumi.Input[str] | None, topic_name: pulumi.Input[str],
+    alarm_email: str | None, tags: pulumi.Input[dict[str, str]], opts: pulumi.ResourceOptions,
+) -> tuple[pulumi.Output[str], aws.sns.Topic | None, aws.sns.TopicSubscription | None]:
+    """The home region's alarm topic: the one given (another component's), else a new one
+    (alarm_topic). Returns its ARN, and the topic and subscription made here, if any."""
+    if existing_arn is not None:
+        return pulumi.Output.from_input(existing_arn), None, None
+    topic, subscription = alarm_topic(name, topic_name, alarm_email, tags, opts)
+    return topic.arn, topic, subscription
+
+
 @dataclass
 class ForwarderAlarmsArgs:
     name_prefix: str
@@ -100,27 +153,12 @@ class ForwarderAlarms(pulumi.ComponentResource):
             "AWS/SQS": {"QueueName": args.queue_name},
         }
         self.alarms = {
-            spec.key: aws.cloudwatch.MetricAlarm(
-                f"{name}-{spec.key}",
-                name=f"{args.name_prefix}-{spec.key}",
-                alarm_description=spec.description,
-                namespace=spec.namespace,
-                metric_name=spec.metric,
-                dimensions=dimensions[spec.namespace],
-                statistic=spec.statistic,
-                period=PERIOD_SECONDS,
-                evaluation_periods=1,
-                comparison_operator="GreaterThanThreshold",
-                threshold=0,
-                # No data means no invocations / an idle queue: that is healthy.
-                treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
-                tags=args.tags,
-                opts=child,
+            spec.key: metric_alarm(
+                name, spec, name_prefix=args.name_prefix, dimensions=dimensions[spec.namespace],
+                topic_arn=self.topic.arn, tags=args.tags, opts=child,
             )
             for spec in ALARMS
-        }
+        }  # fmt: skip
         self.register_outputs(
             {"topicArn": self.topic.arn, "alarms": [a.name for a in self.alarms.values()]}
         )

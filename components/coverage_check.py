@@ -22,10 +22,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_quotas
-from components.alarms import alarm_topic
-from components.forwarder_role import assume_role_policy
+from components.alarms import AlarmSpec, metric_alarm, topic_unless_given
 from components.function_code import FunctionCode
 from components.identity import caller_identity
+from components.logged_function import FunctionSpec, create_logged_function
 from components.naming import StackNames
 
 TOKEN = "edgelogs:index:CoverageCheck"
@@ -51,6 +51,22 @@ ALARM_PERIOD_SECONDS = 86400
 # send an OK mail saying the uncovered groups were fixed when the check simply did not run.
 UNCOVERED_MISSING_DATA = "ignore"
 EDGE_LOG_GROUP_PREFIXES: tuple[str, ...] = contract.EDGE_LOG_GROUP_PREFIXES
+
+UNCOVERED_ALARM = AlarmSpec(
+    "uncovered", METRIC_NAMESPACE, METRIC_NAME, "Maximum",
+    "Lambda@Edge log groups with events that this stack does not collect. The "
+    "coverage check's log lists them; run scripts/audit, then add the region to "
+    "edgelogs:regions or the function to edgelogs:edgeFunctions.",
+    period=ALARM_PERIOD_SECONDS, missing_data=UNCOVERED_MISSING_DATA,
+    name="uncovered-log-groups",
+)
+# Only ALARM notifies: a failed run is the news, not the next one that succeeds.
+ERRORS_ALARM = AlarmSpec(
+    "errors", "AWS/Lambda", "Errors", "Sum",
+    "The daily coverage check failed, so uncovered log groups would go unnoticed. "
+    "Check its log group.",
+    period=ALARM_PERIOD_SECONDS, notify_ok=False, name="coverage-check-errors",
+)
 
 
 def permissions_policy(
@@ -156,55 +172,49 @@ class CoverageCheck(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        names = args.names
-        identity = caller_identity(self, args.provider)
 
-        # Created before the function so Lambda never creates it first without retention.
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=names.coverage_log_group,
-            retention_in_days=args.log_retention_days, tags=args.tags, opts=child,
-        )  # fmt: skip
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=names.coverage_function,
-            description="edgelogs coverage check: lists edge log groups, publishes one metric",
-            assume_role_policy=assume_role_policy(),
-            tags=args.tags,
-            opts=child,
-        )
+        self._create_function(name, args)
+        self._create_schedule(name, args, child)
+        self._create_alarms(name, args, child)
+        self.register_outputs({
+            "functionArn": self.function.arn,
+            "alarmName": self.alarm.name,
+            "topicArn": self.topic_arn,
+        })  # fmt: skip
+
+    def _create_function(self, name: str, args: CoverageCheckArgs) -> None:
+        """The audit function, with its log group and least-privilege role."""
+        names = args.names
         customs = custom_groups(args.collected_log_groups)
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            name="edgelogs-coverage",
-            role=self.role.id,
-            policy=pulumi.Output.all(identity.partition, identity.account_id).apply(
-                lambda v: json.dumps(permissions_policy(
-                    partition=v[0], account_id=v[1], home_region=args.home_region,
-                    log_group_name=names.coverage_log_group, custom_log_groups=customs,
-                ))
+        made = create_logged_function(
+            self, name,
+            FunctionSpec(
+                function_name=names.coverage_function,
+                log_group_name=names.coverage_log_group,
+                description="edgelogs: daily audit of Lambda@Edge log groups this stack misses",
+                role_description=(
+                    "edgelogs coverage check: lists edge log groups, publishes one metric"),
+                policy_name="edgelogs-coverage",
+                handler=HANDLER, timeout_seconds=TIMEOUT_SECONDS, memory_mb=MEMORY_MB,
             ),
-            opts=child,
+            code=args.code,
+            policy=lambda partition, account_id: permissions_policy(
+                partition=partition, account_id=account_id, home_region=args.home_region,
+                log_group_name=names.coverage_log_group, custom_log_groups=customs),
+            identity=caller_identity(self, args.provider),
+            log_retention_days=args.log_retention_days, provider=args.provider,
+            tags=args.tags, environment=environment(args),
         )  # fmt: skip
-        # The role's ARN once its policy is attached: the function never runs without it.
-        role_arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
-        self.function = aws.lambda_.Function(
-            f"{name}-function",
-            name=names.coverage_function,
-            description="edgelogs: daily audit of Lambda@Edge log groups this stack misses",
-            role=role_arn,
-            handler=HANDLER,
-            **args.code.function_args(),
-            timeout=TIMEOUT_SECONDS,
-            memory_size=MEMORY_MB,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment(args)),
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[self.log_group]
-            ),
-        )  # fmt: skip
+        self.log_group, self.role, self.policy = made.log_group, made.role, made.policy
+        self.function = made.function
+
+    def _create_schedule(
+        self, name: str, args: CoverageCheckArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The daily EventBridge rule that runs the function, and its leave to invoke it."""
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
-            name=names.coverage_function,
+            name=args.names.coverage_function,
             description="edgelogs: run the coverage check once a day",
             schedule_expression=SCHEDULE,
             tags=args.tags,
@@ -227,59 +237,17 @@ class CoverageCheck(pulumi.ComponentResource):
             ),
         )
 
-        self.topic = None
-        if args.alarm_topic_arn is None:
-            self.topic, _ = alarm_topic(name, args.topic_name, args.alarm_email, args.tags,
-                                        pulumi.ResourceOptions(parent=self,
-                                                               provider=args.provider))
-            self.topic_arn = self.topic.arn
-        else:
-            self.topic_arn = pulumi.Output.from_input(args.alarm_topic_arn)
-
-        self.alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-uncovered",
-            name=f"{names.resource_prefix}-uncovered-log-groups",
-            alarm_description=(
-                "Lambda@Edge log groups with events that this stack does not collect. The "
-                "coverage check's log lists them; run scripts/audit, then add the region to "
-                "edgelogs:regions or the function to edgelogs:edgeFunctions."
-            ),
-            namespace=METRIC_NAMESPACE,
-            metric_name=METRIC_NAME,
-            dimensions={METRIC_DIMENSION: names.stack},
-            statistic="Maximum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            treat_missing_data=UNCOVERED_MISSING_DATA,
-            alarm_actions=[self.topic_arn],
-            ok_actions=[self.topic_arn],
-            tags=args.tags,
-            opts=child,
+    def _create_alarms(
+        self, name: str, args: CoverageCheckArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The alarms on the metric and on the check's own failures, and their topic."""
+        self.topic_arn, self.topic, _ = topic_unless_given(
+            name, args.alarm_topic_arn, args.topic_name, args.alarm_email, args.tags, child
         )
-        self.errors_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-errors",
-            name=f"{names.resource_prefix}-coverage-check-errors",
-            alarm_description=(
-                "The daily coverage check failed, so uncovered log groups would go unnoticed. "
-                "Check its log group."
-            ),
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.function.name},
-            statistic="Sum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic_arn],
-            tags=args.tags,
-            opts=child,
-        )
-        self.register_outputs({
-            "functionArn": self.function.arn,
-            "alarmName": self.alarm.name,
-            "topicArn": self.topic_arn,
-        })  # fmt: skip
+        alarm_args = {"name_prefix": args.names.resource_prefix, "topic_arn": self.topic_arn,
+                      "tags": args.tags, "opts": child}
+        self.alarm = metric_alarm(
+            name, UNCOVERED_ALARM, dimensions={METRIC_DIMENSION: args.names.stack},
+            **alarm_args)
+        self.errors_alarm = metric_alarm(
+            name, ERRORS_ALARM, dimensions={"FunctionName": self.function.name}, **alarm_args)

@@ -172,10 +172,34 @@ class DashboardsAuth(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        tags = dict(args.tags)
+
+        self._create_user_pool(name, args, child)
+        self._create_identity_pool(name, args, child)
+        self._create_service_role(name, args, child)
+        self._create_users(name, args, child)
+
+        self.cognito_options = CognitoOptions(
+            user_pool_id=self.user_pool.id,
+            identity_pool_id=self.identity_pool.id,
+            role_arn=self.service_role.arn,
+            # OpenSearch checks all of these when it enables Cognito on the domain.
+            depends_on=(self.service_role_policy, self.user_pool_domain, self.role_attachment),
+        )
+        self.register_outputs(
+            {
+                "userPoolId": self.user_pool.id,
+                "identityPoolId": self.identity_pool.id,
+                "authenticatedRoleArn": self.authenticated_role.arn,
+                "serviceRoleArn": self.service_role.arn,
+            }
+        )
+
+    def _create_user_pool(
+        self, name: str, args: DashboardsAuthArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The invite-only user pool, and the domain its sign-in page lives on."""
         stack = args.stack
         subject, body = invitation(stack)
-
         self.user_pool = aws.cognito.UserPool(
             f"{name}-user-pool",
             name=user_pool_name(stack),
@@ -216,7 +240,7 @@ class DashboardsAuth(pulumi.ComponentResource):
                 case_sensitive=False
             ),
             deletion_protection="ACTIVE" if args.protect else "INACTIVE",
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         self.user_pool_id = self.user_pool.id
@@ -230,6 +254,11 @@ class DashboardsAuth(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _create_identity_pool(
+        self, name: str, args: DashboardsAuthArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The identity pool, and the role it hands every signed-in user."""
+        stack = args.stack
         # OpenSearch adds the user pool (through the app client it creates) to this pool's
         # providers when it enables Cognito; ignoring them keeps the next `pulumi up` from
         # removing that provider and breaking sign-in.
@@ -238,7 +267,7 @@ class DashboardsAuth(pulumi.ComponentResource):
             identity_pool_name=user_pool_name(stack),
             allow_unauthenticated_identities=False,
             allow_classic_flow=False,
-            tags=tags,
+            tags=dict(args.tags),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(ignore_changes=["cognito_identity_providers"])
             ),
@@ -251,7 +280,7 @@ class DashboardsAuth(pulumi.ComponentResource):
             assume_role_policy=self.identity_pool.id.apply(
                 lambda i: json.dumps(authenticated_role_trust_policy(i))
             ),
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         self.authenticated_role_arn = self.authenticated_role.arn
@@ -263,13 +292,17 @@ class DashboardsAuth(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _create_service_role(
+        self, name: str, args: DashboardsAuthArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The role OpenSearch Service assumes to configure both pools."""
         self.service_role = aws.iam.Role(
             f"{name}-service-role",
-            name=service_role_name(stack),
+            name=service_role_name(args.stack),
             description="OpenSearch Service configures the Dashboards user and identity pools",
             assume_role_policy=json.dumps(
                 service_trust_policy(OPENSEARCH_SERVICE_PRINCIPAL, "OpenSearchServiceOnly")),
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         # The partition is read from the role's own ARN (arn:<partition>:iam::...): no invoke.
@@ -280,6 +313,10 @@ class DashboardsAuth(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _create_users(
+        self, name: str, args: DashboardsAuthArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """One invited user per edgelogs:dashboardUsers address."""
         # Named by address, so removing one user never touches the others.
         self.users = {
             email: aws.cognito.User(
@@ -292,19 +329,3 @@ class DashboardsAuth(pulumi.ComponentResource):
             )
             for email in args.users
         }
-
-        self.cognito_options = CognitoOptions(
-            user_pool_id=self.user_pool.id,
-            identity_pool_id=self.identity_pool.id,
-            role_arn=self.service_role.arn,
-            # OpenSearch checks all of these when it enables Cognito on the domain.
-            depends_on=(self.service_role_policy, self.user_pool_domain, self.role_attachment),
-        )
-        self.register_outputs(
-            {
-                "userPoolId": self.user_pool.id,
-                "identityPoolId": self.identity_pool.id,
-                "authenticatedRoleArn": self.authenticated_role.arn,
-                "serviceRoleArn": self.service_role.arn,
-            }
-        )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import alarm_topic
+from components.alarms import AlarmSpec, metric_alarm, topic_unless_given
 from components.identity import caller_identity
 
 TOKEN = "edgelogs:index:DomainAlarms"
@@ -29,44 +29,43 @@ def free_storage_threshold_mib(volume_size_gb: int) -> float:
     return volume_size_gb * 1024 * FREE_STORAGE_FRACTION
 
 
-@dataclass(frozen=True)
-class DomainAlarmSpec:
-    key: str
-    metric: str
-    statistic: str
-    period: int
-    evaluation_periods: int
-    comparison: str
-    threshold: float | None  # None: derived from the volume (free storage)
-    description: str
+# A running domain publishes these every minute: no data means the domain itself is not
+# reporting, shown as INSUFFICIENT_DATA rather than OK.
+MISSING_DATA = "missing"
 
 
-DOMAIN_ALARMS: tuple[DomainAlarmSpec, ...] = (
-    DomainAlarmSpec(
-        "domain-free-storage", "FreeStorageSpace", "Minimum", 60, 1,
-        "LessThanOrEqualToThreshold", None,
-        "A data node is down to 25% free storage. At 95% used OpenSearch blocks writes and the "
-        "forwarders' batches wait in Lambda, then in the failure queues. Lower "
-        "edgelogs:indexRetentionDays or raise domain.volumeSizeGb.",
-    ),
-    DomainAlarmSpec(
-        "domain-writes-blocked", "ClusterIndexWritesBlocked", "Maximum", 300, 1,
-        "GreaterThanOrEqualToThreshold", 1,
-        "The domain is refusing writes (disk full or JVM pressure): nothing is being stored. "
-        "Batches are retried, then wait in the failure queues; free space, then replay.",
-    ),
-    DomainAlarmSpec(
-        "domain-cluster-red", "ClusterStatus.red", "Maximum", 60, 1,
-        "GreaterThanOrEqualToThreshold", 1,
-        "At least one primary shard is unassigned: some indices cannot be written or searched.",
-    ),
-    DomainAlarmSpec(
-        "domain-jvm-pressure", "JVMMemoryPressure", "Maximum", 60, 3,
-        "GreaterThanOrEqualToThreshold", 95,
-        "JVM heap above 95% for 3 minutes: the domain may block writes or fail with out-of-"
-        "memory errors. Use a larger instance type (domain.instanceType).",
-    ),
-)  # fmt: skip
+def domain_alarm_specs(volume_size_gb: int) -> tuple[AlarmSpec, ...]:
+    """AWS's four recommended alarms, free storage at 25% of one data node's volume."""
+    # key, namespace, metric, statistic, description; period, evaluation periods, comparison,
+    # threshold, missing data
+    at_least = "GreaterThanOrEqualToThreshold"
+    return (
+        AlarmSpec(
+            "domain-free-storage", "AWS/ES", "FreeStorageSpace", "Minimum",
+            "A data node is down to 25% free storage. At 95% used OpenSearch blocks writes and "
+            "the forwarders' batches wait in Lambda, then in the failure queues. Lower "
+            "edgelogs:indexRetentionDays or raise domain.volumeSizeGb.",
+            60, 1, "LessThanOrEqualToThreshold", free_storage_threshold_mib(volume_size_gb),
+            MISSING_DATA,
+        ),
+        AlarmSpec(
+            "domain-writes-blocked", "AWS/ES", "ClusterIndexWritesBlocked", "Maximum",
+            "The domain is refusing writes (disk full or JVM pressure): nothing is being stored. "
+            "Batches are retried, then wait in the failure queues; free space, then replay.",
+            300, 1, at_least, 1, MISSING_DATA,
+        ),
+        AlarmSpec(
+            "domain-cluster-red", "AWS/ES", "ClusterStatus.red", "Maximum",
+            "At least one primary shard is unassigned: some indices cannot be written or searched.",
+            60, 1, at_least, 1, MISSING_DATA,
+        ),
+        AlarmSpec(
+            "domain-jvm-pressure", "AWS/ES", "JVMMemoryPressure", "Maximum",
+            "JVM heap above 95% for 3 minutes: the domain may block writes or fail with out-of-"
+            "memory errors. Use a larger instance type (domain.instanceType).",
+            60, 3, at_least, 95, MISSING_DATA,
+        ),
+    )  # fmt: skip
 
 
 @dataclass
@@ -94,44 +93,18 @@ class DomainAlarms(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         identity = caller_identity(self, args.provider)
 
-        self.topic = None
-        self.subscription = None
-        if args.topic_arn is None:
-            self.topic, self.subscription = alarm_topic(
-                name, args.topic_name, args.alarm_email, args.tags, child
-            )
-            self.topic_arn = self.topic.arn
-        else:
-            self.topic_arn = pulumi.Output.from_input(args.topic_arn)
+        self.topic_arn, self.topic, self.subscription = topic_unless_given(
+            name, args.topic_arn, args.topic_name, args.alarm_email, args.tags, child
+        )
 
         dimensions = {"DomainName": args.domain_name, "ClientId": identity.account_id}
-        self.alarms = {}
-        for spec in DOMAIN_ALARMS:
-            threshold = (
-                free_storage_threshold_mib(args.volume_size_gb)
-                if spec.threshold is None
-                else spec.threshold
+        self.alarms = {
+            spec.key: metric_alarm(
+                name, spec, name_prefix=args.name_prefix, dimensions=dimensions,
+                topic_arn=self.topic_arn, tags=args.tags, opts=child,
             )
-            self.alarms[spec.key] = aws.cloudwatch.MetricAlarm(
-                f"{name}-{spec.key}",
-                name=f"{args.name_prefix}-{spec.key}",
-                alarm_description=spec.description,
-                namespace="AWS/ES",
-                metric_name=spec.metric,
-                dimensions=dimensions,
-                statistic=spec.statistic,
-                period=spec.period,
-                evaluation_periods=spec.evaluation_periods,
-                comparison_operator=spec.comparison,
-                threshold=threshold,
-                # A running domain publishes these every minute: no data means the domain
-                # itself is not reporting, shown as INSUFFICIENT_DATA rather than OK.
-                treat_missing_data="missing",
-                alarm_actions=[self.topic_arn],
-                ok_actions=[self.topic_arn],
-                tags=args.tags,
-                opts=child,
-            )
+            for spec in domain_alarm_specs(args.volume_size_gb)
+        }  # fmt: skip
         self.register_outputs(
             {"topicArn": self.topic_arn, "alarms": [a.name for a in self.alarms.values()]}
         )

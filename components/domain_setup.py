@@ -23,9 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.forwarder_role import assume_role_policy
 from components.function_code import FunctionCode
 from components.identity import caller_identity
+from components.logged_function import FunctionSpec, create_logged_function
 
 TOKEN = "edgelogs:index:DomainSetup"
 PACKAGE = "domain_setup"
@@ -96,48 +96,27 @@ class DomainSetup(pulumi.ComponentResource):
     def __init__(self, name: str, args: DomainSetupArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         names = args.names
-        identity = caller_identity(self, args.provider)
         code = args.code or FunctionCode.of_package(PACKAGE)
         self.code_hash = code.source_code_hash
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=names.domain_setup_log_group,
-            retention_in_days=args.log_retention_days, tags=args.tags, opts=child,
-        )  # fmt: skip
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=names.domain_setup_function,
-            description="edgelogs domain setup: the search domain's master user",
-            assume_role_policy=assume_role_policy(),
-            tags=args.tags,
-            opts=child,
-        )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            name="edgelogs-domain-setup",
-            role=self.role.id,
-            policy=pulumi.Output.all(identity.partition, identity.account_id).apply(
-                lambda v: json.dumps(permissions_policy(
-                    partition=v[0], account_id=v[1], home_region=args.home_region,
-                    domain_name=names.domain, log_group_name=names.domain_setup_log_group,
-                ))
+        made = create_logged_function(
+            self, name,
+            FunctionSpec(
+                function_name=names.domain_setup_function,
+                log_group_name=names.domain_setup_log_group,
+                description="edgelogs: applies the domain's roles, templates and ISM policy",
+                role_description="edgelogs domain setup: the search domain's master user",
+                policy_name="edgelogs-domain-setup",
+                handler=HANDLER, timeout_seconds=TIMEOUT_SECONDS, memory_mb=MEMORY_MB,
             ),
-            opts=child,
+            code=code,
+            policy=lambda partition, account_id: permissions_policy(
+                partition=partition, account_id=account_id, home_region=args.home_region,
+                domain_name=names.domain, log_group_name=names.domain_setup_log_group),
+            identity=caller_identity(self, args.provider),
+            log_retention_days=args.log_retention_days, provider=args.provider, tags=args.tags,
         )  # fmt: skip
-        self.role_arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
-        self.function = aws.lambda_.Function(
-            f"{name}-function",
-            name=names.domain_setup_function,
-            description="edgelogs: applies the domain's roles, templates and ISM policy",
-            role=self.role_arn,
-            handler=HANDLER,
-            **code.function_args(),
-            timeout=TIMEOUT_SECONDS,
-            memory_size=MEMORY_MB,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[self.log_group]),
-        )
+        self.log_group, self.role, self.policy = made.log_group, made.role, made.policy
+        self.role_arn, self.function = made.role_arn, made.function
         self.register_outputs({"roleArn": self.role_arn, "functionName": self.function.name})

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.identity import caller_identity
+from components.identity import Identity, caller_identity
 from components.trust_policy import service_trust_policy
 
 TOKEN = "edgelogs:index:ForwarderRole"
@@ -141,6 +141,15 @@ class ForwarderRole(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         identity = caller_identity(self, args.provider)
 
+        self._create_role(name, args, child)
+        self._create_policy(name, args, identity, child)
+        self.arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
+        self.register_outputs({"arn": self.role.arn, "policy": self.policy.policy})
+
+    def _create_role(
+        self, name: str, args: ForwarderRoleArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The role, which only Lambda may assume."""
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
@@ -149,6 +158,12 @@ class ForwarderRole(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+
+    def _create_policy(
+        self, name: str, args: ForwarderRoleArgs, identity: Identity,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """Its one inline policy, on every collected region (permissions_policy)."""
         regions = list(args.regions)
         prefix = args.index_prefix
         secrets = list(args.header_secret_arns)
@@ -182,5 +197,3 @@ class ForwarderRole(pulumi.ComponentResource):
             policy=policy_json,
             opts=child,
         )
-        self.arn = pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda v: v[0])
-        self.register_outputs({"arn": self.role.arn, "policy": self.policy.policy})

@@ -23,7 +23,7 @@ from components import aws_catalog, config, invoke_permissions
 from components.alarms import ForwarderAlarms, ForwarderAlarmsArgs
 from components.failure_queue import FailureQueue, FailureQueueArgs
 from components.function_code import FunctionCode
-from components.identity import caller_identity
+from components.identity import Identity, caller_identity
 from components.naming import StackNames
 
 TOKEN = "edgelogs:index:RegionalForwarder"
@@ -122,11 +122,27 @@ class RegionalForwarder(pulumi.ComponentResource):
         self, name: str, args: RegionalForwarderArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
-        r = args.region
-        names = args.names
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         identity = caller_identity(self, args.provider)
+        self.log_group_names = [s.name for s in args.sources]
 
+        self._create_function(args, child)
+        self._create_invoke_permissions(args, identity, child)
+        self._create_sources(args, child)
+        self._create_alarms(args)
+        self.register_outputs(
+            {
+                "functionArn": self.function.arn,
+                "failureQueueUrl": self.failure_queue.url,
+                "alarmTopicArn": self.alarms.topic.arn,
+                "logGroups": self.log_group_names,
+            }
+        )
+
+    def _create_function(self, args: RegionalForwarderArgs, child: pulumi.ResourceOptions) -> None:
+        """The forwarder, its log group, and its async config with the failure queue."""
+        r = args.region
+        names = args.names
         # Created before the function so Lambda never creates it first without retention.
         self.log_group = aws.cloudwatch.LogGroup(
             f"{r}-forwarder-logs",
@@ -173,14 +189,17 @@ class RegionalForwarder(pulumi.ComponentResource):
             opts=child,
         )
 
-        groups = [s.name for s in args.sources]
-        # One exact grant per collected group (a prefix per kind only if the 20 KB policy
-        # limit forces it; see components/invoke_permissions.py).
+    def _create_invoke_permissions(
+        self, args: RegionalForwarderArgs, identity: Identity, child: pulumi.ResourceOptions
+    ) -> None:
+        """May CloudWatch Logs invoke the forwarder: one exact grant per collected group (a
+        prefix per kind only if the 20 KB policy limit forces it; see invoke_permissions.py)."""
+        r = args.region
         self.grants = invoke_permissions.plan_grants(
-            groups,
+            self.log_group_names,
             partition=aws_catalog.region_partitions().get(r, "aws"),
             region=r,
-            function_name=names.forwarder_function,
+            function_name=args.names.forwarder_function,
         )
         self.permissions = {
             grant.key: aws.lambda_.Permission(
@@ -198,6 +217,10 @@ class RegionalForwarder(pulumi.ComponentResource):
             for grant in self.grants
         }
 
+    def _create_sources(self, args: RegionalForwarderArgs, child: pulumi.ResourceOptions) -> None:
+        """Each collected log group (created, or an existing one referenced) and the
+        subscription filter that sends it to the forwarder."""
+        r = args.region
         self.source_log_groups = {}
         self.subscriptions = {}
         for source in args.sources:
@@ -220,7 +243,7 @@ class RegionalForwarder(pulumi.ComponentResource):
             self.source_log_groups[source.name] = group
             self.subscriptions[source.name] = aws.cloudwatch.LogSubscriptionFilter(
                 f"{r}-{slug}-subscription",
-                name=names.subscription_filter,
+                name=args.names.subscription_filter,
                 log_group=group.name,
                 destination_arn=self.function.arn,
                 filter_pattern=args.filter_pattern,
@@ -235,13 +258,14 @@ class RegionalForwarder(pulumi.ComponentResource):
                     ],
                 ),
             )
-        self.log_group_names = groups
 
+    def _create_alarms(self, args: RegionalForwarderArgs) -> None:
+        """The region's alarms on the forwarder and its failure queue, with their topic."""
         self.alarms = ForwarderAlarms(
-            f"{r}-alarms",
+            f"{args.region}-alarms",
             ForwarderAlarmsArgs(
-                name_prefix=names.resource_prefix,
-                topic_name=names.alarm_topic,
+                name_prefix=args.names.resource_prefix,
+                topic_name=args.names.alarm_topic,
                 function_name=self.function.name,
                 queue_name=self.failure_queue.name,
                 alarm_email=args.alarm_email,
@@ -249,12 +273,4 @@ class RegionalForwarder(pulumi.ComponentResource):
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.register_outputs(
-            {
-                "functionArn": self.function.arn,
-                "failureQueueUrl": self.failure_queue.url,
-                "alarmTopicArn": self.alarms.topic.arn,
-                "logGroups": groups,
-            }
         )

@@ -16,7 +16,7 @@ from components import naming
 from components.config import DomainSettings
 from components.dashboards_auth import CognitoOptions
 from components.domain_setup import DomainSetup, invocation_input
-from components.identity import caller_identity
+from components.identity import Identity, caller_identity
 
 TOKEN = "edgelogs:index:SearchDomain"
 
@@ -83,6 +83,35 @@ def access_policy(*, domain_arn: str, principals: Sequence[str]) -> dict[str, An
     }
 
 
+def cluster_config(s: DomainSettings) -> aws.opensearch.DomainClusterConfigArgs:
+    """The data nodes, their zones and the dedicated masters, from domain.* settings."""
+    return aws.opensearch.DomainClusterConfigArgs(
+        instance_type=s.instance_type,
+        instance_count=s.instance_count,
+        zone_awareness_enabled=s.zone_awareness,
+        zone_awareness_config=(
+            aws.opensearch.DomainClusterConfigZoneAwarenessConfigArgs(availability_zone_count=2)
+            if s.zone_awareness
+            else None
+        ),
+        dedicated_master_enabled=s.dedicated_master_count > 0,
+        dedicated_master_type=s.dedicated_master_type,
+        dedicated_master_count=s.dedicated_master_count or None,
+    )
+
+
+def cognito_options(cognito: CognitoOptions | None) -> aws.opensearch.DomainCognitoOptionsArgs:
+    """Dashboards sign-in with Cognito, or off (sent explicitly, see COGNITO_DISABLED)."""
+    if cognito is None:
+        return COGNITO_DISABLED
+    return aws.opensearch.DomainCognitoOptionsArgs(
+        enabled=True,
+        user_pool_id=cognito.user_pool_id,
+        identity_pool_id=cognito.identity_pool_id,
+        role_arn=cognito.role_arn,
+    )
+
+
 class SearchDomain(pulumi.ComponentResource):
     domain: aws.opensearch.Domain
     endpoint: pulumi.Output[str]
@@ -95,9 +124,20 @@ class SearchDomain(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
         identity = caller_identity(self, args.provider)
-        s = args.settings
-        prefix = args.index_prefix
 
+        self._create_domain(name, args, identity)
+        self.arn = self.domain.arn
+        self.endpoint = self.domain.endpoint.apply(lambda e: f"https://{e}")
+        self._create_setup_invocation(name, args)
+        self.dashboards_url = self.domain.endpoint.apply(lambda e: f"https://{e}/_dashboards")
+        self.register_outputs(
+            {"arn": self.arn, "endpoint": self.endpoint, "dashboardsUrl": self.dashboards_url,
+             "setupResult": self.setup.result}
+        )
+
+    def _create_domain(self, name: str, args: SearchDomainArgs, identity: Identity) -> None:
+        """The domain, its access policy set on create, with fine-grained access control."""
+        s = args.settings
         p = args.principals
         master = args.setup.role_arn
         # The domain's own ARN is built from its fixed name so the policy can be set on
@@ -117,21 +157,7 @@ class SearchDomain(pulumi.ComponentResource):
             f"{name}-domain",
             domain_name=args.domain_name,
             engine_version=s.engine_version,
-            cluster_config=aws.opensearch.DomainClusterConfigArgs(
-                instance_type=s.instance_type,
-                instance_count=s.instance_count,
-                zone_awareness_enabled=s.zone_awareness,
-                zone_awareness_config=(
-                    aws.opensearch.DomainClusterConfigZoneAwarenessConfigArgs(
-                        availability_zone_count=2
-                    )
-                    if s.zone_awareness
-                    else None
-                ),
-                dedicated_master_enabled=s.dedicated_master_count > 0,
-                dedicated_master_type=s.dedicated_master_type,
-                dedicated_master_count=s.dedicated_master_count or None,
-            ),
+            cluster_config=cluster_config(s),
             ebs_options=aws.opensearch.DomainEbsOptionsArgs(
                 ebs_enabled=True, volume_type="gp3", volume_size=s.volume_size_gb
             ),
@@ -141,16 +167,7 @@ class SearchDomain(pulumi.ComponentResource):
                 enforce_https=True, tls_security_policy=TLS_POLICY
             ),
             access_policies=policy,
-            cognito_options=(
-                aws.opensearch.DomainCognitoOptionsArgs(
-                    enabled=True,
-                    user_pool_id=cognito.user_pool_id,
-                    identity_pool_id=cognito.identity_pool_id,
-                    role_arn=cognito.role_arn,
-                )
-                if cognito
-                else COGNITO_DISABLED
-            ),
+            cognito_options=cognito_options(cognito),
             # Fine-grained access control with an IAM master user: the setup function's role.
             # It needs encryption at rest, node-to-node encryption and HTTPS (all on above):
             # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-enabling
@@ -175,8 +192,12 @@ class SearchDomain(pulumi.ComponentResource):
                 depends_on=list(cognito.depends_on) if cognito else None,
             ),
         )
-        self.arn = self.domain.arn
-        self.endpoint = self.domain.endpoint.apply(lambda e: f"https://{e}")
+
+    def _create_setup_invocation(self, name: str, args: SearchDomainArgs) -> None:
+        """The domain setup, invoked as the master user once the domain exists."""
+        s = args.settings
+        p = args.principals
+        prefix = args.index_prefix
         # The roles, their mappings, the index templates and the ISM policy, applied as the
         # master user as soon as the domain exists, and again whenever the input changes
         # (a principal, the retention, the setup's code: its hash is in the input). A
@@ -200,9 +221,4 @@ class SearchDomain(pulumi.ComponentResource):
                 lambda i: {"input": hashlib.sha256(i.encode()).hexdigest()}),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
                                         depends_on=[self.domain]),
-        )
-        self.dashboards_url = self.domain.endpoint.apply(lambda e: f"https://{e}/_dashboards")
-        self.register_outputs(
-            {"arn": self.arn, "endpoint": self.endpoint, "dashboardsUrl": self.dashboards_url,
-             "setupResult": self.setup.result}
         )

@@ -197,7 +197,7 @@ def commands(traffic: Any, endpoint: str, prefix: str, now: datetime) -> list[st
     base = f"edgelogs search --endpoint {endpoint}"
     if prefix != DEFAULT_PREFIX:
         base += f" --index-prefix {shlex.quote(prefix)}"
-    start = datetime.fromtimestamp(traffic.start_ms / 1000, UTC)
+    start = times.from_epoch_ms(traffic.start_ms)
     if now - start < RECENT:
         window = "--since 2h"
     else:

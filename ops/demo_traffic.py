@@ -26,12 +26,11 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import contract
 
-from ops.times import iso_ms
+from ops.times import iso_ms, stream_day
 
 ACCOUNT = "123456789012"
 DISTRIBUTION_ID = "E2DEMO7EDGELOGS"
@@ -159,7 +158,7 @@ class _Generator:
         for env in envs:
             if env.busy_until < at:
                 return env, False
-        day = datetime.fromtimestamp(at / 1000, UTC).strftime("%Y/%m/%d")
+        day = stream_day(at)
         env = Stream(region, f"{contract.EDGE_LOG_GROUP_PREFIX}{fn.name}",
                      f"{day}/[{fn.version}]{self._hex(32)}")
         envs.append(env)
@@ -205,7 +204,7 @@ class _Generator:
         """
         stream = self.cloudfront.get(region)
         if stream is None:
-            day = datetime.fromtimestamp(at / 1000, UTC).strftime("%Y/%m/%d")
+            day = stream_day(at)
             stream = self.cloudfront[region] = Stream(
                 region, f"{contract.DISTRIBUTION_LOG_GROUP_PREFIX}{DISTRIBUTION_ID}",
                 f"{day}/{self._hex(32)}")

@@ -3,7 +3,9 @@
 `15m`, `2h`, `3d`, `1w`, `30s` (that long ago), `now`, an ISO 8601 time (UTC unless it says
 otherwise), or epoch milliseconds (13 digits, as CloudWatch and the documents' ids give them).
 search, backfill and the demo share it, so a window copied from one command works in another.
-Every time they print is `iso`'s `2025-11-24T16:00:00.000Z`, which `parse_time` reads back.
+Every time they print is `iso`'s `2025-11-24T16:00:00.000Z`, which `parse_time` reads back;
+the demo's log stream names and the bench reports' headers take their own two forms from here
+too (the forwarder formats its own: lambda_src may not import ops).
 """
 
 from __future__ import annotations
@@ -57,3 +59,13 @@ def iso(when: datetime) -> str:
 def iso_ms(ms: int) -> str:
     """`iso` of epoch milliseconds."""
     return iso(from_epoch_ms(ms))
+
+
+def stream_day(ms: int) -> str:
+    """`2025/11/24`: the UTC day a Lambda log stream's name begins with."""
+    return f"{from_epoch_ms(ms):%Y/%m/%d}"
+
+
+def minutes(when: datetime) -> str:
+    """`2025-11-24 16:00 UTC`: to the minute, for the headers of reports people read."""
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

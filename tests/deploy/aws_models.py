@@ -23,6 +23,8 @@ from typing import Any
 import botocore.session
 import regex
 
+from tests.deploy import tokens as t
+
 Check = Callable[[Any], "str | None"]
 
 
@@ -121,24 +123,24 @@ _TAGS_BY_CONFIG = _no_check(
 _COMPONENT: Row = {}
 
 TABLE: dict[str, Row] = {
-    "pulumi:providers:aws": {
+    t.PROVIDER: {
         "region": _no_check("edgelogs:regions/homeRegion: config.py accepts only regions in "
                             "botocore's endpoint data (tests/deploy/test_deploy_config.py)"),
         "defaultTags": _TAGS_BY_CONFIG,
         "skipCredentialsValidation": _no_check("provider setting, never sent to AWS"),
         "skipRegionValidation": _no_check("provider setting, never sent to AWS"),
     },
-    "aws:cloudwatch/eventRule:EventRule": {
+    t.EVENT_RULE: {
         "name": Model("events", "PutRule", "Name"),
         "description": Model("events", "PutRule", "Description"),
         "scheduleExpression": Model("events", "PutRule", "ScheduleExpression"),
         "tags": Model("events", "PutRule", "Tags"),
     },
-    "aws:cloudwatch/eventTarget:EventTarget": {
+    t.EVENT_TARGET: {
         "rule": Model("events", "PutTargets", "Rule"),
         "arn": Model("events", "PutTargets", "Targets.Arn"),
     },
-    "aws:cloudwatch/logGroup:LogGroup": {
+    t.LOG_GROUP: {
         "name": Model("logs", "CreateLogGroup", "logGroupName"),
         "tags": Model("logs", "CreateLogGroup", "tags"),
         # The model has no enum for it; the allowed values are in the API reference
@@ -150,13 +152,13 @@ TABLE: dict[str, Row] = {
                     2192, 2557, 2922, 3288, 3653, source="PutRetentionPolicy"),
         ),
     },
-    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": {
+    t.SUBSCRIPTION_FILTER: {
         "name": Model("logs", "PutSubscriptionFilter", "filterName"),
         "logGroup": Model("logs", "PutSubscriptionFilter", "logGroupName"),
         "filterPattern": Model("logs", "PutSubscriptionFilter", "filterPattern"),
         "destinationArn": Model("logs", "PutSubscriptionFilter", "destinationArn"),
     },
-    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+    t.ALARM: {
         "name": Model("cloudwatch", "PutMetricAlarm", "AlarmName"),
         "alarmDescription": Model("cloudwatch", "PutMetricAlarm", "AlarmDescription"),
         "namespace": Model("cloudwatch", "PutMetricAlarm", "Namespace"),
@@ -174,18 +176,18 @@ TABLE: dict[str, Row] = {
             "cloudwatch", "PutMetricAlarm", "InsufficientDataActions"),
         "tags": Model("cloudwatch", "PutMetricAlarm", "Tags"),
     },
-    "aws:cognito/identityPool:IdentityPool": {
+    t.IDENTITY_POOL: {
         "identityPoolName": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolName"),
         "allowUnauthenticatedIdentities": Model(
             "cognito-identity", "CreateIdentityPool", "AllowUnauthenticatedIdentities"),
         "allowClassicFlow": Model("cognito-identity", "CreateIdentityPool", "AllowClassicFlow"),
         "tags": Model("cognito-identity", "CreateIdentityPool", "IdentityPoolTags"),
     },
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": {
+    t.IDENTITY_POOL_ROLES: {
         "identityPoolId": Model("cognito-identity", "SetIdentityPoolRoles", "IdentityPoolId"),
         "roles": Model("cognito-identity", "SetIdentityPoolRoles", "Roles"),
     },
-    "aws:cognito/userPool:UserPool": {
+    t.USER_POOL: {
         "name": Model("cognito-idp", "CreateUserPool", "PoolName"),
         "adminCreateUserConfig.allowAdminCreateUserOnly": Model(
             "cognito-idp", "CreateUserPool", "AdminCreateUserConfig.AllowAdminCreateUserOnly"),
@@ -228,39 +230,39 @@ TABLE: dict[str, Row] = {
             "cognito-idp", "CreateUserPool", "UserPoolAddOns.AdvancedSecurityMode"),
         "tags": Model("cognito-idp", "CreateUserPool", "UserPoolTags"),
     },
-    "aws:cognito/userPoolDomain:UserPoolDomain": {
+    t.USER_POOL_DOMAIN: {
         "domain": Model("cognito-idp", "CreateUserPoolDomain", "Domain"),
         "userPoolId": Model("cognito-idp", "CreateUserPoolDomain", "UserPoolId"),
     },
-    "aws:cognito/user:User": {
+    t.COGNITO_USER: {
         "userPoolId": Model("cognito-idp", "AdminCreateUser", "UserPoolId"),
         "username": Model("cognito-idp", "AdminCreateUser", "Username"),
         "attributes": Model("cognito-idp", "AdminCreateUser", "UserAttributes"),
         "desiredDeliveryMediums": Model(
             "cognito-idp", "AdminCreateUser", "DesiredDeliveryMediums"),
     },
-    "aws:iam/policy:Policy": {
+    t.IAM_POLICY: {
         "name": Model("iam", "CreatePolicy", "PolicyName"),
         "description": Model("iam", "CreatePolicy", "Description"),
         "policy": Model("iam", "CreatePolicy", "PolicyDocument"),
         "tags": Model("iam", "CreatePolicy", "Tags"),
     },
-    "aws:iam/role:Role": {
+    t.ROLE: {
         "name": Model("iam", "CreateRole", "RoleName"),
         "description": Model("iam", "CreateRole", "Description"),
         "assumeRolePolicy": Model("iam", "CreateRole", "AssumeRolePolicyDocument"),
         "tags": Model("iam", "CreateRole", "Tags"),
     },
-    "aws:iam/rolePolicy:RolePolicy": {
+    t.ROLE_POLICY: {
         "name": Model("iam", "PutRolePolicy", "PolicyName"),
         "role": Model("iam", "PutRolePolicy", "RoleName"),
         "policy": Model("iam", "PutRolePolicy", "PolicyDocument"),
     },
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
+    t.ROLE_POLICY_ATTACHMENT: {
         "role": Model("iam", "AttachRolePolicy", "RoleName"),
         "policyArn": Model("iam", "AttachRolePolicy", "PolicyArn"),
     },
-    "aws:lambda/function:Function": {
+    t.FUNCTION: {
         "name": Model("lambda", "CreateFunction", "FunctionName"),
         "description": Model("lambda", "CreateFunction", "Description"),
         "role": Model("lambda", "CreateFunction", "Role"),
@@ -279,7 +281,7 @@ TABLE: dict[str, Row] = {
                           "are tested in tests/bundle"),
         "sourceCodeHash": _no_check("the provider's change trigger, never sent to AWS"),
     },
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
+    t.INVOKE_CONFIG: {
         "functionName": Model("lambda", "PutFunctionEventInvokeConfig", "FunctionName"),
         "maximumRetryAttempts": Model(
             "lambda", "PutFunctionEventInvokeConfig", "MaximumRetryAttempts"),
@@ -288,13 +290,13 @@ TABLE: dict[str, Row] = {
         "destinationConfig.onFailure.destination": Model(
             "lambda", "PutFunctionEventInvokeConfig", "DestinationConfig.OnFailure.Destination"),
     },
-    "aws:lambda/invocation:Invocation": {
+    t.INVOCATION: {
         "functionName": Model("lambda", "Invoke", "FunctionName"),
         "input": Other("lambda Invoke Payload (a blob, unconstrained in the model): a JSON "
                        "object within the 6 MB synchronous payload quota", _invoke_payload),
         "triggers": _no_check("the provider's re-invocation trigger, never sent to AWS"),
     },
-    "aws:lambda/permission:Permission": {
+    t.PERMISSION: {
         "statementId": Model("lambda", "AddPermission", "StatementId"),
         "action": Model("lambda", "AddPermission", "Action"),
         "function": Model("lambda", "AddPermission", "FunctionName"),
@@ -302,7 +304,7 @@ TABLE: dict[str, Row] = {
         "sourceArn": Model("lambda", "AddPermission", "SourceArn"),
         "sourceAccount": Model("lambda", "AddPermission", "SourceAccount"),
     },
-    "aws:opensearch/domain:Domain": {
+    t.DOMAIN: {
         "domainName": Model("opensearch", "CreateDomain", "DomainName"),
         "engineVersion": Model("opensearch", "CreateDomain", "EngineVersion"),
         "clusterConfig.instanceType": Model(
@@ -353,16 +355,16 @@ TABLE: dict[str, Row] = {
             "AdvancedSecurityOptions.MasterUserOptions.MasterUserARN"),
         "tags": Model("opensearch", "CreateDomain", "TagList"),
     },
-    "aws:sns/topic:Topic": {
+    t.TOPIC: {
         "name": Model("sns", "CreateTopic", "Name"),
         "tags": Model("sns", "CreateTopic", "Tags"),
     },
-    "aws:sns/topicSubscription:TopicSubscription": {
+    t.TOPIC_SUBSCRIPTION: {
         "topic": Model("sns", "Subscribe", "TopicArn"),
         "protocol": Model("sns", "Subscribe", "Protocol"),
         "endpoint": Model("sns", "Subscribe", "Endpoint"),
     },
-    "aws:sqs/queue:Queue": {
+    t.QUEUE: {
         "name": Model("sqs", "CreateQueue", "QueueName"),
         "tags": Model("sqs", "CreateQueue", "tags"),
         # Queue attributes travel as a string map (no per-attribute model); the ranges are the
@@ -376,16 +378,16 @@ TABLE: dict[str, Row] = {
         "sqsManagedSseEnabled": Other(
             "SqsManagedSseEnabled true/false", _one_of(True, False, source=_SQS)),
     },
-    "edgelogs:index:CoverageCheck": _COMPONENT,
-    "edgelogs:index:DashboardsAuth": _COMPONENT,
-    "edgelogs:index:DomainAlarms": _COMPONENT,
-    "edgelogs:index:DomainSetup": _COMPONENT,
-    "edgelogs:index:FailureQueue": _COMPONENT,
-    "edgelogs:index:ForwarderAlarms": _COMPONENT,
-    "edgelogs:index:ForwarderRole": _COMPONENT,
-    "edgelogs:index:OperatorPolicy": _COMPONENT,
-    "edgelogs:index:RegionalForwarder": _COMPONENT,
-    "edgelogs:index:SearchDomain": _COMPONENT,
+    t.COVERAGE_CHECK: _COMPONENT,
+    t.DASHBOARDS_AUTH: _COMPONENT,
+    t.DOMAIN_ALARMS: _COMPONENT,
+    t.DOMAIN_SETUP: _COMPONENT,
+    t.FAILURE_QUEUE: _COMPONENT,
+    t.FORWARDER_ALARMS: _COMPONENT,
+    t.FORWARDER_ROLE: _COMPONENT,
+    t.OPERATOR_POLICY: _COMPONENT,
+    t.REGIONAL_FORWARDER: _COMPONENT,
+    t.SEARCH_DOMAIN: _COMPONENT,
 }
 
 

@@ -13,6 +13,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from tests.deploy.harness import ACCOUNT, PARTITION, ProgramRun
+from tests.deploy.tokens import (
+    ALARM,
+    DOMAIN,
+    FUNCTION,
+    IAM_POLICY,
+    LOG_GROUP,
+    PERMISSION,
+    QUEUE,
+    ROLE,
+    ROLE_POLICY,
+    SUBSCRIPTION_FILTER,
+    TOPIC,
+    USER_POOL_DOMAIN,
+)
 
 IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
@@ -37,30 +51,30 @@ SUBSCRIPTION_FILTERS_PER_GROUP = 2
 NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     # "Function name - my-function ... If you specify only the function name, it is limited to
     # 64 characters in length" (the model's 140 is for the full ARN).
-    "aws:lambda/function:Function": (
+    FUNCTION: (
         "name", 64, "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"),
-    "aws:iam/role:Role": ("name", 64, IAM_QUOTAS),
-    "aws:iam/policy:Policy": ("name", 128, IAM_QUOTAS),
-    "aws:iam/rolePolicy:RolePolicy": ("name", 128, IAM_QUOTAS),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+    ROLE: ("name", 64, IAM_QUOTAS),
+    IAM_POLICY: ("name", 128, IAM_QUOTAS),
+    ROLE_POLICY: ("name", 128, IAM_QUOTAS),
+    ALARM: (
         "name", 255,
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"),
     # "Queue names are limited to 80 characters" (the model has no max).
-    "aws:sqs/queue:Queue": (
+    QUEUE: (
         "name", 80,
         "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"),
     # "Topic names must be made up of only uppercase and lowercase ASCII letters, numbers,
     # underscores, and hyphens, and must be between 1 and 256 characters long."
-    "aws:sns/topic:Topic": (
+    TOPIC: (
         "name", 256, "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html"),
-    "aws:opensearch/domain:Domain": (
+    DOMAIN: (
         "domainName", 28,
         "https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_CreateDomain.html"),
-    "aws:cognito/userPoolDomain:UserPoolDomain": (
+    USER_POOL_DOMAIN: (
         "domain", 63,
         "https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/"
         "API_CreateUserPoolDomain.html"),
-    "aws:cloudwatch/logGroup:LogGroup": (
+    LOG_GROUP: (
         "name", 512,
         "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
         "API_CreateLogGroup.html"),
@@ -109,23 +123,23 @@ def quota_problems(run: ProgramRun) -> list[str]:
     permissions: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     filters: dict[tuple[str, str], int] = defaultdict(int)
     for r in created:
-        if r.typ == "aws:iam/policy:Policy":
+        if r.typ == IAM_POLICY:
             over(f"managed policy {r.inputs['name']}", iam_policy_chars(r.inputs["policy"]),
                  MANAGED_POLICY_CHARS, IAM_QUOTAS)
-        elif r.typ == "aws:iam/rolePolicy:RolePolicy":
+        elif r.typ == ROLE_POLICY:
             inline[r.inputs["role"]] += iam_policy_chars(r.inputs["policy"])
-        elif r.typ == "aws:iam/role:Role":
+        elif r.typ == ROLE:
             over(f"trust policy of role {r.inputs['name']}",
                  iam_policy_chars(r.inputs["assumeRolePolicy"]), ROLE_TRUST_POLICY_CHARS,
                  IAM_QUOTAS)
-        elif r.typ == "aws:lambda/permission:Permission":
+        elif r.typ == PERMISSION:
             permissions[(r.region or "", r.inputs["function"])].append(r.inputs)
-        elif r.typ == "aws:lambda/function:Function":
+        elif r.typ == FUNCTION:
             variables = (r.inputs.get("environment") or {}).get("variables") or {}
             size = len(json.dumps(variables, separators=(",", ":")).encode())
             over(f"environment of {r.region} function {r.inputs['name']}", size,
                  ENVIRONMENT_BYTES, LAMBDA_QUOTAS)
-        elif r.typ == "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
+        elif r.typ == SUBSCRIPTION_FILTER:
             filters[(r.region or "", r.inputs["logGroup"])] += 1
         if r.typ in NAME_LIMITS:
             arg, limit, source = NAME_LIMITS[r.typ]

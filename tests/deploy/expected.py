@@ -4,82 +4,84 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tests.deploy import tokens as t
+
 # Every resource type the program may register, split by whether AWS lets it carry tags.
 # A new type must be added to one of the two sets, so the tag test cannot silently miss it.
 TAGGABLE = {
-    "aws:cloudwatch/eventRule:EventRule",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:cognito/identityPool:IdentityPool",
-    "aws:cognito/userPool:UserPool",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:iam/policy:Policy",
-    "aws:iam/role:Role",
-    "aws:lambda/function:Function",
-    "aws:opensearch/domain:Domain",
-    "aws:sns/topic:Topic",
-    "aws:sqs/queue:Queue",
+    t.EVENT_RULE,
+    t.LOG_GROUP,
+    t.IDENTITY_POOL,
+    t.USER_POOL,
+    t.ALARM,
+    t.IAM_POLICY,
+    t.ROLE,
+    t.FUNCTION,
+    t.DOMAIN,
+    t.TOPIC,
+    t.QUEUE,
 }
 NOT_TAGGABLE = {
-    "aws:cloudwatch/eventTarget:EventTarget",
-    "edgelogs:index:CoverageCheck",
-    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
-    "aws:cognito/user:User",
-    "aws:cognito/userPoolDomain:UserPoolDomain",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-    "aws:lambda/permission:Permission",
-    "aws:sns/topicSubscription:TopicSubscription",
-    "pulumi:providers:aws",  # carries default_tags instead
-    "edgelogs:index:SearchDomain",
-    "edgelogs:index:ForwarderRole",
-    "edgelogs:index:RegionalForwarder",
-    "edgelogs:index:FailureQueue",
-    "edgelogs:index:ForwarderAlarms",
-    "edgelogs:index:DashboardsAuth",
-    "edgelogs:index:DomainAlarms",
-    "edgelogs:index:OperatorPolicy",
-    "edgelogs:index:DomainSetup",
-    "aws:lambda/invocation:Invocation",
+    t.EVENT_TARGET,
+    t.COVERAGE_CHECK,
+    t.SUBSCRIPTION_FILTER,
+    t.IDENTITY_POOL_ROLES,
+    t.COGNITO_USER,
+    t.USER_POOL_DOMAIN,
+    t.ROLE_POLICY_ATTACHMENT,
+    t.ROLE_POLICY,
+    t.INVOKE_CONFIG,
+    t.PERMISSION,
+    t.TOPIC_SUBSCRIPTION,
+    t.PROVIDER,  # carries default_tags instead
+    t.SEARCH_DOMAIN,
+    t.FORWARDER_ROLE,
+    t.REGIONAL_FORWARDER,
+    t.FAILURE_QUEUE,
+    t.FORWARDER_ALARMS,
+    t.DASHBOARDS_AUTH,
+    t.DOMAIN_ALARMS,
+    t.OPERATOR_POLICY,
+    t.DOMAIN_SETUP,
+    t.INVOCATION,
 }
 GLOBAL_TYPES = {
-    "aws:iam/policy:Policy",
-    "aws:iam/role:Role",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:opensearch/domain:Domain",
+    t.IAM_POLICY,
+    t.ROLE,
+    t.ROLE_POLICY,
+    t.DOMAIN,
     # Dashboards sign-in lives in the home region, next to the domain
-    "aws:cognito/identityPool:IdentityPool",
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
-    "aws:cognito/user:User",
-    "aws:cognito/userPool:UserPool",
-    "aws:cognito/userPoolDomain:UserPoolDomain",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    t.IDENTITY_POOL,
+    t.IDENTITY_POOL_ROLES,
+    t.COGNITO_USER,
+    t.USER_POOL,
+    t.USER_POOL_DOMAIN,
+    t.ROLE_POLICY_ATTACHMENT,
     # the domain setup: its function, log group and invocation sit beside the domain
-    "aws:lambda/invocation:Invocation",
+    t.INVOCATION,
 }
 # What Dashboards sign-in with Cognito (edgelogs:dashboards.auth = cognito) adds.
 DASHBOARDS_AUTH_COUNTS = {
-    "edgelogs:index:DashboardsAuth": 1,
-    "aws:cognito/userPool:UserPool": 1,
-    "aws:cognito/userPoolDomain:UserPoolDomain": 1,
-    "aws:cognito/identityPool:IdentityPool": 1,
-    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": 1,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+    t.DASHBOARDS_AUTH: 1,
+    t.USER_POOL: 1,
+    t.USER_POOL_DOMAIN: 1,
+    t.IDENTITY_POOL: 1,
+    t.IDENTITY_POOL_ROLES: 1,
+    t.ROLE_POLICY_ATTACHMENT: 1,
 }
 
 
 # The domain setup (components/domain_setup.py): its function, role, policy and log group, and
 # the domain's invocation of it. Added to the forwarders' own counts in expected_counts.
 DOMAIN_SETUP_COUNTS = {
-    "edgelogs:index:DomainSetup": 1,
-    "aws:lambda/invocation:Invocation": 1,
+    t.DOMAIN_SETUP: 1,
+    t.INVOCATION: 1,
 }
 DOMAIN_SETUP_ADDS = {
-    "aws:iam/role:Role": 1,
-    "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:lambda/function:Function": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    t.ROLE: 1,
+    t.ROLE_POLICY: 1,
+    t.FUNCTION: 1,
+    t.LOG_GROUP: 1,
 }
 
 
@@ -104,31 +106,31 @@ def expected_counts(
     own_topic = 1 if home_outside_regions else 0
     counts = Counter(
         {
-            "pulumi:providers:aws": regions + (1 if home_outside_regions else 0),
-            "edgelogs:index:SearchDomain": 1,
-            "edgelogs:index:ForwarderRole": 1,
-            "aws:opensearch/domain:Domain": 1,
-            "aws:iam/role:Role": 1,
-            "aws:iam/rolePolicy:RolePolicy": 1,
-            "edgelogs:index:RegionalForwarder": regions,
-            "edgelogs:index:FailureQueue": regions,
-            "edgelogs:index:ForwarderAlarms": regions,
-            "edgelogs:index:DomainAlarms": 1,
-            "edgelogs:index:OperatorPolicy": 1,
-            "aws:iam/policy:Policy": 1,
-            "aws:lambda/function:Function": regions,
+            t.PROVIDER: regions + (1 if home_outside_regions else 0),
+            t.SEARCH_DOMAIN: 1,
+            t.FORWARDER_ROLE: 1,
+            t.DOMAIN: 1,
+            t.ROLE: 1,
+            t.ROLE_POLICY: 1,
+            t.REGIONAL_FORWARDER: regions,
+            t.FAILURE_QUEUE: regions,
+            t.FORWARDER_ALARMS: regions,
+            t.DOMAIN_ALARMS: 1,
+            t.OPERATOR_POLICY: 1,
+            t.IAM_POLICY: 1,
+            t.FUNCTION: regions,
             # one exact grant per collected log group
-            "aws:lambda/permission:Permission": regions * sources,
-            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": regions,
-            "aws:sqs/queue:Queue": regions,
-            "aws:sns/topic:Topic": regions + own_topic,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 4 * regions + 4,
+            t.PERMISSION: regions * sources,
+            t.INVOKE_CONFIG: regions,
+            t.QUEUE: regions,
+            t.TOPIC: regions + own_topic,
+            t.ALARM: 4 * regions + 4,
             # the forwarder's own group + every collected group not adopted
-            "aws:cloudwatch/logGroup:LogGroup": regions * (1 + sources) - existing,
-            "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": regions * sources,
+            t.LOG_GROUP: regions * (1 + sources) - existing,
+            t.SUBSCRIPTION_FILTER: regions * sources,
             **DOMAIN_SETUP_COUNTS,
             **(
-                {"aws:sns/topicSubscription:TopicSubscription": regions + own_topic}
+                {t.TOPIC_SUBSCRIPTION: regions + own_topic}
                 if email
                 else {}
             ),
@@ -137,9 +139,9 @@ def expected_counts(
     counts.update(DOMAIN_SETUP_ADDS)
     if cognito:
         # + the authenticated role and the OpenSearch service role
-        counts.update({**DASHBOARDS_AUTH_COUNTS, "aws:iam/role:Role": 2})
+        counts.update({**DASHBOARDS_AUTH_COUNTS, t.ROLE: 2})
         if dashboard_users:
-            counts["aws:cognito/user:User"] = dashboard_users
+            counts[t.COGNITO_USER] = dashboard_users
     return counts
 
 
@@ -148,14 +150,14 @@ def coverage_check_counts() -> Counter[str]:
     alarm topic (DomainAlarms'), so it adds no topic of its own."""
     return Counter(
         {
-            "edgelogs:index:CoverageCheck": 1,
-            "aws:cloudwatch/logGroup:LogGroup": 1,
-            "aws:iam/role:Role": 1,
-            "aws:iam/rolePolicy:RolePolicy": 1,
-            "aws:lambda/function:Function": 1,
-            "aws:cloudwatch/eventRule:EventRule": 1,
-            "aws:cloudwatch/eventTarget:EventTarget": 1,
-            "aws:lambda/permission:Permission": 1,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
+            t.COVERAGE_CHECK: 1,
+            t.LOG_GROUP: 1,
+            t.ROLE: 1,
+            t.ROLE_POLICY: 1,
+            t.FUNCTION: 1,
+            t.EVENT_RULE: 1,
+            t.EVENT_TARGET: 1,
+            t.PERMISSION: 1,
+            t.ALARM: 2,
         }
     )

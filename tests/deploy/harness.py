@@ -26,12 +26,26 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockMonitor
 
 import bundler
+from tests.deploy.tokens import (
+    DOMAIN,
+    EVENT_RULE,
+    FUNCTION,
+    GET_CALLER_IDENTITY,
+    GET_PARTITION,
+    IAM_POLICY,
+    IDENTITY_POOL,
+    LOG_GROUP,
+    PROVIDER,
+    QUEUE,
+    ROLE,
+    TOPIC,
+    USER_POOL,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "__main__.py"
 ACCOUNT = "123456789012"
 PARTITION = "aws"
-PROVIDER_TYPE = "pulumi:providers:aws"
 
 
 @dataclass
@@ -75,32 +89,32 @@ class RecordingMocks(pulumi.runtime.Mocks):
         rid = args.resource_id or f"{args.name}-id"
         outputs = dict(args.inputs)
         name = outputs.get("name") or (args.resource_id if read else None) or args.name
-        if args.typ == PROVIDER_TYPE:
+        if args.typ == PROVIDER:
             self.provider_regions[rid] = outputs["region"]
             region = outputs["region"]
-        elif args.typ == "aws:lambda/function:Function":
+        elif args.typ == FUNCTION:
             outputs["arn"] = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT}:function:{name}"
-        elif args.typ == "aws:sqs/queue:Queue":
+        elif args.typ == QUEUE:
             outputs["arn"] = f"arn:{PARTITION}:sqs:{region}:{ACCOUNT}:{name}"
             outputs["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}"
-        elif args.typ == "aws:sns/topic:Topic":
+        elif args.typ == TOPIC:
             outputs["arn"] = f"arn:{PARTITION}:sns:{region}:{ACCOUNT}:{name}"
-        elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
+        elif args.typ == LOG_GROUP:
             outputs["name"] = name
             outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}"
-        elif args.typ == "aws:cloudwatch/eventRule:EventRule":
+        elif args.typ == EVENT_RULE:
             outputs["arn"] = f"arn:{PARTITION}:events:{region}:{ACCOUNT}:rule/{name}"
-        elif args.typ == "aws:iam/policy:Policy":
+        elif args.typ == IAM_POLICY:
             outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}"
-        elif args.typ == "aws:iam/role:Role":
+        elif args.typ == ROLE:
             outputs["arn"] = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
-        elif args.typ == "aws:cognito/userPool:UserPool":
+        elif args.typ == USER_POOL:
             # ids shaped like AWS's: <region>_<alphanumerics> and <region>:<uuid>
             rid = f"{region}_{_digest(args.name)[:9]}"
             outputs["arn"] = f"arn:{PARTITION}:cognito-idp:{region}:{ACCOUNT}:userpool/{rid}"
-        elif args.typ == "aws:cognito/identityPool:IdentityPool":
+        elif args.typ == IDENTITY_POOL:
             rid = f"{region}:{uuid.UUID(_digest(args.name)[:32])}"
-        elif args.typ == "aws:opensearch/domain:Domain":
+        elif args.typ == DOMAIN:
             domain = outputs["domainName"]
             outputs["arn"] = f"arn:{PARTITION}:es:{region}:{ACCOUNT}:domain/{domain}"
             outputs["endpoint"] = f"search-{domain}-mock.{region}.es.amazonaws.com"
@@ -121,14 +135,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.invokes.append(
             Invoke(args.token, self._provider_id(args.provider), self._region(args.provider))
         )
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+        if args.token == GET_CALLER_IDENTITY:
             return {
                 "accountId": ACCOUNT,
                 "arn": f"arn:{PARTITION}:iam::{ACCOUNT}:user/deployer",
                 "id": ACCOUNT,
                 "userId": "AIDAEXAMPLE",
             }, []
-        if args.token == "aws:index/getPartition:getPartition":
+        if args.token == GET_PARTITION:
             return {
                 "partition": PARTITION,
                 "dnsSuffix": "amazonaws.com",

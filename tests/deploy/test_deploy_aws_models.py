@@ -25,6 +25,24 @@ from tests.deploy.harness import (
     fake_bundle,
     run_program,
 )
+from tests.deploy.tokens import (
+    ALARM,
+    DOMAIN,
+    DOMAIN_SETUP,
+    FUNCTION,
+    IAM_POLICY,
+    INVOCATION,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    PERMISSION,
+    QUEUE,
+    REGIONAL_FORWARDER,
+    ROLE,
+    ROLE_POLICY,
+    SUBSCRIPTION_FILTER,
+    USER_POOL,
+    USER_POOL_DOMAIN,
+)
 
 DEFAULT_REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
@@ -105,7 +123,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> _Runs:
 
 def test_a_statement_id_with_a_dot_is_refused() -> None:
     problems = aws_models.check_resource(
-        "aws:lambda/permission:Permission", "eu-west-1-invoke",
+        PERMISSION, "eu-west-1-invoke",
         {"statementId": "group-aws-lambda-us-east-1.viewer-auth-def3d5aa"})
     assert problems == [
         "aws:lambda/permission:Permission eu-west-1-invoke: statementId: "
@@ -113,69 +131,69 @@ def test_a_statement_id_with_a_dot_is_refused() -> None:
         "([a-zA-Z0-9-_]+) [lambda AddPermission StatementId]"
     ]
     assert aws_models.check_resource(
-        "aws:lambda/permission:Permission", "ok",
+        PERMISSION, "ok",
         {"statementId": "group-aws-lambda-us-east-1-viewer-auth-def3d5aa"}) == []
 
 
 @pytest.mark.parametrize(
     ("typ", "inputs", "message"),
     [
-        ("aws:opensearch/domain:Domain", {"domainName": "edgelogs-production-edge-logs"},
+        (DOMAIN, {"domainName": "edgelogs-production-edge-logs"},
          "domainName: 29 characters, more than 28"),
-        ("aws:opensearch/domain:Domain", {"domainName": "Edgelogs"},
+        (DOMAIN, {"domainName": "Edgelogs"},
          "domainName: 'Edgelogs' does not match the pattern [a-z][a-z0-9\\-]+"),
-        ("aws:cloudwatch/metricAlarm:MetricAlarm", {"treatMissingData": 7},
+        (ALARM, {"treatMissingData": 7},
          "treatMissingData: 7 is not a string"),
-        ("aws:cloudwatch/metricAlarm:MetricAlarm", {"comparisonOperator": "Above"},
+        (ALARM, {"comparisonOperator": "Above"},
          "comparisonOperator: 'Above' is not one of"),
-        ("aws:lambda/function:Function", {"memorySize": 64.0},
+        (FUNCTION, {"memorySize": 64.0},
          "memorySize: 64 is below the minimum 128"),
-        ("aws:lambda/function:Function", {"reservedConcurrentExecutions": -2},
+        (FUNCTION, {"reservedConcurrentExecutions": -2},
          "reservedConcurrentExecutions: -2 is below the minimum 0"),
-        ("aws:lambda/function:Function", {"environment": {"variables": {"1BAD": "x"}}},
+        (FUNCTION, {"environment": {"variables": {"1BAD": "x"}}},
          "environment.variables key: '1BAD' does not match the pattern"),
-        ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        (INVOKE_CONFIG,
          {"maximumEventAgeInSeconds": 21601}, "21601 is above the maximum 21600"),
-        ("aws:cognito/userPoolDomain:UserPoolDomain", {"domain": "edgelogs-dev-"},
+        (USER_POOL_DOMAIN, {"domain": "edgelogs-dev-"},
          "does not match the pattern"),
-        ("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/lambda/us-east-1.a b"},
+        (LOG_GROUP, {"name": "/aws/lambda/us-east-1.a b"},
          "does not match the pattern"),
-        ("aws:cloudwatch/logGroup:LogGroup", {"tags": {"team": "edge;platform"}},
+        (LOG_GROUP, {"tags": {"team": "edge;platform"}},
          "tags['team']: 'edge;platform' does not match the pattern"),
-        ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 2},
+        (LOG_GROUP, {"retentionInDays": 2},
          "retentionInDays: 2 is not one of"),
-        ("aws:sqs/queue:Queue", {"messageRetentionSeconds": 1_209_601},
+        (QUEUE, {"messageRetentionSeconds": 1_209_601},
          "1209601 is outside 60-1209600"),
-        ("aws:iam/role:Role", {"name": "r" * 65}, "name: 65 characters, more than 64"),
-        ("aws:iam/role:Role", {"tags": {"k": "v" * 257}},
+        (ROLE, {"name": "r" * 65}, "name: 65 characters, more than 64"),
+        (ROLE, {"tags": {"k": "v" * 257}},
          "tags[0].Value: 257 characters, more than 256"),
-        ("aws:opensearch/domain:Domain", {"cognitoOptions": {"userPoolId": "pool 1"}},
+        (DOMAIN, {"cognitoOptions": {"userPoolId": "pool 1"}},
          "cognitoOptions.userPoolId: 'pool 1' does not match the pattern"),
         # IAM policy documents: tab, LF, CR and U+0020-U+00FF only; the euro sign is U+20AC.
-        ("aws:iam/policy:Policy", {"policy": '{"Sid": "cost in \u20ac"}'},
+        (IAM_POLICY, {"policy": '{"Sid": "cost in \u20ac"}'},
          "policy: '{\"Sid\": \"cost in \u20ac\"}' does not match the pattern"),
-        ("aws:cognito/userPool:UserPool", {"userPoolTier": "FREE"},
+        (USER_POOL, {"userPoolTier": "FREE"},
          "userPoolTier: 'FREE' is not one of ['LITE', 'ESSENTIALS', 'PLUS']"),
-        ("aws:cognito/userPool:UserPool", {"userPoolAddOns": {"advancedSecurityMode": "ON"}},
+        (USER_POOL, {"userPoolAddOns": {"advancedSecurityMode": "ON"}},
          "userPoolAddOns.advancedSecurityMode: 'ON' is not one of ['OFF', 'AUDIT', 'ENFORCED']"),
-        ("aws:cognito/userPool:UserPool", {"mfaConfiguration": "REQUIRED"},
+        (USER_POOL, {"mfaConfiguration": "REQUIRED"},
          "mfaConfiguration: 'REQUIRED' is not one of ['OFF', 'ON', 'OPTIONAL']"),
-        ("aws:opensearch/domain:Domain",
+        (DOMAIN,
          {"advancedSecurityOptions": {"masterUserOptions": {"masterUserArn": "arn:aws:iam::1"}}},
          "advancedSecurityOptions.masterUserOptions.masterUserArn: 'arn:aws:iam::1' is shorter "
          "than 20"),
-        ("aws:opensearch/domain:Domain", {"advancedSecurityOptions": {"enabled": "true"}},
+        (DOMAIN, {"advancedSecurityOptions": {"enabled": "true"}},
          "advancedSecurityOptions.enabled: 'true' is not a boolean"),
-        ("aws:lambda/invocation:Invocation", {"functionName": "edgelogs dev setup"},
+        (INVOCATION, {"functionName": "edgelogs dev setup"},
          "functionName: 'edgelogs dev setup' does not match the pattern"),
-        ("aws:lambda/invocation:Invocation", {"input": "{'endpoint': 'x'}"},
+        (INVOCATION, {"input": "{'endpoint': 'x'}"},
          "input: not JSON (Expecting property name enclosed in double quotes"),
-        ("aws:lambda/invocation:Invocation", {"input": '["a list"]'},
+        (INVOCATION, {"input": '["a list"]'},
          "input: JSON list, not an object"),
         # 6 MB is 6,291,456 bytes; this object is 6,291,457.
-        ("aws:lambda/invocation:Invocation", {"input": '{"a":"%s"}' % ("x" * 6_291_449)},
+        (INVOCATION, {"input": '{"a":"%s"}' % ("x" * 6_291_449)},
          "input: 6,291,457 bytes, more than 6,291,456"),
-        ("aws:lambda/function:Function", {"frobnicate": True},
+        (FUNCTION, {"frobnicate": True},
          "argument frobnicate has no row in aws_models.TABLE"),
         ("aws:s3/bucket:Bucket", {"bucket": "b"},
          "no row in tests/deploy/aws_models.TABLE for this resource type"),
@@ -243,10 +261,10 @@ SETUP_SIZES: dict[str, tuple[str, int, int]] = {
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_the_quotas_cover_the_domain_setup(runs: dict[str, ProgramRun], shape: str) -> None:
     run = runs[shape]
-    setup = "edgelogs:index:DomainSetup"
-    (function,) = run.of_type("aws:lambda/function:Function", parent=setup)
-    (role,) = run.of_type("aws:iam/role:Role", parent=setup)
-    (policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy", parent=setup)
+    setup = DOMAIN_SETUP
+    (function,) = run.of_type(FUNCTION, parent=setup)
+    (role,) = run.of_type(ROLE, parent=setup)
+    (policy,) = run.of_type(ROLE_POLICY, parent=setup)
     name, trust, inline = SETUP_SIZES[shape]
     assert (function.inputs["name"], role.inputs["name"]) == (name, name)
     assert len(name) <= 64
@@ -287,10 +305,10 @@ def test_the_shapes_register_every_type_in_the_table(runs: dict[str, ProgramRun]
 
 def test_the_long_shape_is_as_large_as_promised(runs: dict[str, ProgramRun]) -> None:
     run = runs["13-regions-20-long-functions"]
-    forwarders = run.of_type("aws:lambda/function:Function",
-                             parent="edgelogs:index:RegionalForwarder")
+    forwarders = run.of_type(FUNCTION,
+                             parent=REGIONAL_FORWARDER)
     assert sorted(f.region for f in forwarders) == sorted(DEFAULT_REGIONS)
-    filters = run.of_type("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    filters = run.of_type(SUBSCRIPTION_FILTER)
     assert len(filters) == 13 * 22
 
 
@@ -311,27 +329,27 @@ def test_the_quota_checker_refuses_what_aws_refuses() -> None:
     inline = '{"Statement":[%s]}' % (statement % ("i" * 5050))  # 5,122 each, 10,244 together
     assert len(inline) == 5122
     permissions = [
-        _registered("aws:lambda/permission:Permission", f"p{i}", statementId="s" * 100,
+        _registered(PERMISSION, f"p{i}", statementId="s" * 100,
                     action="lambda:InvokeFunction", function="fwd",
                     principal="logs.eu-west-1.amazonaws.com", sourceAccount="123456789012",
                     sourceArn=f"arn:aws:logs:eu-west-1:123456789012:log-group:{'g' * 150}{i}:*")
         for i in range(36)  # 35 fit in 20,480 bytes, 36 do not
     ]
-    filters = [_registered("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+    filters = [_registered(SUBSCRIPTION_FILTER,
                            f"f{i}", name=f"f{i}", logGroup="/g") for i in range(3)]
     mocks = RecordingMocks()
     mocks.resources = [
-        _registered("aws:iam/policy:Policy", "op", region=None, name="operator",
+        _registered(IAM_POLICY, "op", region=None, name="operator",
                     policy=policy.replace(",", ", ")),
-        _registered("aws:iam/role:Role", "r", region=None, name="r" * 65,
+        _registered(ROLE, "r", region=None, name="r" * 65,
                     assumeRolePolicy=trust),
-        _registered("aws:iam/rolePolicy:RolePolicy", "a", region=None, name="a", role="r1",
+        _registered(ROLE_POLICY, "a", region=None, name="a", role="r1",
                     policy=inline),
-        _registered("aws:iam/rolePolicy:RolePolicy", "b", region=None, name="b", role="r1",
+        _registered(ROLE_POLICY, "b", region=None, name="b", role="r1",
                     policy=inline),
-        _registered("aws:lambda/function:Function", "fn", name="fwd",
+        _registered(FUNCTION, "fn", name="fwd",
                     environment={"variables": {"BIG": "v" * 4087}}),
-        _registered("aws:sqs/queue:Queue", "q", name="q" * 81),
+        _registered(QUEUE, "q", name="q" * 81),
         *permissions, *filters,
     ]
     problems = aws_quotas.quota_problems(ProgramRun(mocks, {}))

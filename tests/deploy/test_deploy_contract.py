@@ -28,10 +28,8 @@ from components import aws_catalog
 from components.config import ConfigError, parse_config
 from components.domain_setup import invocation_input
 from tests.deploy.harness import REPO, ProgramRun
+from tests.deploy.tokens import ALARM, COVERAGE_CHECK, FUNCTION, INVOCATION, REGIONAL_FORWARDER
 
-FUNCTION = "aws:lambda/function:Function"
-FORWARDER = "edgelogs:index:RegionalForwarder"
-COVERAGE = "edgelogs:index:CoverageCheck"
 DOMAIN_ENDPOINT = "https://search-edgelogs-dev-mock.us-east-1.es.amazonaws.com"
 
 
@@ -122,7 +120,7 @@ SHARDS = {"default": (1, 0), "example": (1, 0), "custom": (4, 1)}
 def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) -> None:
     config, home, prefix = STACKS[name]
     result: ProgramRun = run(config)
-    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == FORWARDER]
+    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == REGIONAL_FORWARDER]
     assert functions and len(functions) == len(result.outputs["forwarderArns"])
     endpoint = result.outputs["domainEndpoint"]
     assert endpoint.startswith("https://") and f".{home}.es.amazonaws.com" in endpoint
@@ -146,7 +144,7 @@ def test_each_forwarder_reads_exactly_what_the_program_gives_it(run, name: str) 
     assert result.outputs["domainRegion"] == home
     assert json.dumps(result.outputs["forwarderArns"])  # one per collecting region
     # The domain setup installs the templates: its input, read by its own parser.
-    (invocation,) = result.of_type("aws:lambda/invocation:Invocation")
+    (invocation,) = result.of_type(INVOCATION)
     endpoint, region, desired = setup_handler.parse(json.loads(invocation.inputs["input"]))
     assert (region, desired.index_prefix) == (home, prefix)
     assert (desired.shards, desired.replicas) == SHARDS[name]
@@ -158,7 +156,7 @@ def test_the_coverage_check_reads_exactly_what_the_program_gives_it(run, name: s
 
     config, home, _ = STACKS[name]
     result: ProgramRun = run(config)
-    (fn,) = [f for f in result.of_type(FUNCTION) if f.parent_type == COVERAGE]
+    (fn,) = [f for f in result.of_type(FUNCTION) if f.parent_type == COVERAGE_CHECK]
     assert fn.region == home
     variables = fn.inputs["environment"]["variables"]
     env = ReadRecorder({**variables, "AWS_REGION": fn.region})
@@ -167,8 +165,8 @@ def test_the_coverage_check_reads_exactly_what_the_program_gives_it(run, name: s
     assert {r: sorted(n) for r, n in collected.by_region.items()} == {
         r: sorted(names) for r, names in result.outputs["logGroups"].items()}
     assert env["STACK_NAME"] == "dev"
-    (alarm,) = [a for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-                if a.parent_type == COVERAGE and a.inputs.get("metricName") == "UncoveredLogGroups"]
+    (alarm,) = [a for a in result.of_type(ALARM, parent=COVERAGE_CHECK)
+                if a.inputs.get("metricName") == "UncoveredLogGroups"]
     assert alarm.inputs["namespace"] == env["METRIC_NAMESPACE"]
     assert alarm.inputs["dimensions"] == {"Stack": env["STACK_NAME"]}
     ignored = set(variables) - env.read
@@ -215,7 +213,7 @@ def test_each_forwarder_reads_exactly_the_destinations_it_is_given(run, name: st
     destinations, domain = DESTINATION_STACKS[name]
     result: ProgramRun = run({"edgeFunctions": ["a"], "regions": ["eu-west-1", "sa-east-1"],
                               "destinations": destinations})
-    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == FORWARDER]
+    functions = [f for f in result.of_type(FUNCTION) if f.parent_type == REGIONAL_FORWARDER]
     assert len(functions) == 2
     others = [d for d in destinations if d["type"] != "opensearch"]
     for fn in functions:

@@ -12,24 +12,28 @@ from components import coverage_check
 from components.config import DEFAULT_REGIONS
 from tests.deploy.expected import NOT_TAGGABLE, TAGGABLE, coverage_check_counts, expected_counts
 from tests.deploy.harness import ACCOUNT, REPO, ProgramRun, Registered
+from tests.deploy.tokens import (
+    ALARM,
+    COVERAGE_CHECK,
+    DOMAIN_ALARMS,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FUNCTION,
+    LOG_GROUP,
+    PERMISSION,
+    PROVIDER,
+    ROLE,
+    ROLE_POLICY,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+)
 
-CHECK = "edgelogs:index:CoverageCheck"
-FUNCTION = "aws:lambda/function:Function"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-PERMISSION = "aws:lambda/permission:Permission"
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 EDGE_FUNCTIONS = ["site-auth", "img-resize"]
 LAMBDA_SRC = REPO / "lambda_src"
 
 
 def check_children(result: ProgramRun) -> list[Registered]:
-    return [r for r in result.resources if r.parent_type == CHECK]
+    return [r for r in result.resources if r.parent_type == COVERAGE_CHECK]
 
 
 def one_child(result: ProgramRun, typ: str) -> Registered:
@@ -47,7 +51,7 @@ def test_default_graph_is_the_forwarders_plus_the_check(default_stack: ProgramRu
         regions=13, sources=2) + coverage_check_counts()
     children = check_children(default_stack)
     assert {r.region for r in children} == {"us-east-1"}
-    home_provider = next(p for p in default_stack.of_type("pulumi:providers:aws")
+    home_provider = next(p for p in default_stack.of_type(PROVIDER)
                          if p.inputs["region"] == "us-east-1")
     assert {r.provider_id for r in children} == {f"{home_provider.name}-id"}
     for r in children:
@@ -73,12 +77,12 @@ def test_function_schedule_and_invoke_permission(default_stack: ProgramRun) -> N
     own = one_child(default_stack, LOG_GROUP)
     assert own.inputs["name"] == "/aws/lambda/edgelogs-dev-coverage"
     assert own.inputs["retentionInDays"] == 30
-    assert ("aws:cloudwatch/logGroup:LogGroup", "coverage-logs") in default_stack.depends_on(
+    assert (LOG_GROUP, "coverage-logs") in default_stack.depends_on(
         FUNCTION, "coverage-function")
 
-    rule = one_child(default_stack, RULE)
+    rule = one_child(default_stack, EVENT_RULE)
     assert rule.inputs["scheduleExpression"] == "rate(1 day)"
-    target = one_child(default_stack, TARGET)
+    target = one_child(default_stack, EVENT_TARGET)
     assert target.inputs["rule"] == rule.outputs["name"]
     assert target.inputs["arn"] == fn.outputs["arn"]
     perm = one_child(default_stack, PERMISSION)
@@ -155,9 +159,9 @@ def test_home_region_that_collects_nothing_shares_the_domain_alarms_topic(run) -
         regions=2, sources=1, email=True, home_outside_regions=True
     ) + coverage_check_counts()
     (topic,) = [t for t in result.of_type(TOPIC) if t.region == "eu-central-1"]
-    assert topic.parent_type == "edgelogs:index:DomainAlarms"
+    assert topic.parent_type == DOMAIN_ALARMS
     assert (topic.region, topic.inputs["name"]) == ("eu-central-1", "edgelogs-dev-alarms")
-    (sub,) = [s for s in result.of_type(TOPIC_SUB) if s.region == "eu-central-1"]
+    (sub,) = [s for s in result.of_type(TOPIC_SUBSCRIPTION) if s.region == "eu-central-1"]
     assert (sub.inputs["endpoint"], sub.inputs["topic"]) == ("ops@example.com",
                                                              topic.outputs["arn"])
     assert result.outputs["homeAlarmTopicArn"] == topic.outputs["arn"]
@@ -169,7 +173,7 @@ def test_home_region_that_collects_nothing_shares_the_domain_alarms_topic(run) -
 def test_coverage_check_off_adds_nothing(run) -> None:
     result = run({"edgeFunctions": EDGE_FUNCTIONS, "coverageCheck": False})
     assert result.counts() == expected_counts(regions=13, sources=2)
-    assert not [r for r in result.resources if r.parent_type == "edgelogs:index:CoverageCheck"]
+    assert not [r for r in result.resources if r.parent_type == COVERAGE_CHECK]
 
 
 # ---- the function's code (its archive: tests/bundle/test_functions.py) -------------------
@@ -216,4 +220,4 @@ def test_an_environment_lambda_would_refuse_is_refused_before_the_deploy(run) ->
     # Without the check the same stack deploys; 40 such groups fit (3,932 bytes).
     assert run({"edgeFunctions": _long_functions(45), "coverageCheck": False}).resources
     assert run({"edgeFunctions": _long_functions(40)}).of_type(
-        "aws:lambda/function:Function", parent="edgelogs:index:CoverageCheck")
+        FUNCTION, parent=COVERAGE_CHECK)

@@ -10,9 +10,14 @@ from collections import Counter
 from typing import Any
 
 from tests.deploy.harness import ProgramRun
-
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
+from tests.deploy.tokens import (
+    DOMAIN_SETUP,
+    FUNCTION,
+    LOG_GROUP,
+    PERMISSION,
+    REGIONAL_FORWARDER,
+    SUBSCRIPTION_FILTER,
+)
 
 REGIONS = ["us-east-1", "eu-west-1"]
 CONFIG: dict[str, Any] = {
@@ -36,7 +41,7 @@ def _group_name(r: Any) -> str:
 def test_shared_custom_group_is_one_group_and_one_filter_per_region(run) -> None:
     result: ProgramRun = run(CONFIG)
     created = [r for r in result.of_type(LOG_GROUP) if not r.read
-               and r.parent_type != "edgelogs:index:DomainSetup"]
+               and r.parent_type != DOMAIN_SETUP]
     adopted = [r for r in result.of_type(LOG_GROUP) if r.read]
     collected = Counter(
         (r.region, _group_name(r)) for r in created + adopted
@@ -49,12 +54,12 @@ def test_shared_custom_group_is_one_group_and_one_filter_per_region(run) -> None
     assert [r.region for r in custom_created] == ["us-east-1"]
     assert custom_created[0].inputs["retentionInDays"] == 30
 
-    filters = Counter((f.region, f.inputs["logGroup"]) for f in result.of_type(FILTER))
+    filters = Counter((f.region, f.inputs["logGroup"]) for f in result.of_type(SUBSCRIPTION_FILTER))
     assert filters == Counter({(region, name): 1 for region in REGIONS
                                for name in EXPECTED_GROUPS})  # fmt: skip
     forwarders = {f.region: f.outputs["arn"] for f in result.of_type(
-        "aws:lambda/function:Function")}  # fmt: skip
-    for f in result.of_type(FILTER):
+        FUNCTION)}  # fmt: skip
+    for f in result.of_type(SUBSCRIPTION_FILTER):
         assert f.inputs["destinationArn"] == forwarders[f.region]
 
     assert result.outputs["logGroups"] == {region: EXPECTED_GROUPS for region in REGIONS}
@@ -62,8 +67,8 @@ def test_shared_custom_group_is_one_group_and_one_filter_per_region(run) -> None
 
 def test_every_collected_group_has_its_own_exact_invoke_permission(run) -> None:
     result: ProgramRun = run(CONFIG)
-    perms = [p for p in result.of_type("aws:lambda/permission:Permission")
-             if p.parent_type == "edgelogs:index:RegionalForwarder"]
+    perms = [p for p in result.of_type(PERMISSION)
+             if p.parent_type == REGIONAL_FORWARDER]
     by_region: dict[str, set[str]] = {}
     for perm in perms:
         arn = perm.inputs["sourceArn"]

@@ -20,18 +20,23 @@ from components import dashboards_auth
 from components.config import ConfigError
 from tests.deploy.expected import DASHBOARDS_AUTH_COUNTS, expected_counts
 from tests.deploy.harness import ACCOUNT, ProgramRun, RecordingMocks
+from tests.deploy.tokens import (
+    COGNITO_USER,
+    DASHBOARDS_AUTH,
+    DOMAIN,
+    IDENTITY_POOL,
+    IDENTITY_POOL_ROLES,
+    INVOCATION,
+    PROVIDER,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    USER_POOL,
+    USER_POOL_DOMAIN,
+)
 
-USER_POOL = "aws:cognito/userPool:UserPool"
-POOL_DOMAIN = "aws:cognito/userPoolDomain:UserPoolDomain"
-IDENTITY_POOL = "aws:cognito/identityPool:IdentityPool"
-POOL_ROLES = "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment"
-USER = "aws:cognito/user:User"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-DOMAIN = "aws:opensearch/domain:Domain"
-COMPONENT = "edgelogs:index:DashboardsAuth"
-COGNITO_TYPES = {USER_POOL, POOL_DOMAIN, IDENTITY_POOL, POOL_ROLES, USER, ATTACHMENT, COMPONENT}
+COGNITO_TYPES = {USER_POOL, USER_POOL_DOMAIN, IDENTITY_POOL, IDENTITY_POOL_ROLES, COGNITO_USER,
+                 ROLE_POLICY_ATTACHMENT, DASHBOARDS_AUTH}
 
 HOME = "eu-central-1"  # not a collecting region: the sign-in must still land here
 USERS = ["alice@example.com", "Bob.Smith@example.org"]
@@ -82,25 +87,25 @@ def test_sign_in_resources_exactly(stack: ProgramRun) -> None:
     assert stack.counts() == expected_counts(
         regions=2, sources=1, home_outside_regions=True, dashboard_users=2
     )
-    mine = {(r.typ, r.name) for r in stack.resources if r.parent_type == COMPONENT}
+    mine = {(r.typ, r.name) for r in stack.resources if r.parent_type == DASHBOARDS_AUTH}
     assert mine == {
         (USER_POOL, "dashboards-user-pool"),
-        (POOL_DOMAIN, "dashboards-user-pool-domain"),
+        (USER_POOL_DOMAIN, "dashboards-user-pool-domain"),
         (IDENTITY_POOL, "dashboards-identity-pool"),
         (ROLE, "dashboards-authenticated-role"),
-        (POOL_ROLES, "dashboards-identity-pool-roles"),
+        (IDENTITY_POOL_ROLES, "dashboards-identity-pool-roles"),
         (ROLE, "dashboards-service-role"),
-        (ATTACHMENT, "dashboards-service-role-policy"),
-        (USER, "dashboards-user-alice@example.com"),
-        (USER, "dashboards-user-bob.smith@example.org"),
+        (ROLE_POLICY_ATTACHMENT, "dashboards-service-role-policy"),
+        (COGNITO_USER, "dashboards-user-alice@example.com"),
+        (COGNITO_USER, "dashboards-user-bob.smith@example.org"),
     }
     assert {r.typ for r in stack.resources if r.typ in COGNITO_TYPES} == COGNITO_TYPES
 
 
 def test_every_sign_in_resource_uses_the_home_regions_provider(stack: ProgramRun) -> None:
-    home = [p for p in stack.of_type("pulumi:providers:aws") if p.inputs["region"] == HOME]
+    home = [p for p in stack.of_type(PROVIDER) if p.inputs["region"] == HOME]
     assert len(home) == 1
-    children = [r for r in stack.resources if r.parent_type == COMPONENT]
+    children = [r for r in stack.resources if r.parent_type == DASHBOARDS_AUTH]
     assert len(children) == 9
     for r in children:
         assert (r.provider_id, r.region) == (f"{home[0].name}-id", HOME), (r.typ, r.name)
@@ -145,7 +150,7 @@ def test_user_pool_admits_only_invited_users_with_strong_passwords(stack: Progra
 
 
 def test_user_pool_domain_is_a_valid_unique_prefix(stack: ProgramRun) -> None:
-    (domain,) = stack.of_type(POOL_DOMAIN)
+    (domain,) = stack.of_type(USER_POOL_DOMAIN)
     pool_id = domain.inputs["userPoolId"]
     assert pool_id.startswith(f"{HOME}_") and stack.outputs["userPoolId"] == pool_id
     prefix = domain.inputs["domain"]
@@ -168,8 +173,8 @@ def test_domain_prefix_rules_hold_for_any_stack_name(stack_name: str) -> None:
 
 def test_each_address_is_invited_by_email(stack: ProgramRun) -> None:
     (pool,) = stack.of_type(USER_POOL)
-    pool_id = stack.one(POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
-    users = {u.inputs["username"]: u.inputs for u in stack.of_type(USER)}
+    pool_id = stack.one(USER_POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
+    users = {u.inputs["username"]: u.inputs for u in stack.of_type(COGNITO_USER)}
     assert set(users) == set(USERS)
     for email, i in users.items():
         assert i["userPoolId"] == pool_id
@@ -195,7 +200,7 @@ def test_identity_pool_has_no_unauthenticated_identities(stack: ProgramRun) -> N
 
 
 def test_authenticated_role_is_trusted_only_by_signed_in_identities(stack: ProgramRun) -> None:
-    identity_pool_id = stack.one(POOL_ROLES, "dashboards-identity-pool-roles").inputs[
+    identity_pool_id = stack.one(IDENTITY_POOL_ROLES, "dashboards-identity-pool-roles").inputs[
         "identityPoolId"
     ]
     role = stack.one(ROLE, "dashboards-authenticated-role")
@@ -218,8 +223,9 @@ def test_authenticated_role_is_trusted_only_by_signed_in_identities(stack: Progr
     # No identity policy at all: the domain access policy alone says what it may do
     role_id = f"{role.name}-id"
     assert not [p for p in stack.of_type(ROLE_POLICY) if p.inputs["role"] == role_id]
-    assert not [a for a in stack.of_type(ATTACHMENT) if a.inputs["role"] == role.inputs["name"]]
-    attachment = stack.one(POOL_ROLES, "dashboards-identity-pool-roles")
+    assert not [a for a in stack.of_type(ROLE_POLICY_ATTACHMENT)
+                if a.inputs["role"] == role.inputs["name"]]
+    attachment = stack.one(IDENTITY_POOL_ROLES, "dashboards-identity-pool-roles")
     assert attachment.inputs["roles"] == {"authenticated": ROLE_ARN}  # no unauthenticated role
     assert _valid("iam", "roleNameType", role.inputs["name"])
 
@@ -235,7 +241,7 @@ def test_service_role_lets_only_opensearch_configure_cognito(stack: ProgramRun) 
             "Action": "sts:AssumeRole",
         }
     ]
-    (attachment,) = stack.of_type(ATTACHMENT)
+    (attachment,) = stack.of_type(ROLE_POLICY_ATTACHMENT)
     assert attachment.inputs == {
         "role": "edgelogs-team-a-cognito-config",
         "policyArn": "arn:aws:iam::aws:policy/AmazonOpenSearchServiceCognitoAccess",
@@ -249,8 +255,8 @@ def test_service_role_lets_only_opensearch_configure_cognito(stack: ProgramRun) 
 def test_domain_turns_cognito_on_after_everything_it_checks(stack: ProgramRun) -> None:
     (domain,) = stack.of_type(DOMAIN)
     options = domain.inputs["cognitoOptions"]
-    pool_id = stack.one(POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
-    identity_pool_id = stack.one(POOL_ROLES, "dashboards-identity-pool-roles").inputs[
+    pool_id = stack.one(USER_POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
+    identity_pool_id = stack.one(IDENTITY_POOL_ROLES, "dashboards-identity-pool-roles").inputs[
         "identityPoolId"
     ]
     assert options == {
@@ -265,9 +271,10 @@ def test_domain_turns_cognito_on_after_everything_it_checks(stack: ProgramRun) -
     assert _valid("opensearch", "RoleArn", options["roleArn"])
     deps = stack.depends_on(DOMAIN, "search-domain")
     assert {
-        (ATTACHMENT, "dashboards-service-role-policy"),  # the role can act when it is passed
-        (POOL_DOMAIN, "dashboards-user-pool-domain"),  # "Domain needs to be specified"
-        (POOL_ROLES, "dashboards-identity-pool-roles"),  # the authenticated role is set
+        # the role can act when it is passed
+        (ROLE_POLICY_ATTACHMENT, "dashboards-service-role-policy"),
+        (USER_POOL_DOMAIN, "dashboards-user-pool-domain"),  # "Domain needs to be specified"
+        (IDENTITY_POOL_ROLES, "dashboards-identity-pool-roles"),  # the authenticated role is set
     } <= deps
 
 
@@ -283,13 +290,13 @@ def test_access_policy_admits_dashboards_users_and_setup_maps_them_as_readers(
     admin = "arn:aws:iam::111122223333:role/ops"
     (statement,) = _statements_naming(policy, ROLE_ARN)
     assert admin in statement["Principal"]["AWS"]
-    (invocation,) = stack.of_type("aws:lambda/invocation:Invocation")
+    (invocation,) = stack.of_type(INVOCATION)
     assert json.loads(invocation.inputs["input"])["principals"]["reader"] == [admin, ROLE_ARN]
 
 
 def test_stack_outputs_name_the_user_pool(stack: ProgramRun) -> None:
     out = stack.outputs
-    pool_id = stack.one(POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
+    pool_id = stack.one(USER_POOL_DOMAIN, "dashboards-user-pool-domain").inputs["userPoolId"]
     assert out["userPoolId"] == pool_id
     assert _valid("cognito-idp", "UserPoolIdType", pool_id)
     assert out["dashboardsSignIn"] == dashboards_auth.SIGN_IN["cognito"]
@@ -326,7 +333,7 @@ def test_auth_none_creates_no_sign_in(run) -> None:
 def test_cognito_is_the_default(run) -> None:
     result = run({"edgeFunctions": ["a"], "regions": ["us-east-1"]})
     assert {t for t, n in DASHBOARDS_AUTH_COUNTS.items() if result.counts()[t] != n} == set()
-    assert not result.of_type(USER)
+    assert not result.of_type(COGNITO_USER)
     assert result.of_type(DOMAIN)[0].inputs["cognitoOptions"]["enabled"] is True
 
 

@@ -12,6 +12,21 @@ import pytest
 
 from components.config import ConfigError
 from tests.deploy.harness import ProgramRun
+from tests.deploy.tokens import (
+    COVERAGE_CHECK,
+    DASHBOARDS_AUTH,
+    DOMAIN,
+    DOMAIN_ALARMS,
+    FORWARDER_ROLE,
+    FUNCTION,
+    IDENTITY_POOL,
+    QUEUE,
+    REGIONAL_FORWARDER,
+    ROLE_POLICY,
+    SEARCH_DOMAIN,
+    TOPIC,
+    USER_POOL,
+)
 
 FN = ["site-auth"]
 SECRET = "arn:aws:secretsmanager:eu-central-1:111122223333:secret:edgelogs/intake"
@@ -19,14 +34,14 @@ SECRET_FULL = "arn:aws:secretsmanager:eu-central-1:111122223333:secret:other-int
 HTTP = {"type": "http", "url": "https://logs.example.net/insert/jsonline",
         "headersSecret": SECRET}
 SYSLOG = {"type": "syslog", "host": "syslog.example.net", "port": 6514}
-FORWARDER_FN = ("aws:lambda/function:Function", "edgelogs:index:RegionalForwarder")
+FORWARDER_FN = (FUNCTION, REGIONAL_FORWARDER)
 DOMAIN_ONLY_TYPES = {
-    "aws:opensearch/domain:Domain",
-    "edgelogs:index:SearchDomain",
-    "edgelogs:index:DomainAlarms",
-    "edgelogs:index:DashboardsAuth",
-    "aws:cognito/userPool:UserPool",
-    "aws:cognito/identityPool:IdentityPool",
+    DOMAIN,
+    SEARCH_DOMAIN,
+    DOMAIN_ALARMS,
+    DASHBOARDS_AUTH,
+    USER_POOL,
+    IDENTITY_POOL,
 }
 
 INVALID = [
@@ -75,8 +90,8 @@ def _forwarders(result: ProgramRun) -> list[Any]:
 
 
 def _role_policy(result: ProgramRun) -> dict[str, Any]:
-    (policy,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy")
-                 if p.parent_type == "edgelogs:index:ForwarderRole"]
+    (policy,) = [p for p in result.of_type(ROLE_POLICY)
+                 if p.parent_type == FORWARDER_ROLE]
     return json.loads(policy.inputs["policy"])
 
 
@@ -102,7 +117,7 @@ def test_without_an_opensearch_entry_there_is_no_domain(no_domain: ProgramRun) -
     ]
     # Every forwarder is still there, with its failure queue and alarms.
     assert sorted(f.region for f in _forwarders(no_domain)) == ["eu-west-1", "us-east-1"]
-    assert len(no_domain.of_type("aws:sqs/queue:Queue")) == 2
+    assert len(no_domain.of_type(QUEUE)) == 2
 
 
 def test_forwarders_get_only_what_their_destinations_need(no_domain: ProgramRun) -> None:
@@ -130,10 +145,10 @@ def test_the_role_reads_only_the_header_secrets_and_has_no_es_grant(
 
 def test_the_coverage_check_alarms_to_a_topic_of_its_own(run) -> None:
     result = run({"edgeFunctions": FN, "regions": ["eu-west-1"], "destinations": [SYSLOG]})
-    topics = [t for t in result.of_type("aws:sns/topic:Topic")]
+    topics = [t for t in result.of_type(TOPIC)]
     assert sorted(t.region for t in topics) == ["eu-west-1", "us-east-1"]
     (home,) = [t for t in topics if t.region == "us-east-1"]
-    assert home.parent_type == "edgelogs:index:CoverageCheck"
+    assert home.parent_type == COVERAGE_CHECK
     assert result.outputs["homeAlarmTopicArn"]
 
 
@@ -151,7 +166,7 @@ def test_domain_and_http_side_by_side(run) -> None:
     (secrets,) = [s for s in policy["Statement"]
                   if s["Action"] == ["secretsmanager:GetSecretValue"]]
     assert secrets["Resource"] == [SECRET_FULL]  # complete ARN: exactly it
-    assert len(result.of_type("aws:opensearch/domain:Domain")) == 1
+    assert len(result.of_type(DOMAIN)) == 1
 
 
 def test_the_default_is_the_domain_alone(run) -> None:

@@ -8,13 +8,16 @@ import json
 from components.config import DEFAULT_REGIONS
 from components.domain_alarms import free_storage_threshold_mib
 from tests.deploy.harness import ACCOUNT, ProgramRun, Registered
-
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
-FUNCTION = "aws:lambda/function:Function"
-DOMAIN = "aws:opensearch/domain:Domain"
-DOMAIN_ALARMS = "edgelogs:index:DomainAlarms"
+from tests.deploy.tokens import (
+    ALARM,
+    DOMAIN,
+    DOMAIN_ALARMS,
+    FUNCTION,
+    INVOCATION,
+    REGIONAL_FORWARDER,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+)
 
 
 def _domain_alarms(stack: ProgramRun) -> dict[str, Registered]:
@@ -70,7 +73,7 @@ def test_home_region_not_collecting_gets_its_own_topic_and_email(run) -> None:
     assert sorted(topics) == ["eu-central-1", "us-east-1"]
     own = topics["eu-central-1"]
     assert own.parent_type == DOMAIN_ALARMS and own.inputs["name"] == "edgelogs-dev-alarms"
-    subs = {s.region: s for s in stack.of_type(TOPIC_SUB)}
+    subs = {s.region: s for s in stack.of_type(TOPIC_SUBSCRIPTION)}
     assert subs["eu-central-1"].inputs["endpoint"] == "ops@example.com"
     assert subs["eu-central-1"].inputs["topic"] == own.outputs["arn"]
     for a in _domain_alarms(stack).values():
@@ -82,13 +85,13 @@ def test_home_region_not_collecting_gets_its_own_topic_and_email(run) -> None:
 def test_concurrency_reaches_every_forwarder_and_retention_the_setup(run) -> None:
     stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1", "sa-east-1"],
                  "forwarderConcurrency": 3, "indexRetentionDays": 90})  # fmt: skip
-    functions = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
+    functions = stack.of_type(FUNCTION, parent=REGIONAL_FORWARDER)
     assert sorted(f.region for f in functions) == ["sa-east-1", "us-east-1"]
     for f in functions:
         assert f.inputs["reservedConcurrentExecutions"] == 3
         assert "INDEX_RETENTION_DAYS" not in f.inputs["environment"]["variables"]
     # The lifecycle policy is the domain setup's: the retention is in its input only.
-    (setup,) = stack.of_type("aws:lambda/invocation:Invocation")
+    (setup,) = stack.of_type(INVOCATION)
     assert json.loads(setup.inputs["input"])["indexRetentionDays"] == 90
 
 
@@ -109,7 +112,7 @@ def test_domain_is_protected_by_default_and_can_be_unprotected(run) -> None:
 
 def test_the_lowest_concurrency_is_accepted(run) -> None:
     stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1"], "forwarderConcurrency": 1})
-    (fn,) = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
+    (fn,) = stack.of_type(FUNCTION, parent=REGIONAL_FORWARDER)
     assert fn.inputs["reservedConcurrentExecutions"] == 1
 
 
@@ -118,5 +121,5 @@ def test_concurrency_zero_means_no_reservation(run) -> None:
     # would stop the function; the same value on every region's forwarder.
     stack = run({"edgeFunctions": ["a"], "regions": ["us-east-1", "eu-west-1"],
                  "forwarderConcurrency": 0})  # fmt: skip
-    forwarders = stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder")
+    forwarders = stack.of_type(FUNCTION, parent=REGIONAL_FORWARDER)
     assert [f.inputs["reservedConcurrentExecutions"] for f in forwarders] == [-1, -1]

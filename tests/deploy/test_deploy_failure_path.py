@@ -8,13 +8,17 @@ import pytest
 
 from components.config import DEFAULT_REGIONS
 from tests.deploy.harness import ACCOUNT, ProgramRun
-
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-QUEUE = "aws:sqs/queue:Queue"
-TOPIC = "aws:sns/topic:Topic"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+from tests.deploy.tokens import (
+    ALARM,
+    FORWARDER_ALARMS,
+    FORWARDER_ROLE,
+    FUNCTION,
+    INVOKE_CONFIG,
+    QUEUE,
+    ROLE_POLICY,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+)
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ def test_async_invoke_config_per_region(stack: ProgramRun) -> None:
         assert "onSuccess" not in c.inputs["destinationConfig"]
         deps = stack.depends_on(INVOKE_CONFIG, c.name)
         assert (QUEUE, f"{c.region}-failures-queue") in deps
-        assert ("aws:lambda/function:Function", f"{c.region}-forwarder") in deps
+        assert (FUNCTION, f"{c.region}-forwarder") in deps
 
 
 def test_failure_queue_encrypted_with_14_day_retention(stack: ProgramRun) -> None:
@@ -52,7 +56,7 @@ def test_failure_queue_encrypted_with_14_day_retention(stack: ProgramRun) -> Non
 
 
 def test_role_may_send_to_its_own_queues_only(stack: ProgramRun) -> None:
-    (policy,) = stack.of_type(ROLE_POLICY, parent="edgelogs:index:ForwarderRole")
+    (policy,) = stack.of_type(ROLE_POLICY, parent=FORWARDER_ROLE)
     statements = json.loads(policy.inputs["policy"])["Statement"]
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in s["Action"])]
     assert sqs == [
@@ -73,7 +77,7 @@ def test_role_may_send_to_its_own_queues_only(stack: ProgramRun) -> None:
 def test_four_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> None:
     topics = {t.region: t for t in stack.of_type(TOPIC)}
     assert sorted(topics) == sorted(DEFAULT_REGIONS)
-    alarms = [a for a in stack.of_type(ALARM) if a.parent_type == "edgelogs:index:ForwarderAlarms"]
+    alarms = [a for a in stack.of_type(ALARM) if a.parent_type == FORWARDER_ALARMS]
     assert len(alarms) == 4 * 13
     seen = set()
     for a in alarms:
@@ -109,13 +113,13 @@ def test_four_alarms_per_region_to_that_regions_topic(stack: ProgramRun) -> None
 
 
 def test_no_email_subscription_without_alarm_email(stack: ProgramRun) -> None:
-    assert stack.of_type(TOPIC_SUB) == []
+    assert stack.of_type(TOPIC_SUBSCRIPTION) == []
 
 
 def test_alarm_email_subscribes_in_every_region(run) -> None:
     result = run({"edgeFunctions": ["a"], "alarmEmail": "oncall@example.com",
                   "coverageCheck": False})
-    subs = result.of_type(TOPIC_SUB)
+    subs = result.of_type(TOPIC_SUBSCRIPTION)
     assert sorted(s.region for s in subs) == sorted(DEFAULT_REGIONS)
     assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in subs} == {
         ("email", "oncall@example.com")

@@ -27,11 +27,7 @@ from components.invoke_permissions import (
     statement,
 )
 from tests.deploy.harness import ACCOUNT, ProgramRun
-
-FWD = "edgelogs:index:RegionalForwarder"
-PERMISSION = "aws:lambda/permission:Permission"
-FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+from tests.deploy.tokens import INVOKE_CONFIG, PERMISSION, REGIONAL_FORWARDER, SUBSCRIPTION_FILTER
 
 
 def _functions(count: int, length: int) -> list[str]:
@@ -134,7 +130,8 @@ def test_groups_of_no_known_kind_stay_exact_and_can_refuse_to_fit() -> None:
 
 def _source_arns(run_: ProgramRun, region: str) -> dict[str, Any]:
     return {
-        p.inputs["sourceArn"]: p for p in run_.of_type(PERMISSION, parent=FWD) if p.region == region
+        p.inputs["sourceArn"]: p
+        for p in run_.of_type(PERMISSION, parent=REGIONAL_FORWARDER) if p.region == region
     }
 
 
@@ -160,9 +157,9 @@ def test_one_exact_permission_per_collected_group_with_source_account(run) -> No
 def test_each_filter_depends_on_its_own_permission_and_the_async_config(run) -> None:
     stack = run({"edgeFunctions": ["auth", "img"], "regions": ["us-east-1", "eu-west-1"]})
     perms = {(p.region, p.inputs["sourceArn"]): p.name
-             for p in stack.of_type(PERMISSION, parent=FWD)}
-    for f in stack.of_type(FILTER):
-        deps = stack.depends_on(FILTER, f.name)
+             for p in stack.of_type(PERMISSION, parent=REGIONAL_FORWARDER)}
+    for f in stack.of_type(SUBSCRIPTION_FILTER):
+        deps = stack.depends_on(SUBSCRIPTION_FILTER, f.name)
         own = perms[(f.region, f"arn:aws:logs:{f.region}:{ACCOUNT}:log-group:"
                                f"{f.inputs['logGroup']}:*")]  # fmt: skip
         assert {n for t, n in deps if t == PERMISSION} == {own}
@@ -173,7 +170,7 @@ def test_policy_json_the_program_would_produce_fits(run) -> None:
     """Measured from what was registered, in the default region with the longest name."""
     stack = run({"edgeFunctions": _functions(30, 20), "distributionIds": _distributions(5),
                  "regions": ["ap-southeast-2"]})  # fmt: skip
-    for region in {p.region for p in stack.of_type(PERMISSION, parent=FWD)}:
+    for region in {p.region for p in stack.of_type(PERMISSION, parent=REGIONAL_FORWARDER)}:
         statements = [
             {
                 "Sid": p.inputs["statementId"], "Effect": "Allow",
@@ -183,7 +180,7 @@ def test_policy_json_the_program_would_produce_fits(run) -> None:
                 "Condition": {"StringEquals": {"AWS:SourceAccount": p.inputs["sourceAccount"]},
                               "ArnLike": {"AWS:SourceArn": p.inputs["sourceArn"]}},
             }
-            for p in stack.of_type(PERMISSION, parent=FWD) if p.region == region
+            for p in stack.of_type(PERMISSION, parent=REGIONAL_FORWARDER) if p.region == region
         ]  # fmt: skip
         assert len(statements) == 35
         policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}

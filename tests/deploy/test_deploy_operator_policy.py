@@ -8,8 +8,8 @@ import pytest
 
 from components.operator_policy import OperatorPolicyTooLarge, operator_policy
 from tests.deploy.harness import ACCOUNT, ProgramRun
+from tests.deploy.tokens import FORWARDER_ROLE, IAM_POLICY, OPERATOR_POLICY, ROLE_POLICY
 
-POLICY = "aws:iam/policy:Policy"
 CONFIG = {"edgeFunctions": ["auth"], "distributionIds": ["E2QWRUHAPOMQZL"],
           "regions": ["us-east-1", "ap-south-1"], "homeRegion": "eu-central-1",
           "indexPrefix": "edge"}
@@ -17,8 +17,8 @@ CONFIG = {"edgeFunctions": ["auth"], "distributionIds": ["E2QWRUHAPOMQZL"],
 
 def test_operator_policy_grants_the_forwarders_writes_the_queues_and_history(run) -> None:
     result: ProgramRun = run(CONFIG)
-    (policy,) = result.of_type(POLICY)
-    assert policy.parent_type == "edgelogs:index:OperatorPolicy"
+    (policy,) = result.of_type(IAM_POLICY)
+    assert policy.parent_type == OPERATOR_POLICY
     assert policy.region == "eu-central-1" and policy.inputs["name"] == "edgelogs-dev-operator"
     assert result.outputs["operatorPolicyArn"] == (
         f"arn:aws:iam::{ACCOUNT}:policy/edgelogs-dev-operator")
@@ -26,8 +26,8 @@ def test_operator_policy_grants_the_forwarders_writes_the_queues_and_history(run
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert all(s["Effect"] == "Allow" for s in doc["Statement"])
     # The domain writes are the forwarder's own statements, from the same builder.
-    (role_policy,) = result.of_type("aws:iam/rolePolicy:RolePolicy",
-                                    parent="edgelogs:index:ForwarderRole")
+    (role_policy,) = result.of_type(ROLE_POLICY,
+                                    parent=FORWARDER_ROLE)
     forwarder = {s["Sid"]: s for s in json.loads(role_policy.inputs["policy"])["Statement"]}
     for sid in ("BulkIntoOwnIndices",):
         mine, theirs = by_sid[f"Operator{sid}"], forwarder[f"Forwarder{sid}"]
@@ -49,10 +49,10 @@ def test_operator_policy_grants_the_forwarders_writes_the_queues_and_history(run
 
 def test_the_operator_policy_is_attached_to_nobody(run) -> None:
     result: ProgramRun = run(CONFIG)
-    (policy,) = result.of_type(POLICY)
+    (policy,) = result.of_type(IAM_POLICY)
     arn = policy.outputs["arn"]
     for r in result.resources:
-        if r.typ.startswith("aws:iam/") and r.typ != POLICY:
+        if r.typ.startswith("aws:iam/") and r.typ != IAM_POLICY:
             assert arn not in json.dumps(r.inputs, default=str), (r.typ, r.name)
 
 

@@ -15,15 +15,31 @@ import pytest
 from components.config import DEFAULT_REGIONS
 from tests.deploy.expected import GLOBAL_TYPES, NOT_TAGGABLE, TAGGABLE, expected_counts
 from tests.deploy.harness import ACCOUNT, ProgramRun
-
-FUNCTION = "aws:lambda/function:Function"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
-PERMISSION = "aws:lambda/permission:Permission"
-DOMAIN = "aws:opensearch/domain:Domain"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-TOPIC_SUB = "aws:sns/topicSubscription:TopicSubscription"
+from tests.deploy.tokens import (
+    ALARM,
+    DOMAIN,
+    DOMAIN_ALARMS,
+    DOMAIN_SETUP,
+    FAILURE_QUEUE,
+    FORWARDER_ALARMS,
+    FORWARDER_ROLE,
+    FUNCTION,
+    GET_CALLER_IDENTITY,
+    GET_PARTITION,
+    INVOCATION,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    PERMISSION,
+    PROVIDER,
+    QUEUE,
+    REGIONAL_FORWARDER,
+    ROLE,
+    ROLE_POLICY,
+    SEARCH_DOMAIN,
+    SUBSCRIPTION_FILTER,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+)
 
 EDGE_FUNCTIONS = ["site-auth", "img-resize"]
 # These tests pin down the forwarders' graph; the daily coverage check (on by default) adds its
@@ -77,7 +93,7 @@ def test_default_stack_exact_counts(default_stack: ProgramRun) -> None:
 
 
 def test_one_explicit_provider_per_region(default_stack: ProgramRun) -> None:
-    providers = default_stack.of_type("pulumi:providers:aws")
+    providers = default_stack.of_type(PROVIDER)
     assert sorted(p.inputs["region"] for p in providers) == sorted(DEFAULT_REGIONS)
     assert all(p.name == f"aws-{p.inputs['region']}" for p in providers)
 
@@ -90,8 +106,8 @@ def test_every_regional_resource_uses_its_own_regions_provider(
         if not r.typ.startswith("aws:"):
             continue
         assert r.provider_id is not None, f"{r.typ} {r.name} used the default provider"
-        if r.typ in GLOBAL_TYPES or r.parent_type in ("edgelogs:index:DomainAlarms",
-                                                      "edgelogs:index:DomainSetup"):
+        if r.typ in GLOBAL_TYPES or r.parent_type in (DOMAIN_ALARMS,
+                                                      DOMAIN_SETUP):
             assert r.region == "us-east-1", (r.typ, r.name)
         else:
             assert r.region == region_of_name(r.name, DEFAULT_REGIONS), (r.typ, r.name, r.region)
@@ -104,8 +120,8 @@ def test_every_regional_resource_uses_its_own_regions_provider(
 def test_invokes_are_answered_by_explicit_providers(default_stack: ProgramRun) -> None:
     invokes = default_stack.mocks.invokes
     assert all(i.region is not None for i in invokes)
-    identity = [i for i in invokes if i.token == "aws:index/getCallerIdentity:getCallerIdentity"]
-    partition = [i for i in invokes if i.token == "aws:index/getPartition:getPartition"]
+    identity = [i for i in invokes if i.token == GET_CALLER_IDENTITY]
+    partition = [i for i in invokes if i.token == GET_PARTITION]
     # SearchDomain, ForwarderRole, DomainAlarms, OperatorPolicy, DomainSetup in the home
     # region; one per RegionalForwarder
     home_twice = ["us-east-1"] * 5
@@ -115,34 +131,34 @@ def test_invokes_are_answered_by_explicit_providers(default_stack: ProgramRun) -
 
 def test_components_parent_their_children(default_stack: ProgramRun) -> None:
     parents = {(r.typ, r.parent_type) for r in default_stack.resources}
-    assert (DOMAIN, "edgelogs:index:SearchDomain") in parents
-    assert (ROLE, "edgelogs:index:ForwarderRole") in parents
-    assert (ROLE_POLICY, "edgelogs:index:ForwarderRole") in parents
-    for typ in (PERMISSION, FILTER,
-                "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):  # fmt: skip
-        assert {p for t, p in parents if t == typ} == {"edgelogs:index:RegionalForwarder"}, typ
+    assert (DOMAIN, SEARCH_DOMAIN) in parents
+    assert (ROLE, FORWARDER_ROLE) in parents
+    assert (ROLE_POLICY, FORWARDER_ROLE) in parents
+    for typ in (PERMISSION, SUBSCRIPTION_FILTER,
+                INVOKE_CONFIG):  # fmt: skip
+        assert {p for t, p in parents if t == typ} == {REGIONAL_FORWARDER}, typ
     # The domain setup has a function and a log group of its own; the domain invokes it.
     for typ in (FUNCTION, LOG_GROUP):
         assert {p for t, p in parents if t == typ} == {
-            "edgelogs:index:RegionalForwarder", "edgelogs:index:DomainSetup"}, typ
-    assert {p for t, p in parents if t == "aws:lambda/invocation:Invocation"} == {
-        "edgelogs:index:SearchDomain"}
-    assert {p for t, p in parents if t == "aws:sqs/queue:Queue"} == {"edgelogs:index:FailureQueue"}
-    assert {p for t, p in parents if t == "aws:sns/topic:Topic"} == {
-        "edgelogs:index:ForwarderAlarms"
+            REGIONAL_FORWARDER, DOMAIN_SETUP}, typ
+    assert {p for t, p in parents if t == INVOCATION} == {
+        SEARCH_DOMAIN}
+    assert {p for t, p in parents if t == QUEUE} == {FAILURE_QUEUE}
+    assert {p for t, p in parents if t == TOPIC} == {
+        FORWARDER_ALARMS
     }  # the home region collects: the domain alarms reuse its topic
-    assert {p for t, p in parents if t == "aws:cloudwatch/metricAlarm:MetricAlarm"} == {
-        "edgelogs:index:ForwarderAlarms", "edgelogs:index:DomainAlarms"
+    assert {p for t, p in parents if t == ALARM} == {
+        FORWARDER_ALARMS, DOMAIN_ALARMS
     }
-    for typ in ("edgelogs:index:FailureQueue", "edgelogs:index:ForwarderAlarms"):
-        assert {p for t, p in parents if t == typ} == {"edgelogs:index:RegionalForwarder"}
+    for typ in (FAILURE_QUEUE, FORWARDER_ALARMS):
+        assert {p for t, p in parents if t == typ} == {REGIONAL_FORWARDER}
 
 
 def test_log_groups_per_region(default_stack: ProgramRun) -> None:
     for region in DEFAULT_REGIONS:
         groups = {
             r.inputs["name"]: r for r in default_stack.of_type(LOG_GROUP) if r.region == region
-            and r.parent_type != "edgelogs:index:DomainSetup"
+            and r.parent_type != DOMAIN_SETUP
         }
         assert set(groups) == {
             "/aws/lambda/edgelogs-dev-forwarder",
@@ -161,7 +177,7 @@ def test_forwarder_log_group_is_created_before_the_function(default_stack: Progr
 
 def test_subscription_filters_target_their_regions_forwarder(default_stack: ProgramRun) -> None:
     functions = {f.region: f for f in default_stack.of_type(FUNCTION)}
-    filters = default_stack.of_type(FILTER)
+    filters = default_stack.of_type(SUBSCRIPTION_FILTER)
     assert len(filters) == 26
     for f in filters:
         fn = functions[f.region]
@@ -171,7 +187,7 @@ def test_subscription_filters_target_their_regions_forwarder(default_stack: Prog
         )
         assert f.inputs["filterPattern"] == ""
         assert f.inputs["name"] == "edgelogs-dev"  # per stack: never another stack's filter
-        deps = default_stack.depends_on(FILTER, f.name)
+        deps = default_stack.depends_on(SUBSCRIPTION_FILTER, f.name)
         assert len([d for d in deps if d[0] == PERMISSION]) == 1
     by_region = {r: sorted(f.inputs["logGroup"] for f in filters if f.region == r)
                  for r in DEFAULT_REGIONS}  # fmt: skip
@@ -199,7 +215,7 @@ def test_permissions_let_only_this_regions_logs_service_invoke_for_each_group(
 
 
 def test_forwarder_function_settings(default_stack: ProgramRun, fake_forwarder_bundle) -> None:
-    for fn in default_stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder"):
+    for fn in default_stack.of_type(FUNCTION, parent=REGIONAL_FORWARDER):
         i = fn.inputs
         assert i["name"] == "edgelogs-dev-forwarder"
         assert i["runtime"] == "python3.13"
@@ -283,7 +299,7 @@ def test_forwarder_role_trust_and_permissions(default_stack: ProgramRun) -> None
             "Action": "sts:AssumeRole",
         }
     ]
-    (policy_res,) = default_stack.of_type(ROLE_POLICY, parent="edgelogs:index:ForwarderRole")
+    (policy_res,) = default_stack.of_type(ROLE_POLICY, parent=FORWARDER_ROLE)
     assert policy_res.inputs["role"] == "forwarder-role-id"
     policy = json.loads(policy_res.inputs["policy"])
     _no_wildcards(policy)
@@ -323,7 +339,7 @@ def test_tags_on_every_taggable_resource(default_stack: ProgramRun) -> None:
     assert tagged and all(r.inputs.get("tags") == DEFAULT_TAGS for r in tagged), [
         (r.typ, r.name) for r in tagged if r.inputs.get("tags") != DEFAULT_TAGS
     ]
-    for p in default_stack.of_type("pulumi:providers:aws"):
+    for p in default_stack.of_type(PROVIDER):
         assert json.loads(p.inputs["defaultTags"]) == {"tags": DEFAULT_TAGS}
 
 
@@ -378,14 +394,14 @@ def test_custom_stack_exact_counts(custom_stack: ProgramRun) -> None:
 
 
 def test_custom_stack_home_region_holds_the_global_resources(custom_stack: ProgramRun) -> None:
-    regions = sorted(p.inputs["region"] for p in custom_stack.of_type("pulumi:providers:aws"))
+    regions = sorted(p.inputs["region"] for p in custom_stack.of_type(PROVIDER))
     assert regions == ["ap-south-1", "eu-central-1", "us-east-1"]
     for typ in GLOBAL_TYPES:
         assert {r.region for r in custom_stack.of_type(typ)} == {"eu-central-1"}
     assert {f.region for f in custom_stack.of_type(
-        FUNCTION, parent="edgelogs:index:RegionalForwarder")} == {"us-east-1", "ap-south-1"}
+        FUNCTION, parent=REGIONAL_FORWARDER)} == {"us-east-1", "ap-south-1"}
     assert {f.region for f in custom_stack.of_type(
-        FUNCTION, parent="edgelogs:index:DomainSetup")} == {"eu-central-1"}
+        FUNCTION, parent=DOMAIN_SETUP)} == {"eu-central-1"}
     policy = json.loads(custom_stack.of_type(ROLE_POLICY)[0].inputs["policy"])
     search = [r for s in policy["Statement"] for r in s["Resource"] if r.startswith("arn:aws:es")]
     assert search and all(
@@ -399,7 +415,8 @@ def test_existing_log_group_is_referenced_not_created_but_subscribed(
     created = {(r.region, r.inputs["name"]) for r in custom_stack.of_type(LOG_GROUP) if not r.read}
     assert ("us-east-1", "/aws/lambda/us-east-1.auth") not in created
     assert ("ap-south-1", "/aws/lambda/us-east-1.auth") in created  # only adopted in us-east-1
-    subscribed = {(f.region, f.inputs["logGroup"]) for f in custom_stack.of_type(FILTER)}
+    subscribed = {(f.region, f.inputs["logGroup"])
+                  for f in custom_stack.of_type(SUBSCRIPTION_FILTER)}
     assert subscribed == {
         ("us-east-1", "/aws/lambda/us-east-1.auth"),
         ("us-east-1", "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL"),
@@ -420,8 +437,9 @@ def test_distribution_log_groups_created_with_retention(custom_stack: ProgramRun
 
 
 def test_custom_stack_settings_reach_the_resources(custom_stack: ProgramRun) -> None:
-    assert {f.inputs["filterPattern"] for f in custom_stack.of_type(FILTER)} == {"?ERROR ?REPORT"}
-    for fn in custom_stack.of_type(FUNCTION, parent="edgelogs:index:RegionalForwarder"):
+    filters = custom_stack.of_type(SUBSCRIPTION_FILTER)
+    assert {f.inputs["filterPattern"] for f in filters} == {"?ERROR ?REPORT"}
+    for fn in custom_stack.of_type(FUNCTION, parent=REGIONAL_FORWARDER):
         assert fn.inputs["environment"]["variables"]["INDEX_PREFIX"] == "edge-prod"
         assert fn.inputs["name"] == "edgelogs-prod-forwarder"
     for region in ("us-east-1", "ap-south-1"):
@@ -430,7 +448,7 @@ def test_custom_stack_settings_reach_the_resources(custom_stack: ProgramRun) -> 
             f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:*"
             for g in ("/aws/lambda/us-east-1.auth", "/aws/cloudfront/LambdaEdge/E2QWRUHAPOMQZL")
         }  # fmt: skip
-    assert {f.inputs["name"] for f in custom_stack.of_type(FILTER)} == {"edgelogs-prod"}
+    assert {f.inputs["name"] for f in filters} == {"edgelogs-prod"}
     (domain,) = custom_stack.of_type(DOMAIN)
     cluster = domain.inputs["clusterConfig"]
     assert cluster["instanceType"] == "m7g.large.search" and cluster["instanceCount"] == 2
@@ -456,8 +474,8 @@ def test_custom_stack_admin_principals_in_domain_policy(custom_stack: ProgramRun
 
 def test_custom_stack_setup_input_maps_each_principal_to_its_role(
         custom_stack: ProgramRun) -> None:
-    (invocation,) = custom_stack.of_type("aws:lambda/invocation:Invocation")
-    (setup_fn,) = custom_stack.of_type(FUNCTION, parent="edgelogs:index:DomainSetup")
+    (invocation,) = custom_stack.of_type(INVOCATION)
+    (setup_fn,) = custom_stack.of_type(FUNCTION, parent=DOMAIN_SETUP)
     assert invocation.region == "eu-central-1"
     assert invocation.inputs["functionName"] == setup_fn.outputs["name"]
     assert setup_fn.inputs["handler"] == "domain_setup.handler.lambda_handler"
@@ -486,18 +504,18 @@ def test_custom_stack_setup_input_maps_each_principal_to_its_role(
     }
     # The domain exists before it is set up.
     assert (DOMAIN, "search-domain") in custom_stack.depends_on(
-        "aws:lambda/invocation:Invocation", "search-setup")
+        INVOCATION, "search-setup")
 
 
 def test_custom_stack_tags(custom_stack: ProgramRun) -> None:
     tagged = [r for r in custom_stack.resources if r.typ in TAGGABLE and not r.read]
     assert all(r.inputs.get("tags") == CUSTOM_TAGS for r in tagged)
-    for p in custom_stack.of_type("pulumi:providers:aws"):
+    for p in custom_stack.of_type(PROVIDER):
         assert json.loads(p.inputs["defaultTags"]) == {"tags": CUSTOM_TAGS}
 
 
 def test_custom_stack_email_subscription_per_region(custom_stack: ProgramRun) -> None:
-    subs = custom_stack.of_type(TOPIC_SUB)
+    subs = custom_stack.of_type(TOPIC_SUBSCRIPTION)
     # the home region does not collect: the domain alarms' own topic is subscribed too
     assert sorted(s.region for s in subs) == ["ap-south-1", "eu-central-1", "us-east-1"]
     for s in subs:
@@ -512,6 +530,6 @@ def test_long_stack_name_keeps_names_within_aws_limits(run) -> None:
     assert 3 <= len(domain.inputs["domainName"]) <= 28
     functions = result.of_type(FUNCTION)
     assert len(functions) == 2 and all(len(fn.inputs["name"]) <= 64 for fn in functions)
-    (queue,) = result.of_type("aws:sqs/queue:Queue")
+    (queue,) = result.of_type(QUEUE)
     assert len(queue.inputs["name"]) <= 80
     assert all(len(role.inputs["name"]) <= 64 for role in result.of_type(ROLE))

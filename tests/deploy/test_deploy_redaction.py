@@ -10,8 +10,8 @@ import pytest
 
 from components.config import ConfigError, parse_config
 from tests.deploy.harness import ProgramRun
+from tests.deploy.tokens import FUNCTION
 
-FUNCTION = "aws:lambda/function:Function"
 BASE = {"edgeFunctions": '["site-auth"]'}
 
 

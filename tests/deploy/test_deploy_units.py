@@ -16,6 +16,7 @@ from components.function_code import FunctionCode
 from components.regional_forwarder import LogSource, RegionalForwarder, RegionalForwarderArgs
 from components.search_domain import access_policy
 from tests.deploy.harness import RecordingMocks, fake_bundle
+from tests.deploy.tokens import FUNCTION, LOG_GROUP
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_regional_forwarder_alone_takes_the_archive_directly(tmp_path: Path) -> 
         loop.close()
     regional = [r for r in mocks.resources if r.typ.startswith("aws:")]
     assert {r.region for r in regional} == {"sa-east-1"}
-    assert [r.typ for r in regional if r.read] == ["aws:cloudwatch/logGroup:LogGroup"]
-    (fn,) = [r for r in regional if r.typ == "aws:lambda/function:Function"]
+    assert [r.typ for r in regional if r.read] == [LOG_GROUP]
+    (fn,) = [r for r in regional if r.typ == FUNCTION]
     assert fn.inputs["code"].path == str(tmp_path / "forwarder.zip")
     assert built["f"].log_group_names == ["/aws/lambda/us-east-1.a"]

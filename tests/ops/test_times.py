@@ -85,3 +85,16 @@ def test_no_command_keeps_a_time_formatter_of_its_own() -> None:
     own = [str(p.relative_to(ops_dir)) for p in ops_dir.rglob("*.py")
            if p.name != "times.py" and "%H:%M:%S" in p.read_text()]
     assert own == []
+
+
+def test_a_log_streams_day_is_the_utc_day_of_its_first_event() -> None:
+    assert times.stream_day(NOW_MS) == "2026/11/28"
+    # one millisecond before midnight UTC is still the day before, wherever the host is
+    assert times.stream_day(1_764_028_799_999) == "2025/11/24"
+    assert times.stream_day(1_764_028_800_000) == "2025/11/25"
+
+
+def test_report_headers_are_to_the_minute_in_utc() -> None:
+    assert times.minutes(NOW) == "2026-11-28 12:00 UTC"
+    later = datetime(2026, 11, 28, 23, 59, 59, tzinfo=timezone(timedelta(hours=2)))
+    assert times.minutes(later) == "2026-11-28 21:59 UTC"

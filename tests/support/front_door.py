@@ -550,22 +550,31 @@ def deployment_from_program(config: dict[str, Any], stack: str = "dev") -> Deplo
     from pathlib import Path
 
     from tests.deploy.harness import ACCOUNT, fake_bundle, run_program
+    from tests.deploy.tokens import (
+        DOMAIN,
+        FORWARDER_ROLE,
+        FUNCTION,
+        IAM_POLICY,
+        INVOCATION,
+        OPERATOR_POLICY,
+        REGIONAL_FORWARDER,
+        ROLE,
+        ROLE_POLICY,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         run = run_program(config, bundle=fake_bundle(Path(tmp)), stack=stack)
-    (domain,) = run.of_type("aws:opensearch/domain:Domain")
-    role = run.one("aws:iam/role:Role", "forwarder-role")
-    (role_policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy",
-                                 parent="edgelogs:index:ForwarderRole")
+    (domain,) = run.of_type(DOMAIN)
+    role = run.one(ROLE, "forwarder-role")
+    (role_policy,) = run.of_type(ROLE_POLICY, parent=FORWARDER_ROLE)
     envs = {f.region or "": dict(f.inputs["environment"]["variables"])
-            for f in run.of_type("aws:lambda/function:Function",
-                                 parent="edgelogs:index:RegionalForwarder")}
-    (operator,) = run.of_type("aws:iam/policy:Policy", parent="edgelogs:index:OperatorPolicy")
+            for f in run.of_type(FUNCTION, parent=REGIONAL_FORWARDER)}
+    (operator,) = run.of_type(IAM_POLICY, parent=OPERATOR_POLICY)
     # The role Cognito gives signed-in Dashboards users (dashboards.auth cognito, the default).
-    dashboards = [r.outputs["arn"] for r in run.of_type("aws:iam/role:Role")
+    dashboards = [r.outputs["arn"] for r in run.of_type(ROLE)
                   if r.name == "dashboards-authenticated-role"]
-    setup_role = run.one("aws:iam/role:Role", "domain-setup-role")
-    (invocation,) = run.of_type("aws:lambda/invocation:Invocation")
+    setup_role = run.one(ROLE, "domain-setup-role")
+    (invocation,) = run.of_type(INVOCATION)
     return Deployment(
         region=domain.region or "", account=ACCOUNT, domain_name=domain.inputs["domainName"],
         access_policy=json.loads(domain.inputs["accessPolicies"]),

@@ -161,21 +161,37 @@ def render(m: dict[str, Any]) -> str:
         "`_id` itself: sorting on `_id` loads every id of a segment into the heap (OpenSearch "
         "2.19 warns that this is deprecated and says to map the id as a keyword with doc "
         "values, which is what `event.id` is);",
+        "- `@timestamp` and `event.ingested` are parsed with `rfc3339_lenient`, OpenSearch's "
+        "hand-written RFC 3339 parser (2.12+), instead of java.time's "
+        "`strict_date_optional_time`: a JFR profile of the node indexing these documents put "
+        "18 % of the indexing thread's samples in date parsing, 3 % after. It accepts no other "
+        "format beside it (`rfc3339_lenient||epoch_millis` refuses every value on 2.19), so "
+        "the documents' dates must be ISO times, which the forwarder always writes;",
         "- stored fields use `best_compression` (DEFLATE instead of LZ4): most of the bytes "
-        "saved, at a CPU cost at indexing time. Exploratory runs of the same documents with "
-        "the same mapping and the default codec: indexing 0.76-0.79 of the old mapping's time, "
-        "merged bytes 0.95; with `best_compression` 0.84-1.06 and 0.72. Disk decides the node "
-        "count from 10 GB/day up (see the model), so the codec stays;",
+        "saved, at a CPU cost in the flushes and merges, which compete with indexing on a "
+        "small node. Runs of the same bench with only the codec changed: indexing 0.71 of the "
+        "old mapping's time with the default codec but merged bytes 0.96; with "
+        "`best_compression` 0.83-0.89 and 0.72. Issue 21's two targets (<= 0.75 and <= 0.8) "
+        "therefore do not hold together with either codec this node offers. Disk decides the "
+        "node count from 10 GB/day up (see the model), so the codec stays;",
         "- tried and dropped, on exploratory runs of the same bench: `match_only_text` for "
         "`message` (slower to index here in every run, and only ~5 % smaller; probably because "
-        "a field without norms gets a `_field_names` entry per document); `constant_keyword` for "
+        "a field without norms gets a `_field_names` entry per document); `norms: false` on "
+        "`message` (no gain measured, the same `_field_names` cost); `constant_keyword` for "
         "`cloud.provider` (a terms aggregation on it returns the index name on 2.19, not the "
-        "value); doc values off on ids (again `_field_names` entries, no gain measured).",
-        "- not tried: the `zstd` codec (a plugin the managed service ships, not the local "
-        "node), which should give most of DEFLATE's bytes for less CPU.",
+        "value); doc values off on ids (again `_field_names` entries, no gain measured); "
+        "`strict_date_time` instead of `strict_date_optional_time` (no gain: still java.time); "
+        "`index.refresh_interval: 30s` (indexing 0.99, no gain); `index: false` (doc values "
+        "only) on the facets few people filter on (`faas.version`, `aws.lambda.line_type`, "
+        "...): a few per cent at most, and Dashboards then reports them as not searchable "
+        "(`_field_caps`), so its filters on them go;",
+        "- not tried: the `zstd` codec (the custom-codecs plugin, not in the local node's "
+        "distribution), which should give most of DEFLATE's bytes for less CPU.",
         "",
         "On this shared 2-CPU machine, the indexing-time medians of the same code moved by "
-        "±30 % between runs (other agents' load); the bytes were stable to ±1 %.",
+        "±30 % between runs (other agents' load: the node's µs per document ranged from 30 to "
+        "110 for the same mapping); the bytes were stable to ±1 %. See docs/performance.md for "
+        "the runs.",
         "",
         "## Assumed",
         "",

@@ -3,6 +3,7 @@
 one the domain setup installs now (``domain_setup.template``), in the same run. Figures, not a test.
 
     OPENSEARCH_URL=http://127.0.0.1:9250 python bench/mapping_bench.py [--batches 15]
+    python bench/mapping_bench.py --write-docs    # and its lines into docs/performance.md
 
 Without OPENSEARCH_URL a node is started with scripts/opensearch-node (and stopped after).
 Both sides index the very same documents (the forwarder's own, built by
@@ -37,6 +38,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -61,6 +63,7 @@ from forwarder.settings import (  # noqa: E402
 )
 from forwarder_bench import node_cpu_reader  # noqa: E402
 
+from bench import docs_block  # noqa: E402
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events  # noqa: E402
 from tests.integration.node import NodeFailed, start_node, stop_node  # noqa: E402
 
@@ -208,9 +211,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=15, help="timed batches (>= 11)")
     parser.add_argument("--json", type=Path, default=RESULTS)
+    parser.add_argument("--write-docs", action="store_true",
+                        help="also write the printed figures into docs/performance.md")
     args = parser.parse_args()
     if args.batches < 11:
         parser.error("--batches: at least 11")
+    with docs_block.printed() as lines:
+        run(args)
+    if args.write_docs:
+        docs_block.write({"mapping": lines},
+                         shlex.join(["python", "bench/mapping_bench.py", *sys.argv[1:]]))
+        print(f"written: mapping in {docs_block.DOCS.relative_to(ROOT)}")
+
+
+def run(args: argparse.Namespace) -> None:
     n = args.events
     # Bytes of log text a batch carries: what "GB of edge logs" counts in docs/capacity.md.
     text_bytes = sum(len(e["message"].encode()) for e in realistic_events(n, seed=42))
@@ -299,7 +313,15 @@ def main() -> None:
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"summary-mapping: base_us={base_us:.1f} new_us={new_us:.1f} us_ratio={us_ratio:.2f} "
           f"base_bytes={base_bytes:.1f} new_bytes={new_bytes:.1f} "
-          f"bytes_ratio={bytes_ratio:.2f} (written to {args.json})")
+          f"bytes_ratio={bytes_ratio:.2f} (written to {shown(args.json)})")
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the checkout when inside it: printed lines go into the docs."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":

@@ -63,3 +63,15 @@ def test_constants_are_kept_but_not_indexed_and_event_id_only_sorts() -> None:
     assert props["@timestamp"]["type"] == "date"
     assert props["aws"]["properties"]["lambda"]["properties"]["duration_ms"]["type"] == "double"
     assert props["message"] == {"type": "text"}
+
+
+def test_log_dates_use_the_fast_rfc3339_parser_and_errors_keep_theirs() -> None:
+    bodies = template.templates("edge")
+    assert bodies["edge"]["version"] == 3
+    props = bodies["edge"]["template"]["mappings"]["properties"]
+    assert props["@timestamp"] == {"type": "date", "format": "rfc3339_lenient"}
+    assert props["event"]["properties"]["ingested"] == {
+        "type": "date", "format": "rfc3339_lenient", "index": False}
+    errors = bodies["edge-errors"]["template"]["mappings"]["properties"]
+    assert errors["@timestamp"] == {"type": "date",
+                                    "format": "strict_date_optional_time||epoch_millis"}

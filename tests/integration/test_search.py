@@ -272,3 +272,33 @@ def test_follow_prints_each_new_line_once_even_when_it_is_older(seeded: Seeded) 
     assert len(lines) == first + 2
     assert [_columns(x)[5] for x in lines[first:]] == ["late from us-west-2",
                                                        "newer from eu-west-1"]
+
+
+def test_dashboards_sees_the_field_types_it_filters_and_charts_on(seeded: Seeded) -> None:
+    # What an index pattern reads (_field_caps) and what Discover asks: a time range in its
+    # own format, a histogram over time, a terms facet; the dates parse with the template's
+    # RFC 3339 parser, the range with the format the query names.
+    pattern = f"{seeded.prefix}-*"
+    caps = call(seeded.url, "GET", f"{pattern}/_field_caps?fields=@timestamp,event.ingested,"
+                "cloud.region,message")["fields"]
+    assert caps["@timestamp"]["date"]["searchable"] and caps["@timestamp"]["date"]["aggregatable"]
+    assert caps["event.ingested"]["date"]["aggregatable"]
+    assert caps["cloud.region"]["keyword"]["aggregatable"]
+    assert caps["message"]["text"]["searchable"]
+    body = {
+        "size": 0,
+        "query": {"range": {"@timestamp": {"gte": "2025-11-24T15:59:00.000Z",
+                                           "lte": "2025-11-24T16:00:00.400Z",
+                                           "format": "strict_date_optional_time"}}},
+        "aggs": {"per_100ms": {"date_histogram": {"field": "@timestamp",
+                                                  "fixed_interval": "100ms",
+                                                  "min_doc_count": 1}},
+                 "regions": {"terms": {"field": "cloud.region"}}},
+    }
+    aggs = call(seeded.url, "POST", f"{pattern}/_search", body)["aggregations"]
+    # T0 .. T0+400 ms: eu-west-1 7 lines (T0, 300-304, 400), us-east-1 6, ap-northeast-1 4.
+    assert [(b["key_as_string"], b["doc_count"]) for b in aggs["per_100ms"]["buckets"]] == [
+        ("2025-11-24T16:00:00.000Z", 1), ("2025-11-24T16:00:00.300Z", 15),
+        ("2025-11-24T16:00:00.400Z", 1)]
+    assert {b["key"]: b["doc_count"] for b in aggs["regions"]["buckets"]} == {
+        "eu-west-1": 7, "us-east-1": 6, "ap-northeast-1": 4}

@@ -344,7 +344,7 @@ def _engine_version(engine: Any, errors: _Errors) -> None:
         errors.add(
             "domain.engineVersion",
             f"{engine} is older than {aws_catalog.MIN_ENGINE_VERSION}, which the index template "
-            f"needs (flat_object); allowed: {allowed}",
+            f"needs (flat_object, rfc3339_lenient dates); allowed: {allowed}",
         )
 
 

@@ -38,10 +38,11 @@ def test_defaults_from_one_required_key() -> None:
     assert cfg.domain.protect is True
 
 
-def test_engine_versions_accepted_are_exactly_those_with_flat_object() -> None:
+def test_engine_versions_accepted_are_exactly_those_the_template_runs_on() -> None:
     allowed = aws_catalog.allowed_engine_versions()
-    assert allowed[0] == "OpenSearch_2.7" and "OpenSearch_2.19" in allowed
-    assert "OpenSearch_2.5" not in allowed and "OpenSearch_1.3" not in allowed
+    assert allowed == ("OpenSearch_2.13", "OpenSearch_2.15", "OpenSearch_2.17",
+                       "OpenSearch_2.19", "OpenSearch_3.1", "OpenSearch_3.3")
+    assert "OpenSearch_2.11" not in allowed and "OpenSearch_1.3" not in allowed
     # 2.11 sorts after 2.9 as a number, not as text
     assert aws_catalog.engine_version_key("OpenSearch_2.11") > (2, 9)
     assert aws_catalog.DEFAULT_ENGINE_VERSION in allowed
@@ -168,10 +169,13 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "edgelogs:domain.engineVersion", "OpenSearch_2.19"),
     ("elasticsearch-engine",
      {"edgeFunctions": FN, "domain": {"engineVersion": "Elasticsearch_7.10"}},
-     "edgelogs:domain.engineVersion", "OpenSearch_2.7, OpenSearch_2.9"),
+     "edgelogs:domain.engineVersion", "OpenSearch_2.13, OpenSearch_2.15"),
     ("engine-without-flat-object",
      {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_2.5"}},
-     "edgelogs:domain.engineVersion", "older than OpenSearch_2.7"),
+     "edgelogs:domain.engineVersion", "older than OpenSearch_2.13"),
+    ("engine-without-rfc3339-lenient",
+     {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_2.11"}},
+     "edgelogs:domain.engineVersion", "older than OpenSearch_2.13"),
     ("engine-1x", {"edgeFunctions": FN, "domain": {"engineVersion": "OpenSearch_1.3"}},
      "edgelogs:domain.engineVersion", "flat_object"),
     ("protect-not-a-bool", {"edgeFunctions": FN, "domain": {"protect": "no"}},

@@ -1,10 +1,9 @@
-"""The one place that talks to the engine: index templates and bulk requests.
+"""The one place that talks to the engine for the forwarder: bulk requests.
 
 Every bulk request is ``POST /<index>/_bulk`` with no ``_index`` in its body, and a chunk
-never mixes indices: the domain sets ``rest.action.multi.allow_explicit_index=false`` so
-that the forwarder role's IAM grant (``es:ESHttpPost`` on ``<prefix>-*/_bulk``), which
-only sees the URL, really confines it to its own indices
-(https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html#ac-advanced).
+never mixes indices. What the forwarder may write is decided by the domain's security plugin
+(the writer role of lambda_src/domain_setup/roles.py: documents into ``<prefix>-*``); index
+templates and the ISM policy are the domain setup's, never the forwarder's.
 
 Retry policy, at a glance
 -------------------------
@@ -183,25 +182,8 @@ class Shipper:
 
     # -- time -----------------------------------------------------------------------------
 
-    def _time_left(self) -> float:
-        return self.policy.time_left()
-
     def _backoff(self, attempt: int) -> bool:
         return self.policy.backoff(attempt)
-
-    def _with_retries(self, call: Callable[[], None]) -> None:
-        attempt = 0
-        while True:
-            try:
-                call()
-                return
-            except (OSConnectionError, TransportError) as exc:
-                if not _retryable_exc(exc):
-                    raise
-                attempt += 1
-                self.stats.retries += 1
-                if not self._backoff(attempt):
-                    raise
 
     def _request_timeout(self) -> float:
         return self.policy.request_timeout()

@@ -4,7 +4,7 @@ node, for minutes. Figures, not a test (it runs >= 5 minutes).
 
     python bench/load_bench.py [--minutes 5] [--events 10000] [--write-queue 8]
 
-Starts its own node (scripts/opensearch-node), with a small write queue
+Starts its own node (`edgelogs node`), with a small write queue
 (``thread_pool.write.queue_size``, default 32 instead of 10,000) so that this one machine's
 node answers 429 the way a busy domain does: the bench's point is that the forwarders ride
 those out. Then one forwarder process per default region (13), each running as many

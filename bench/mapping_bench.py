@@ -5,7 +5,7 @@ one the domain setup installs now (``domain_setup.template``), in the same run. 
     OPENSEARCH_URL=http://127.0.0.1:9250 python bench/mapping_bench.py [--batches 15]
     python bench/mapping_bench.py --write-docs    # and its lines into docs/performance.md
 
-Without OPENSEARCH_URL a node is started with scripts/opensearch-node (and stopped after).
+Without OPENSEARCH_URL a node is started with `edgelogs node` (and stopped after).
 Both sides index the very same documents (the forwarder's own, built by
 ``forwarder.documents.build`` from fresh 10,000-event Lambda@Edge batches), each into its own
 daily index, one bulk request in flight (the forwarder's default 5 MB bodies), the sides
@@ -127,7 +127,7 @@ def baseline_template(prefix: str) -> dict[str, Any]:
 
 
 def new_template(prefix: str) -> dict[str, Any]:
-    """The log template the forwarder installs today, for a one-node domain."""
+    """The log template the domain setup installs today, for a one-node domain."""
     return template.templates(prefix)[prefix]
 
 

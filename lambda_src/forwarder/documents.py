@@ -2,9 +2,8 @@
 
 Each document becomes one string, the ready NDJSON text of its bulk ``create`` action and
 source, and its index is kept alongside (``Batch.indices``): the action line names only the
-``_id``, because the forwarder posts to ``/<index>/_bulk`` and the domain refuses an index in
-the body (``rest.action.multi.allow_explicit_index=false``), so that IAM, which sees only the
-URL, can confine the forwarder to its own indices. Fields shared by the whole batch
+``_id``, because the forwarder posts to ``/<index>/_bulk`` (one index per request, so the
+index is written once, in the URL). Fields shared by the whole batch
 (account, region, log group ...) are serialised once per batch and spliced in, so each
 event costs one ``json.dumps`` of only its own fields. ``json.dumps`` keeps its default
 ``ensure_ascii=True``: the lines are pure ASCII, so ``len(line)`` is its size in bytes and

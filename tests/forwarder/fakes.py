@@ -123,8 +123,7 @@ class FakeClient:
 
     def bulk(self, body: bytes, index: str | None = None, params: Any = None,
              headers: Any = None) -> dict[str, Any]:
-        """POST /<index>/_bulk on a domain with rest.action.multi.allow_explicit_index=false:
-        the index comes from the URL, never from the body."""
+        """POST /<index>/_bulk: the index comes from the URL, never from the body."""
         self.bodies.append(body)
         self.calls.append(("bulk", str(len(body))))
         self.bulk_indices.append(index)

@@ -6,8 +6,9 @@ one the domain setup installs now (``domain_setup.template``), in the same run. 
     python bench/mapping_bench.py --write-docs    # and its lines into docs/performance.md
 
 Without OPENSEARCH_URL a node is started with `edgelogs node` (and stopped after).
-Both sides index the very same documents (the forwarder's own, built by
-``forwarder.documents.build`` from fresh 10,000-event Lambda@Edge batches), each into its own
+Both sides index the same events (the forwarder's documents, built by
+``forwarder.documents.build`` from fresh 10,000-event Lambda@Edge batches; the baseline side
+gets them as they were before issue 21: ``baseline_lines``), each into its own
 daily index, one bulk request in flight (the forwarder's default 5 MB bodies), the sides
 taking turns batch by batch (which goes first alternates) so drift on a shared machine hits
 both alike. For each side:
@@ -38,6 +39,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import statistics
 import sys
@@ -124,6 +126,26 @@ def baseline_template(prefix: str) -> dict[str, Any]:
                          "properties": template.properties(BASELINE_FIELDS)},
         },
     }
+
+
+_ID_IN_ACTION = re.compile(r'^\{"create":\{"_id":"[0-9a-f]{20}-([0-9]+)"\}\}$')
+
+
+def baseline_lines(lines: list[str]) -> list[str]:
+    """The same documents as the forwarder built them before issue 21: with
+    ``cloud.provider`` after ``event.ingested`` and ``event.id`` (CloudWatch's id, the
+    ``_id``'s second half) after ``@timestamp``. The baseline side indexes these."""
+    out = []
+    for line in lines:
+        action, source = line.split("\n", 1)
+        event_id = _ID_IN_ACTION.match(action)
+        assert event_id and source.startswith('{"event.ingested":"'), line
+        cut = len('{"event.ingested":"2025-11-24T16:00:00.000Z",')
+        source = source[:cut] + '"cloud.provider":"aws",' + source[cut:]
+        stamp = source.index('"@timestamp":"') + len('"@timestamp":"2025-11-24T16:00:00.000Z",')
+        source = source[:stamp] + f'"event.id":"{event_id[1]}",' + source[stamp:]
+        out.append(f"{action}\n{source}")
+    return out
 
 
 def new_template(prefix: str) -> dict[str, Any]:
@@ -250,10 +272,11 @@ def run(args: argparse.Namespace) -> None:
         cpu_s = {"base": 0.0, "new": 0.0}
         for k in range(WARM_BATCHES + args.batches):
             lines = fresh_lines(n, k)
+            side_lines = {"base": baseline_lines(lines), "new": lines}
             sides = ["base", "new"] if k % 2 == 0 else ["new", "base"]
             for side in sides:
                 before, cpu0 = node.indexing(index[side]), node_cpu()
-                node.bulk(index[side], lines)
+                node.bulk(index[side], side_lines[side])
                 after = node.indexing(index[side])
                 if k >= WARM_BATCHES:
                     cpu_s[side] += node_cpu() - cpu0

@@ -15,7 +15,8 @@ from typing import Any
 
 import contract
 
-TEMPLATE_VERSION = 3  # 2: the lean log mapping of issue 21, shards from the volume; 3: fast dates
+TEMPLATE_VERSION = 4  # 2: the lean log mapping of issue 21, shards from the volume; 3: fast
+# dates; 4: match_only_text, no event.id, ids without doc values, the default codec
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date", "format": "strict_date_optional_time||epoch_millis"}
@@ -32,30 +33,30 @@ _LOG_DATE = {"type": "date", "format": "rfc3339_lenient"}
 # Every mapped field costs indexing time and disk on every document: each one below is
 # searched by scripts/search or is a facet or number worth a Dashboards filter or chart.
 # bench/mapping_bench.py measures this mapping against the one before issue 21 (what was
-# tried and dropped is in docs/capacity.md).
+# tried and dropped is in docs/capacity.md). Not in the documents at all: `event.id` (the
+# CloudWatch event id is the second half of `_id`; search orders equal times by it, from
+# `_id`) and `cloud.provider` (always "aws").
+# Ids nobody charts: searchable (term queries, Dashboards filters), no doc values; a
+# unique value a document is most of what doc values cost (bench/mapping_bench.py).
+_ID_KEYWORD = {**_KEYWORD, "doc_values": False}
 LOG_FIELDS: dict[str, dict[str, Any]] = {
     "@timestamp": _LOG_DATE,
     # Only --follow reads it (a range and a sort): doc values answer both; no points index.
     "event.ingested": {**_LOG_DATE, "index": False},
-    # Not a second index of _id: doc values only, the last key of the search's total order
-    # (search_after). Sorting on _id itself loads every id into the heap ("Loading the
-    # fielddata on the _id field is deprecated ... include the id in the body of your
-    # documents, and map this field as a keyword field that has [doc_values] enabled",
-    # OpenSearch 2.19's own warning). A term query on it still works, through doc values.
-    "event.id": {**_KEYWORD, "index": False},
-    "message": {"type": "text"},
+    # No positions, frequencies or norms: log search never ranks by relevance, and a phrase
+    # ("timed out after") is checked against _source instead (OpenSearch 2.12+,
+    # https://docs.opensearch.org/latest/field-types/supported-field-types/match-only-text/).
+    "message": {"type": "match_only_text"},
     "tags": _KEYWORD,
-    # cloud.provider ("aws") and cloud.account.id (the stack's own account: a forwarder
-    # only receives its own account's log groups) are the same on every document: kept in
-    # _source, not mapped. (constant_keyword is no answer: on 2.19 a terms aggregation on
-    # it returns the index name instead of the value.)
+    # cloud.account.id (the stack's own account: a forwarder only receives its own
+    # account's log groups) is the same on every document: kept in _source, not mapped.
     "cloud.region": _KEYWORD,
     "log.group": _KEYWORD,
     "log.stream": _KEYWORD,
     "log.level": _KEYWORD,
     "faas.name": _KEYWORD,
     "faas.version": _KEYWORD,
-    "aws.lambda.request_id": _KEYWORD,
+    "aws.lambda.request_id": _ID_KEYWORD,
     "aws.lambda.line_type": _KEYWORD,
     "aws.lambda.runtime_version": _KEYWORD,
     "aws.lambda.duration_ms": {"type": "double"},
@@ -64,9 +65,9 @@ LOG_FIELDS: dict[str, dict[str, Any]] = {
     "aws.lambda.max_memory_used_mb": {"type": "long"},
     "aws.lambda.init_duration_ms": {"type": "double"},
     "aws.cloudfront.distribution_id": _KEYWORD,
-    "aws.xray.segment_id": _KEYWORD,
+    "aws.xray.segment_id": _ID_KEYWORD,
     "aws.xray.sampled": {"type": "boolean"},
-    "trace.id": _KEYWORD,
+    "trace.id": _ID_KEYWORD,
     "json": {"type": "flat_object"},
 }
 
@@ -131,10 +132,9 @@ def templates(index_prefix: str, shards: int = 1, replicas: int = 0) -> dict[str
     log_settings = {
         "index.number_of_shards": shards,
         **replica_setting,
-        # DEFLATE instead of LZ4 for stored fields (_source): log lines repeat, and disk per
-        # event is most of what a log domain costs.
-        # https://docs.opensearch.org/latest/install-and-configure/configuring-opensearch/index-settings/
-        "index.codec": "best_compression",
+        # The default codec (LZ4) for stored fields: DEFLATE (`best_compression`) saved a
+        # third of the bytes here but cost 10-15 % more indexing time; the leaner documents
+        # save the bytes instead (docs/capacity.md has the runs).
     }
     return {
         index_prefix: _template(

@@ -26,6 +26,7 @@ from forwarder.retry import RetryPolicy
 _esc = json.encoder.encode_basestring_ascii
 _ID_KEY = '"event.id":'
 _MESSAGE_KEY = '"message":'
+_ACCOUNT_KEY = '"cloud.account.id":'
 
 
 @dataclass(slots=True)
@@ -36,17 +37,24 @@ class Documents:
     sources: list[str]
 
     @classmethod
-    def from_bulk(cls, lines: Sequence[str], events: Sequence[Any]) -> Documents:
+    def from_bulk(cls, lines: Sequence[str], events: Sequence[Any],
+                  account: str | None = None) -> Documents:
         """From the bulk entries (action line + source line) and their events.
 
-        Every document must carry its event's id so a receiver can drop duplicates: a
-        domain document without ``event.id`` (before its message) gets it added here.
+        The domain's documents leave out what its ``_id`` and its stack already say (issue
+        21: each member costs the node on every document); a receiver has neither, so
+        every document gets back its event's id (a domain document without ``event.id``
+        before its message) and, given the ``account``, ``cloud.account.id``: two
+        accounts' stacks may name the same log groups and send to one receiver.
         """
+        account_member = "" if account is None else _ACCOUNT_KEY + _esc(account) + ","
         sources = [line[line.index("\n") + 1:] for line in lines]
         for i, src in enumerate(sources):
             if src.find(_ID_KEY, 0, max(0, src.find(_MESSAGE_KEY))) < 0:
-                sources[i] = ("{" + _ID_KEY + _esc(event_id(events[i], lines[i])) + ","
-                              + src[1:])
+                src = "{" + _ID_KEY + _esc(event_id(events[i], lines[i])) + "," + src[1:]
+            if account_member and _ACCOUNT_KEY not in src[:src.find(_MESSAGE_KEY)]:
+                src = "{" + account_member + src[1:]
+            sources[i] = src
         return cls(sources)
 
 

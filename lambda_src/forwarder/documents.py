@@ -73,6 +73,9 @@ class Batch:
     bad_events: list[tuple[Any, str]] = field(default_factory=list)
     tags: dict[str, int] = field(default_factory=dict)  # tag -> number of events
     excluded: int = 0  # events edgelogs:exclude dropped
+    # The payload's account: not in the domain's documents (the same on all of a stack's),
+    # given back to the other destinations' (destinations.Documents.from_bulk).
+    account: str | None = None
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -221,12 +224,15 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
     lines_ = batch.lines
     add_index = batch.indices.append
     ingested = iso_ms(ingested_ms)
-    # Member order in _source: shared fields, @timestamp, event.id, message, line fields.
+    # Member order in _source: shared fields, @timestamp, [event.id,] message, line fields.
+    # No cloud.provider (always "aws"), no cloud.account.id (the stack's own: a forwarder
+    # only receives its account's groups) and, for CloudWatch's own ids, no event.id (the
+    # second half of _id): issue 21, every member costs the node parsing, translog and
+    # stored bytes on every document. The other destinations get the last two back.
+    batch.account = payload.owner
     shared: dict[str, Any] = {
         "event.ingested": ingested,
-        "cloud.provider": "aws",
         "cloud.region": region,
-        "cloud.account.id": payload.owner,
         "log.group": payload.log_group,
         "log.stream": payload.log_stream,
     }
@@ -311,11 +317,13 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                 ).hexdigest()
                 tags = (tags or []) + [TAG_ID_MISSING]
             if len(event_id) <= 100 and event_id.isdigit() and event_id.isascii():
-                # CloudWatch's own id: digits, safe as is in JSON and in the _id.
-                ekey = id_text = event_id
+                # CloudWatch's own id: digits, safe as is in the _id, which then carries it.
+                ekey = event_id
+                id_member = ""
             else:
+                # Any other id is hashed into the _id: the document keeps it as written.
                 ekey = event_key(event_id)
-                id_text = _esc(event_id)[1:-1]
+                id_member = '"event.id":' + _esc(event_id) + ","
 
             text, line_tags = _fields(message, verbatim_json)
             # START, END or a JSON record, as written: what moves the stream's invocation on.
@@ -345,7 +353,7 @@ def build_parts(batch: Batch, payload: Payload, region: str, index_prefix: str,
                 text += ',"tags":' + _encode(tags)
                 for tag in tags:
                     tag_counts[tag] = tag_counts.get(tag, 0) + 1
-            lines_.append(f'{action}{ekey}{mid}{stamp}","event.id":"{id_text}",'
+            lines_.append(f'{action}{ekey}{mid}{stamp}",{id_member}'
                           f'"message":{_esc(message)}{text}{version_text}}}\n')
             add_index(index)
         lo = cut

@@ -246,7 +246,7 @@ class Others:
         deadline: one that fails or hangs cannot stop another."""
         if not shippers or not batch.lines:
             return cls([], [], None)
-        docs = Documents.from_bulk(batch.lines, batch.events)
+        docs = Documents.from_bulk(batch.lines, batch.events, batch.account)
         pool = ThreadPoolExecutor(max_workers=len(shippers), thread_name_prefix="destination")
         futures = [pool.submit(s.ship, docs, RetryPolicy(deadline, settings.safety_margin_s,
                                                          settings.request_timeout_s))

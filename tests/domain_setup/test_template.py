@@ -13,7 +13,6 @@ def test_log_indices_get_the_shards_and_replicas_asked_for() -> None:
     assert bodies["edge"]["template"]["settings"] == {
         "index.number_of_shards": 4,
         "index.number_of_replicas": 1,
-        "index.codec": "best_compression",
         "index.refresh_interval": "5s",
     }
     # The errors indices stay small: one shard, the same replicas.
@@ -51,23 +50,27 @@ def test_the_setup_refuses_sizes_out_of_range(key: str, value: object, message: 
         handler.parse({**SETUP_INPUT, key: value})
 
 
-def test_constants_are_kept_but_not_indexed_and_event_id_only_sorts() -> None:
+def test_constants_and_the_id_copy_are_not_mapped_ids_keep_no_doc_values() -> None:
     props = template.templates("edge")["edge"]["template"]["mappings"]["properties"]
     assert "provider" not in props["cloud"]["properties"]
     assert "account" not in props["cloud"]["properties"]
-    assert props["event"]["properties"]["id"] == {"type": "keyword", "ignore_above": 1024,
-                                                  "index": False}
+    assert set(props["event"]["properties"]) == {"ingested"}
     assert props["event"]["properties"]["ingested"]["index"] is False
+    no_doc_values = {"type": "keyword", "ignore_above": 1024, "doc_values": False}
+    assert props["aws"]["properties"]["lambda"]["properties"]["request_id"] == no_doc_values
+    assert props["aws"]["properties"]["xray"]["properties"]["segment_id"] == no_doc_values
+    assert props["trace"]["properties"]["id"] == no_doc_values
+    assert props["log"]["properties"]["stream"] == {"type": "keyword", "ignore_above": 1024}
     # Dashboards' types: keywords, dates and numbers stay what they were.
     assert props["cloud"]["properties"]["region"]["type"] == "keyword"
     assert props["@timestamp"]["type"] == "date"
     assert props["aws"]["properties"]["lambda"]["properties"]["duration_ms"]["type"] == "double"
-    assert props["message"] == {"type": "text"}
+    assert props["message"] == {"type": "match_only_text"}
 
 
 def test_log_dates_use_the_fast_rfc3339_parser_and_errors_keep_theirs() -> None:
     bodies = template.templates("edge")
-    assert bodies["edge"]["version"] == 3
+    assert bodies["edge"]["version"] == 4
     props = bodies["edge"]["template"]["mappings"]["properties"]
     assert props["@timestamp"] == {"type": "date", "format": "rfc3339_lenient"}
     assert props["event"]["properties"]["ingested"] == {

@@ -23,6 +23,13 @@ def build(events: list[Any], stream: str, group: str = json_format.SHARED_GROUP,
     return [json.loads(line.split("\n")[1]) for line in batch.lines]
 
 
+def ids(events: list[Any], stream: str) -> list[str]:
+    """The _id of each document built from `events` (as `build` builds them)."""
+    batch = documents.build(Payload("DATA_MESSAGE", ACCOUNT, json_format.SHARED_GROUP, stream,
+                                    events), "eu-west-1", "lambda-edge", INGESTED)
+    return [json.loads(line.split("\n")[0])["create"]["_id"] for line in batch.lines]
+
+
 @pytest.mark.parametrize(
     ("group", "stream", "expected"),
     [
@@ -63,7 +70,9 @@ def test_shared_group_every_line_gets_its_own_function() -> None:
     assert by_request == {"r-a1": {("auth", "7")}, "r-a2": {("auth", "7")},
                           "r-h1": {("headers", "3")}}
     # The two functions' documents never share an _id although the group is one.
-    assert len({d["event.id"] for d in docs}) == len(docs)
+    both = ids(auth, json_format.stream("auth", "7", "aa11")) + ids(
+        headers, json_format.stream("headers", "3", "bb22", replica_prefix=True))
+    assert len(set(both)) == len(docs)
 
 
 @pytest.mark.parametrize("runtime", ["python", "node"])

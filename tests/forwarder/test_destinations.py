@@ -48,6 +48,25 @@ def test_a_document_without_event_id_gets_it_back() -> None:
                          '{"event.id":"g-h99","@timestamp":"t","message":"b"}\n']
 
 
+def test_the_other_destinations_get_the_account_the_domain_documents_leave_out() -> None:
+    # Two accounts' stacks may name the same log groups and send to one receiver.
+    lines = ['{"create":{"_id":"g-7"}}\n{"@timestamp":"t","message":"m"}\n',
+             '{"create":{"_id":"g-8"}}\n{"cloud.account.id":"1","event.id":"8","message":"n"}\n']
+    d = Documents.from_bulk(lines, [{"id": "7"}, {"id": "8"}], "123456789012")
+    assert d.sources == [
+        '{"cloud.account.id":"123456789012","event.id":"7","@timestamp":"t","message":"m"}\n',
+        '{"cloud.account.id":"1","event.id":"8","message":"n"}\n']
+
+
+def test_a_batch_s_documents_reach_the_others_with_account_and_event_id() -> None:
+    evs = payloads.realistic_events(3, seed=4)
+    _, batch = prepare(payloads.encode(payloads.payload(evs)), "eu-west-1", "le", 0)
+    docs = [json.loads(src) for src in Documents.from_bulk(batch.lines, batch.events,
+                                                            batch.account).sources]
+    assert [(d["cloud.account.id"], d["event.id"]) for d in docs] == [
+        ("123456789012", e["id"]) for e in evs]
+
+
 def test_syslog_message_is_rfc5424_with_structured_data() -> None:
     doc = {"event.ingested": "2025-11-24T16:00:01.000Z", "cloud.provider": "aws",
            "cloud.region": "ap-south-1", "cloud.account.id": "123456789012",

@@ -45,16 +45,17 @@ def test_document_schema() -> None:
     # No _index in the body: the request goes to /<index>/_bulk.
     assert action == {"create": {"_id": documents.doc_id(ACCOUNT, REGION, GROUP,
                                                          events[0]["id"])}}
+    # No cloud.provider, cloud.account.id or event.id: constants of the stack and the
+    # _id's second half (issue 21).
+    assert action["create"]["_id"].endswith("-" + events[0]["id"])
+    assert batch.account == ACCOUNT
     assert source == {
         "event.ingested": "2025-11-25T19:46:40.000Z",
-        "cloud.provider": "aws",
         "cloud.region": "eu-west-1",
-        "cloud.account.id": ACCOUNT,
         "log.group": GROUP,
         "log.stream": STREAM,
         "faas.name": "edge-auth",
         "@timestamp": "2025-11-24T16:00:01.234Z",
-        "event.id": events[0]["id"],
         "message": events[0]["message"],
         "aws.lambda.line_type": "report",
         "aws.lambda.request_id": "r1",

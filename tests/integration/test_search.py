@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -312,6 +313,24 @@ R5 = "11115111-2222-3333-4444-555555555555"
 CROWD_WINDOW = ("--since", _iso(CROWDED - 60_000), "--until", _iso(CROWDED + 60_000))
 
 
+def _lean(s: Seeded) -> None:
+    """Stores the documents again without event.id, as issue 21's forwarder writes them: the
+    search must order and page without it (_id holds the event id). (The test node has no
+    scripting for _update_by_query.)"""
+    lines = []
+    for d in all_docs(s.url, f"{s.prefix}-*"):
+        if "event.id" in d["_source"]:
+            lines += [json.dumps({"index": {"_index": d["_index"], "_id": d["_id"]}}),
+                      json.dumps({k: v for k, v in d["_source"].items() if k != "event.id"})]
+    if lines:
+        req = urllib.request.Request(f"{s.url}/_bulk?refresh=true", method="POST",
+                                     data=("\n".join(lines) + "\n").encode(),
+                                     headers={"content-type": "application/x-ndjson"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert not json.loads(resp.read())["errors"]
+    assert not [d for d in all_docs(s.url, f"{s.prefix}-*") if "event.id" in d["_source"]]
+
+
 def _ties(rid: str, numbers: range) -> list[tuple[int, str]]:
     return [(CROWDED, "{iso}\t" + rid + f"\tINFO\ttie {n:02d}\n") for n in numbers]
 
@@ -332,6 +351,7 @@ def crowded(opensearch_url: str, index_prefix: str, monkeypatch: pytest.MonkeyPa
                                         (CROWDED + 1, f"REPORT RequestId: {R5}\tDuration: 2.00 "
                                                       "ms\tBilled Duration: 2 ms\tMemory Size: "
                                                       "128 MB\tMax Memory Used: 60 MB\t\n")])
+    _lean(s)
     return s
 
 
@@ -368,6 +388,7 @@ def test_follow_prints_a_crowded_millisecond_once_each(crowded: Seeded) -> None:
                           [(later, "{iso}\tr8\tINFO\tnew " + f"{n:02d}\n") for n in range(1, 10)])
             crowded.store("eu-west-1", AUTH, "2025/11/24/[7]kkkk",
                           [(later, "{iso}\tr9\tINFO\tnew " + f"{n:02d}\n") for n in range(10, 21)])
+            _lean(crowded)
         between.append(1)
 
     between: list[int] = []

@@ -10,9 +10,8 @@ from typing import Any
 from forwarder.settings import Settings
 
 from ops import cli, times
-from ops.search.query import index_pattern, sort_spec
-
-PAGE = 1000
+from ops.search import paging
+from ops.search.query import TIME_FIELD, index_pattern, sort_spec, with_clause
 
 
 def source(hit: dict[str, Any]) -> dict[str, Any]:
@@ -70,34 +69,31 @@ class Searcher:
         return f"{self.settings.endpoint} answered HTTP {status}: {detail}"
 
     def scan(self, query: dict[str, Any], *, descending: bool = False,
-             limit: int | None = None, source: Any = True) -> Iterator[dict[str, Any]]:
-        """Hits in sort order, page by page with search_after, at most `limit`."""
-        after: list[Any] | None = None
-        given = 0
-        while limit is None or given < limit:
-            size = PAGE if limit is None else min(PAGE, limit - given)
-            body: dict[str, Any] = {"query": query, "sort": sort_spec(descending),
-                                    "size": size, "_source": source,
-                                    "track_total_hits": False}
-            if after is not None:
-                body["search_after"] = after
-            hits = self.search(body)["hits"]["hits"]
-            yield from hits
-            given += len(hits)
-            if len(hits) < size:
-                return
-            after = hits[-1]["sort"]
+             limit: int | None = None, source: Any = True,
+             field: str = TIME_FIELD) -> Iterator[dict[str, Any]]:
+        """Hits in (field, _id parts) order, each once, at most `limit` (ops.search.paging)."""
+        return paging.scan(self.search, query, field=field, descending=descending,
+                           limit=limit, source=source)
 
     def last(self, query: dict[str, Any], limit: int, source: Any) -> Newest:
-        """The newest `limit` hits, in time order."""
+        """The newest `limit` hits, in time order (ties in _id order, as a scan gives them)."""
         body = {"query": query, "sort": sort_spec(descending=True), "size": limit,
                 "_source": source, "track_total_hits": True}
         answer = self.search(body)
         result = answer["hits"]
         total = result.get("total") or {}
-        hits = list(reversed(result["hits"]))
-        return Newest(hits, int(total.get("value", len(hits))),
-                      total.get("relation", "eq") == "eq",
+        count = int(total.get("value", len(result["hits"])))
+        exact = total.get("relation", "eq") == "eq"
+        hits = paging.in_order(result["hits"], descending=True)
+        if hits and len(hits) == limit and (count > limit or not exact):
+            # The oldest time shown may have more lines than fit: the node kept an arbitrary
+            # few of them. Read that whole group and keep its first ones in _id order.
+            oldest = paging.value(hits[-1])
+            newer = [h for h in hits if paging.value(h) != oldest]
+            hits = newer + list(self.scan(
+                with_clause(query, paging.at(TIME_FIELD, oldest)), descending=True,
+                limit=limit - len(newer), source=source))
+        return Newest(list(reversed(hits)), count, exact,
                       int((answer.get("_shards") or {}).get("total", 1)) > 0)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops.search.domain import PAGE, Searcher, source, time_ms
+from ops.search import paging
+from ops.search.domain import Searcher, source, time_ms
 from ops.search.query import sort_spec, with_clause
+
+INGESTED = "event.ingested"
 
 # --follow prints a line once it is searchable, if that is within this long of the forwarder
 # building it (event.ingested): bulk time plus the index's 5 s refresh, with room for retries.
@@ -18,9 +21,10 @@ class Follower:
     A new line is not always newer than the last one printed: regions deliver seconds to
     minutes apart, and a replayed failure queue brings lines hours old. So each poll asks
     for the lines the forwarders built (`event.ingested`) since shortly before the newest
-    one seen, pages through them in time order with search_after, and prints those whose
-    _id it has not printed. A line that becomes searchable more than LATENESS_MS after it
-    was built is missed (only a forwarder retrying through an outage is that slow).
+    one seen, reads them all in time order (ops.search.paging: whole groups of equal time,
+    each hit once), and prints those whose _id it has not printed. A line that becomes
+    searchable more than LATENESS_MS after it was built is missed (only a forwarder
+    retrying through an outage is that slow).
     """
 
     def __init__(self, searcher: Searcher, query: dict[str, Any], source: Any,
@@ -34,28 +38,22 @@ class Follower:
 
     def prime(self) -> None:
         """Remember what is searchable now, so that only later lines are printed."""
-        newest_first = [{"event.ingested": {"order": "desc", "unmapped_type": "date"}},
-                        *sort_spec(descending=True)]
-        after = None
-        while True:
-            body: dict[str, Any] = {"query": self.query, "sort": newest_first, "size": PAGE,
-                                    "_source": ["event.ingested"], "track_total_hits": False}
-            if after is not None:
-                body["search_after"] = after
-            hits = self.searcher.search(body)["hits"]["hits"]
-            for hit in hits:
-                ingested = time_ms(source(hit).get("event.ingested")) or 0
-                if self.watermark is None:
-                    self.watermark = ingested
-                if ingested < self.watermark - self.lateness_ms:
-                    return
-                self.seen[hit["_id"]] = ingested
-            if len(hits) < PAGE:
-                return
-            after = hits[-1]["sort"]
+        newest = self.searcher.search({"query": self.query, "sort": sort_spec(True, INGESTED),
+                                       "size": 1, "_source": False,
+                                       "track_total_hits": False})["hits"]["hits"]
+        if not newest or paging.value(newest[0]) in paging.ABSENT:
+            return
+        self.watermark = paging.value(newest[0])
+        # Every line built within lateness_ms before the newest one, up to it: a line that
+        # becomes searchable meanwhile, built later, is left for poll() to print.
+        recent = with_clause(self.query, {"range": {INGESTED: {
+            "gte": self.watermark - self.lateness_ms, "lte": self.watermark,
+            "format": "epoch_millis"}}})
+        for hit in self.searcher.scan(recent, field=INGESTED, source=False):
+            self.seen[hit["_id"]] = paging.value(hit)
 
     def mark(self, hit: dict[str, Any]) -> None:
-        ingested = time_ms(source(hit).get("event.ingested")) or 0
+        ingested = time_ms(source(hit).get(INGESTED)) or 0
         self.seen[hit["_id"]] = ingested
         if self.watermark is None or ingested > self.watermark:
             self.watermark = ingested
@@ -63,7 +61,7 @@ class Follower:
     def poll(self) -> list[dict[str, Any]]:
         query = self.query
         if self.watermark is not None:
-            query = with_clause(query, {"range": {"event.ingested": {
+            query = with_clause(query, {"range": {INGESTED: {
                 "gte": self.watermark - self.lateness_ms, "format": "epoch_millis"}}})
         fresh = [h for h in self.searcher.scan(query, source=self.source)
                  if h["_id"] not in self.seen]

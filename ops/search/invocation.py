@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ops.search import paging
 from ops.search.domain import Searcher, source, time_ms
 from ops.search.paint import SHOWN
 from ops.search.query import Filters, build_query, with_clause
@@ -73,4 +74,4 @@ def invocation(searcher: Searcher, f: Filters) -> list[dict[str, Any]]:
         keep = {h["_id"] for h in searcher.scan(
             with_clause(build_query(Filters(level=f.level, text=f.text)), ids), source=False)}
         members = [h for h in members if h["_id"] in keep]
-    return sorted(members, key=lambda h: h.get("sort") or [])
+    return paging.in_order(members)

@@ -8,16 +8,14 @@ from typing import Any
 
 from ops import cli, times
 
-# Time order, then CloudWatch's own order inside a log stream (event ids grow with
-# ingestion), then enough to tell any two documents apart: search_after needs a total
-# order. (event.id, region, group) with the stack's one account is what the document's _id is
-# made of (cloud.account.id is not mapped: the same on every document of a stack).
-_SORT_FIELDS = (
-    ("@timestamp", "date"),
-    ("event.id", "keyword"),
-    ("cloud.region", "keyword"),
-    ("log.group", "keyword"),
-)
+# The one sort key. Documents no longer carry a copy of their _id (event.id, dropped to make
+# each one cheaper to index: issue 21), sorting on _id itself loads every id into the heap,
+# and OpenSearch 2.19 has no _shard_doc tiebreaker (checked on the node: "No mapping found
+# for [_shard_doc] in order to sort on"). So the sort is not a total order: many lines share
+# a millisecond. ops.search.paging pages by whole groups of equal time instead of
+# search_after, and orders each group itself by the parts of _id (CloudWatch's event id,
+# then the log group's key): the order the old (event.id, region, group) sort gave.
+TIME_FIELD = "@timestamp"
 
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4,
           "FATAL": 5, "CRITICAL": 5}
@@ -90,10 +88,16 @@ def with_clause(query: dict[str, Any], clause: dict[str, Any]) -> dict[str, Any]
     return {"bool": {"filter": [query, clause]}}
 
 
-def sort_spec(descending: bool = False) -> list[dict[str, Any]]:
-    order = "desc" if descending else "asc"
-    # unmapped_type: an index under the pattern without these fields sorts, never fails.
-    return [{name: {"order": order, "unmapped_type": kind}} for name, kind in _SORT_FIELDS]
+def sort_spec(descending: bool = False, field: str = TIME_FIELD,
+              missing_first: bool = False) -> list[dict[str, Any]]:
+    """Sort on the date `field` alone. missing_first: documents without it come first (a
+    paged scan's range cursor then never has to include them)."""
+    spec: dict[str, Any] = {"order": "desc" if descending else "asc",
+                            # an index under the pattern without the field sorts, never fails
+                            "unmapped_type": "date"}
+    if missing_first:
+        spec["missing"] = "_first"
+    return [{field: spec}]
 
 
 def index_pattern(prefix: str) -> str:

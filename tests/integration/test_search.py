@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import pytest
 from forwarder.handler import process
 
 from ops.search import command as search
+from ops.search import paging
 from tests.forwarder.payloads import BASE_MS, encode, event_id, payload
 from tests.integration.forwarder_support import all_docs, call, client_for, settings, sign_as
 from tests.support.front_door import Deployment, FrontDoor
@@ -302,3 +304,96 @@ def test_dashboards_sees_the_field_types_it_filters_and_charts_on(seeded: Seeded
         ("2025-11-24T16:00:00.400Z", 1)]
     assert {b["key"]: b["doc_count"] for b in aggs["regions"]["buckets"]} == {
         "eu-west-1": 7, "us-east-1": 6, "ap-northeast-1": 4}
+
+
+# One millisecond shared by more lines than several pages hold (issue 21: the search sorts on
+# @timestamp alone, and pages by whole groups of one time).
+CROWDED = T0 + 5_000
+R5 = "11115111-2222-3333-4444-555555555555"
+CROWD_WINDOW = ("--since", _iso(CROWDED - 60_000), "--until", _iso(CROWDED + 60_000))
+
+
+def _lean(s: Seeded) -> None:
+    """Stores the documents again without event.id, as issue 21's forwarder writes them: the
+    search must order and page without it (_id holds the event id). (The test node has no
+    scripting for _update_by_query.)"""
+    lines = []
+    for d in all_docs(s.url, f"{s.prefix}-*"):
+        if "event.id" in d["_source"]:
+            lines += [json.dumps({"index": {"_index": d["_index"], "_id": d["_id"]}}),
+                      json.dumps({k: v for k, v in d["_source"].items() if k != "event.id"})]
+    if lines:
+        req = urllib.request.Request(f"{s.url}/_bulk?refresh=true", method="POST",
+                                     data=("\n".join(lines) + "\n").encode(),
+                                     headers={"content-type": "application/x-ndjson"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert not json.loads(resp.read())["errors"]
+    assert not [d for d in all_docs(s.url, f"{s.prefix}-*") if "event.id" in d["_source"]]
+
+
+def _ties(rid: str, numbers: range) -> list[tuple[int, str]]:
+    return [(CROWDED, "{iso}\t" + rid + f"\tINFO\ttie {n:02d}\n") for n in numbers]
+
+
+@pytest.fixture
+def crowded(opensearch_url: str, index_prefix: str, monkeypatch: pytest.MonkeyPatch) -> Seeded:
+    """30 lines at CROWDED from three regions, sent in the order tie 01 .. tie 30 (so their
+    CloudWatch event ids grow in that order), pages of 7."""
+    monkeypatch.setattr(paging, "PAGE", 7)
+    s = Seeded(opensearch_url, index_prefix)
+    stream = "2025/11/24/[7]gggg"
+    s.store("eu-west-1", AUTH, stream,
+            [(CROWDED - 1, f"START RequestId: {R5} Version: 7\n"), *_ties(R5, range(1, 11))])
+    s.store("ap-northeast-1", AUTH, "2025/11/24/[7]hhhh", _ties("r6", range(11, 19)))
+    s.store("us-east-1", ROUTER, "2025/11/24/[4]iiii", _ties("r7", range(19, 25)))
+    s.store("eu-west-1", AUTH, stream, [*_ties(R5, range(25, 31)),
+                                        (CROWDED + 1, f"END RequestId: {R5}\n"),
+                                        (CROWDED + 1, f"REPORT RequestId: {R5}\tDuration: 2.00 "
+                                                      "ms\tBilled Duration: 2 ms\tMemory Size: "
+                                                      "128 MB\tMax Memory Used: 60 MB\t\n")])
+    _lean(s)
+    return s
+
+
+def _messages(lines: list[str]) -> list[str]:
+    return [_columns(x)[5].split(" RequestId")[0] for x in lines]
+
+
+TIES = [f"tie {n:02d}" for n in range(1, 31)]
+
+
+def test_lines_of_one_millisecond_print_once_each_in_event_id_order(crowded: Seeded) -> None:
+    code, lines = crowded.search(*CROWD_WINDOW)
+    assert code == 0 and _messages(lines) == ["START", *TIES, "END", "REPORT"]
+    # The newest 10 end inside the crowded millisecond: its last 8 lines, not any 8 of it.
+    code, lines = crowded.search(*CROWD_WINDOW, "--limit", "10")
+    assert code == 0 and _messages(lines) == [*TIES[22:], "END", "REPORT"]
+    assert {_columns(x)[0] for x in lines[:8]} == {_iso(CROWDED)}
+
+
+def test_an_invocation_crowded_into_one_millisecond_is_whole_and_in_order(
+        crowded: Seeded) -> None:
+    code, lines = crowded.search("--request-id", R5)
+    assert code == 0
+    assert _messages(lines) == ["START", *TIES[:10], *TIES[24:], "END", "REPORT"]
+    assert {_columns(x)[1] for x in lines} == {"eu-west-1"}
+
+
+def test_follow_prints_a_crowded_millisecond_once_each(crowded: Seeded) -> None:
+    later = CROWDED + 10_000
+
+    def between_polls(_: float) -> None:
+        if len(between) == 0:
+            crowded.store("sa-east-1", AUTH, "2025/11/24/[7]jjjj",
+                          [(later, "{iso}\tr8\tINFO\tnew " + f"{n:02d}\n") for n in range(1, 10)])
+            crowded.store("eu-west-1", AUTH, "2025/11/24/[7]kkkk",
+                          [(later, "{iso}\tr9\tINFO\tnew " + f"{n:02d}\n") for n in range(10, 21)])
+            _lean(crowded)
+        between.append(1)
+
+    between: list[int] = []
+    code, lines = crowded.search("--since", _iso(CROWDED - 60_000), "--follow", "--max-polls",
+                                 "3", "--interval", "0.01", sleep=between_polls)
+    assert code == 0 and len(between) == 3
+    assert _messages(lines) == ["START", *TIES, "END", "REPORT",
+                                *(f"new {n:02d}" for n in range(1, 21))]

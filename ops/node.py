@@ -42,6 +42,14 @@ from ops.exit_codes import Exit
 
 VERSION = os.environ.get("OPENSEARCH_VERSION", "2.19.6")
 ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
+# Modules every OpenSearch distribution (and every Amazon OpenSearch Service domain) has but
+# the integ-test zip leaves out: (name, Maven artifact, plugin class, description). The log
+# template's message analyzer needs analysis-common's pattern_replace char filter.
+MODULES = [
+    ("analysis-common", "org.opensearch.plugin:analysis-common:{version}:jar",
+     "org.opensearch.analysis.common.CommonAnalysisPlugin",
+     'Adds "built in" analyzers to OpenSearch.'),
+]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -92,32 +100,58 @@ def unpack(zip_path: Path, into: Path, version: str) -> Path:
     return unpacked
 
 
+def _mvn_copy(artifact: str, out: Path, what: str) -> None:
+    if shutil.which("mvn") is None:
+        raise NodeError("Maven (mvn) is needed to fetch the OpenSearch distribution")
+    log(f"fetching {artifact}")
+    cmd = ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={artifact}",
+           f"-DoutputDirectory={out}"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        report = CACHE / "fetch.log"
+        report.write_text(result.stdout + result.stderr)
+        raise NodeError(f"could not fetch {what} with Maven (see {report})")
+
+
+def add_modules(home: Path, version: str) -> None:
+    """Install MODULES into the unpacked distribution at `home` (idempotent): the module's
+    jar from Maven (its dependencies are the core's own) and its descriptor."""
+    for name, artifact, classname, description in MODULES:
+        module = home / "modules" / name
+        if (module / "plugin-descriptor.properties").exists():
+            continue
+        jars = CACHE / "modules" / version
+        jar = jars / f"{name}-{version}.jar"
+        if not jar.exists():
+            jars.mkdir(parents=True, exist_ok=True)
+            _mvn_copy(artifact.format(version=version), jars, f"the {name} module")
+        module.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(jar, module / jar.name)
+        (module / "plugin-descriptor.properties").write_text(
+            f"description={description}\nversion={version}\nname={name}\n"
+            f"classname={classname}\njava.version=11\nopensearch.version={version}\n"
+            "extended.plugins=\nhas.native.controller=false\n")
+        for path in [module, *module.iterdir()]:
+            path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
+
+
 def distribution(version: str) -> Path:
-    """The unpacked distribution, downloaded through Maven on first use."""
+    """The unpacked distribution with MODULES, downloaded through Maven on first use."""
     home = CACHE / f"opensearch-{version}"
     if (home / "bin" / "opensearch").exists():
+        add_modules(home, version)  # a cache unpacked before a module was added
         return home
     CACHE.mkdir(parents=True, exist_ok=True)
     zip_path = CACHE / f"opensearch-{version}.zip"
     if not zip_path.exists():
-        if shutil.which("mvn") is None:
-            raise NodeError("Maven (mvn) is needed to fetch the OpenSearch distribution")
-        log(f"fetching {ARTIFACT.format(version=version)}")
-        cmd = [
-            "mvn",
-            "-q",
-            "-B",
-            "dependency:copy",
-            f"-Dartifact={ARTIFACT.format(version=version)}",
-            f"-DoutputDirectory={CACHE}",
-        ]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0 or not zip_path.exists():
-            report = CACHE / "fetch.log"
-            report.write_text(result.stdout + result.stderr)
-            raise NodeError(f"could not fetch OpenSearch {version} with Maven (see {report})")
+        _mvn_copy(ARTIFACT.format(version=version), CACHE, f"OpenSearch {version}")
+        if not zip_path.exists():
+            raise NodeError(f"could not fetch OpenSearch {version} with Maven "
+                            f"(see {CACHE / 'fetch.log'})")
     tmp = CACHE / f".unpack-{os.getpid()}"
-    unpack(zip_path, tmp, version).rename(home)
+    unpacked = unpack(zip_path, tmp, version)
+    add_modules(unpacked, version)
+    unpacked.rename(home)
     shutil.rmtree(tmp, ignore_errors=True)
     # Readable by the unprivileged user that runs the node.
     for path in [CACHE.parent, CACHE, home, *home.rglob("*")]:

@@ -43,10 +43,8 @@ LOG_FIELDS: dict[str, dict[str, Any]] = {
     "@timestamp": _LOG_DATE,
     # Only --follow reads it (a range and a sort): doc values answer both; no points index.
     "event.ingested": {**_LOG_DATE, "index": False},
-    # No positions, frequencies or norms: log search never ranks by relevance, and a phrase
-    # ("timed out after") is checked against _source instead (OpenSearch 2.12+,
-    # https://docs.opensearch.org/latest/field-types/supported-field-types/match-only-text/).
-    "message": {"type": "match_only_text"},
+    # Analyzed without the line's header: see MESSAGE_ANALYSIS.
+    "message": {"type": "text", "analyzer": "edgelogs_message"},
     "tags": _KEYWORD,
     # cloud.account.id (the stack's own account: a forwarder only receives its own
     # account's log groups) is the same on every document: kept in _source, not mapped.
@@ -69,6 +67,29 @@ LOG_FIELDS: dict[str, dict[str, Any]] = {
     "aws.xray.sampled": {"type": "boolean"},
     "trace.id": _ID_KEYWORD,
     "json": {"type": "flat_object"},
+}
+
+# The message is indexed without what the forwarder already moved into fields of its own
+# (forwarder/lines.py): the time and request id of a runtime's text line
+# ("<time>\t<request id>\t<LEVEL>\t...", "[LEVEL]\t<time>\t<request id>\t..."), the
+# "RequestId: <id>" of START, END and REPORT lines, and a timeout line's time and request id.
+# Those were half of a line's words and most of its unique ones; a search for a request id
+# reads aws.lambda.request_id instead (ops/search/query.py). _source keeps the line as
+# written. The level word stays. pattern_replace is analysis-common's char filter
+# (https://docs.opensearch.org/latest/analyzers/character-filters/pattern-replace/); a group
+# that did not take part in the match is replaced by nothing (java.util.regex).
+MESSAGE_HEADER = (
+    r"^\d{4}-\d\d-\d\dT[^\t]*\t[^\t]*\t(?=[A-Z]+\t)"
+    r"|^\[([A-Z]+)\]\t[^\t]*\t[^\t]*\t"
+    r"|(?<=^(?:START|END|REPORT) )RequestId: \S+"
+    r"|^\d{4}-\d\d-\d\dT\S* \S+ (?=Task timed out after )"
+)
+MESSAGE_ANALYSIS: dict[str, Any] = {
+    "char_filter": {"edgelogs_line_header": {
+        "type": "pattern_replace", "pattern": MESSAGE_HEADER, "replacement": "$1 "}},
+    "analyzer": {"edgelogs_message": {
+        "type": "custom", "char_filter": ["edgelogs_line_header"], "tokenizer": "standard",
+        "filter": ["lowercase"]}},  # otherwise the standard analyzer
 }
 
 ERROR_FIELDS: dict[str, dict[str, Any]] = {
@@ -135,6 +156,7 @@ def templates(index_prefix: str, shards: int = 1, replicas: int = 0) -> dict[str
         # The default codec (LZ4) for stored fields: DEFLATE (`best_compression`) saved a
         # third of the bytes here but cost 10-15 % more indexing time; the leaner documents
         # save the bytes instead (docs/capacity.md has the runs).
+        "index.analysis": MESSAGE_ANALYSIS,
     }
     return {
         index_prefix: _template(

@@ -76,9 +76,11 @@ def build_query(f: Filters) -> dict[str, Any]:
         clauses.append({"bool": {"should": either, "minimum_should_match": 1}})
     must: list[dict[str, Any]] = []
     if f.text.strip():
-        # simple_query_string never fails on syntax: "a phrase", -word, a | b.
-        must.append({"simple_query_string": {"query": f.text, "fields": ["message"],
-                                             "default_operator": "and"}})
+        # simple_query_string never fails on syntax: "a phrase", -word, a | b. A request id
+        # is matched whole on its field: the log template indexes the message without the
+        # line's header (domain_setup.template.MESSAGE_HEADER), where the id was.
+        must.append({"simple_query_string": {"query": f.text, "default_operator": "and",
+                                             "fields": ["message", "aws.lambda.request_id"]}})
     if not clauses and not must:
         return {"match_all": {}}
     return {"bool": {"filter": clauses, "must": must}}

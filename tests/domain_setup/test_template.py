@@ -10,7 +10,10 @@ from domain_setup.http import SetupError
 def test_log_indices_get_the_shards_and_replicas_asked_for() -> None:
     bodies = template.templates("edge", shards=4, replicas=1)
     assert bodies["edge"]["index_patterns"] == ["edge-*"]
-    assert bodies["edge"]["template"]["settings"] == {
+    settings = bodies["edge"]["template"]["settings"]
+    assert settings.pop("index.analysis")["analyzer"]["edgelogs_message"]["tokenizer"] == (
+        "standard")
+    assert settings == {
         "index.number_of_shards": 4,
         "index.number_of_replicas": 1,
         "index.refresh_interval": "5s",
@@ -65,7 +68,8 @@ def test_constants_and_the_id_copy_are_not_mapped_ids_keep_no_doc_values() -> No
     assert props["cloud"]["properties"]["region"]["type"] == "keyword"
     assert props["@timestamp"]["type"] == "date"
     assert props["aws"]["properties"]["lambda"]["properties"]["duration_ms"]["type"] == "double"
-    assert props["message"] == {"type": "match_only_text"}
+    # text (not match_only_text, which Dashboards 2.x does not know), its own analyzer.
+    assert props["message"] == {"type": "text", "analyzer": "edgelogs_message"}
 
 
 def test_log_dates_use_the_fast_rfc3339_parser_and_errors_keep_theirs() -> None:

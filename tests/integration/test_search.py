@@ -168,6 +168,10 @@ def test_every_region_in_time_order_each_line_once(seeded: Seeded) -> None:
     (["token", "expired"], [("eu-west-1", "WARN")]),
     (['"origin timeout"'], [("ap-northeast-1", "ERROR")]),
     (["after -origin"], [("eu-west-1", "ERROR")]),  # the Task timed out notice
+    # The message is indexed without its header; a request id is found on its own field.
+    ([R1], [("eu-west-1", "-"), ("eu-west-1", "INFO"), ("eu-west-1", "ERROR"),
+            ("eu-west-1", "-"), ("eu-west-1", "-")]),
+    (['"timed out after"'], [("eu-west-1", "ERROR")]),
 ])
 def test_filters(seeded: Seeded, argv: list[str],
                  regions_and_levels: list[tuple[str, str]]) -> None:
@@ -282,11 +286,14 @@ def test_dashboards_sees_the_field_types_it_filters_and_charts_on(seeded: Seeded
     # RFC 3339 parser, the range with the format the query names.
     pattern = f"{seeded.prefix}-*"
     caps = call(seeded.url, "GET", f"{pattern}/_field_caps?fields=@timestamp,event.ingested,"
-                "cloud.region,message")["fields"]
+                "cloud.region,message,aws.lambda.request_id")["fields"]
     assert caps["@timestamp"]["date"]["searchable"] and caps["@timestamp"]["date"]["aggregatable"]
     assert caps["event.ingested"]["date"]["aggregatable"]
     assert caps["cloud.region"]["keyword"]["aggregatable"]
     assert caps["message"]["text"]["searchable"]
+    # Filtered on, never charted: searchable, without doc values (issue 21).
+    rid = caps["aws.lambda.request_id"]["keyword"]
+    assert rid["searchable"] and not rid["aggregatable"]
     body = {
         "size": 0,
         "query": {"range": {"@timestamp": {"gte": "2025-11-24T15:59:00.000Z",

@@ -72,7 +72,8 @@ def test_every_filter_is_a_clause() -> None:
             "minimum_should_match": 1}},
     ]
     assert query["bool"]["must"] == [{"simple_query_string": {
-        "query": '"token expired" -bot', "fields": ["message"], "default_operator": "and"}}]
+        "query": '"token expired" -bot', "default_operator": "and",
+        "fields": ["message", "aws.lambda.request_id"]}}]
 
 
 def test_cloudfront_error_logs_count_as_errors_but_not_as_fatal() -> None:

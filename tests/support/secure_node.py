@@ -208,7 +208,7 @@ def security_yaml() -> dict[str, str]:
 
 def prepare() -> Path:
     """The distribution with the plugin, the module, certificates and security YAML."""
-    if READY_MARK.exists():
+    if READY_MARK.exists() and all((HOME / "modules" / m[0]).is_dir() for m in node.MODULES):
         return HOME
     downloads = CACHE / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -220,6 +220,7 @@ def prepare() -> Path:
     tmp = CACHE / "opensearch" / ".unpack"
     shutil.rmtree(HOME, ignore_errors=True)
     home = node.unpack(dist_zip, tmp, VERSION)
+    node.add_modules(home, VERSION)  # analysis-common, as every domain has
     _install(home, downloads)
     conf = home / "config"
     _certificates(conf)

@@ -79,14 +79,16 @@ LOG_FIELDS: dict[str, dict[str, Any]] = {
 # (https://docs.opensearch.org/latest/analyzers/character-filters/pattern-replace/); a group
 # that did not take part in the match is replaced by nothing (java.util.regex).
 MESSAGE_HEADER = (
-    r"^\d{4}-\d\d-\d\dT[^\t]*\t[^\t]*\t(?=[A-Z]+\t)"
-    r"|^\[([A-Z]+)\]\t[^\t]*\t[^\t]*\t"
-    r"|(?<=^(?:START|END|REPORT) )RequestId: \S+"
-    r"|^\d{4}-\d\d-\d\dT\S* \S+ (?=Task timed out after )"
+    # One anchored alternation: the engine tries it at each position of every message, and
+    # a leading ^ fails at once everywhere but the start.
+    r"^(?:\d{4}-\d\d-\d\dT[^\t]*\t[^\t]*\t(?=[A-Z]+\t)"
+    r"|\[([A-Z]+)\]\t[^\t]*\t[^\t]*\t"
+    r"|(START|END|REPORT) RequestId: \S+"
+    r"|\d{4}-\d\d-\d\dT\S* \S+ (?=Task timed out after ))"
 )
 MESSAGE_ANALYSIS: dict[str, Any] = {
     "char_filter": {"edgelogs_line_header": {
-        "type": "pattern_replace", "pattern": MESSAGE_HEADER, "replacement": "$1 "}},
+        "type": "pattern_replace", "pattern": MESSAGE_HEADER, "replacement": "$1$2 "}},
     "analyzer": {"edgelogs_message": {
         "type": "custom", "char_filter": ["edgelogs_line_header"], "tokenizer": "standard",
         "filter": ["lowercase"]}},  # otherwise the standard analyzer

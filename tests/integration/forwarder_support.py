@@ -62,6 +62,12 @@ def call(url: str, method: str, path: str, body: Any = None, timeout: float = 60
         return json.loads(resp.read() or b"null")
 
 
+def event_of(doc: dict[str, Any]) -> str:
+    """CloudWatch's event id of a stored log document: its _id's second half (the documents
+    carry no event.id copy: issue 21)."""
+    return str(doc["_id"]).split("-", 1)[1]
+
+
 def all_docs(url: str, pattern: str) -> list[dict[str, Any]]:
     """Every document of the indices matching ``pattern`` (refreshed first)."""
     call(url, "POST", f"{pattern}/_refresh")

@@ -21,7 +21,14 @@ from forwarder.settings import Settings
 from opensearchpy.exceptions import TransportError
 
 from tests.forwarder.payloads import BASE_MS, encode, payload, realistic_events
-from tests.integration.forwarder_support import all_docs, call, client_for, count, settings
+from tests.integration.forwarder_support import (
+    all_docs,
+    call,
+    client_for,
+    count,
+    event_of,
+    settings,
+)
 from tests.support.cwl import decode as decode_payload
 
 
@@ -112,7 +119,7 @@ def stored_once(url: str, prefix: str, *events: dict[str, Any]) -> None:
     node."""
     sent = sorted(e["id"] for event in events for e in decode_payload(event)["logEvents"])
     docs = all_docs(url, f"{prefix}-2*")
-    assert sorted(d["_source"]["event.id"] for d in docs) == sent
+    assert sorted(event_of(d) for d in docs) == sent
     assert len({d["_id"] for d in docs}) == len(sent)
 
 

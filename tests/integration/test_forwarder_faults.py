@@ -26,6 +26,7 @@ from tests.integration.forwarder_support import (
     call,
     count,
     deployed_settings,
+    event_of,
     signed_client,
 )
 from tests.integration.node import start_node, stop_node
@@ -186,5 +187,5 @@ def test_node_killed_mid_batch_fails_clearly_then_retry_stores_exactly_once(
     docs = all_docs(url, f"{prefix}-2*")
     sent_ids = {e["id"] for e in decode_events(event)}
     assert len(sent_ids) == n
-    assert sorted(d["_source"]["event.id"] for d in docs) == sorted(sent_ids)
+    assert sorted(event_of(d) for d in docs) == sorted(sent_ids)
     assert len({d["_id"] for d in docs}) == n

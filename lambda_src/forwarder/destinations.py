@@ -27,6 +27,7 @@ _esc = json.encoder.encode_basestring_ascii
 _ID_KEY = '"event.id":'
 _MESSAGE_KEY = '"message":'
 _ACCOUNT_KEY = '"cloud.account.id":'
+_GROUP_KEY = '"log.group":'
 
 
 @dataclass(slots=True)
@@ -43,17 +44,27 @@ class Documents:
 
         The domain's documents leave out what its ``_id`` and its stack already say (issue
         21: each member costs the node on every document); a receiver has neither, so
-        every document gets back its event's id (a domain document without ``event.id``
-        before its message) and, given the ``account``, ``cloud.account.id``: two
-        accounts' stacks may name the same log groups and send to one receiver.
+        every document gets back its event's id (when it has no ``event.id`` before its
+        message) and, given the ``account``, ``cloud.account.id``: two accounts' stacks
+        may name the same log groups and send to one receiver.
         """
         account_member = "" if account is None else _ACCOUNT_KEY + _esc(account) + ","
         sources = [line[line.index("\n") + 1:] for line in lines]
         for i, src in enumerate(sources):
-            if src.find(_ID_KEY, 0, max(0, src.find(_MESSAGE_KEY))) < 0:
-                src = "{" + _ID_KEY + _esc(event_id(events[i], lines[i])) + "," + src[1:]
-            if account_member and _ACCOUNT_KEY not in src[:src.find(_MESSAGE_KEY)]:
-                src = "{" + account_member + src[1:]
+            # Where documents.build used to write them (account before log.group, event.id
+            # between @timestamp and message): the syslog shipper's fast road reads that
+            # layout. A key's text cannot occur inside an escaped JSON string, so the first
+            # find before the message is the member.
+            m = src.find(_MESSAGE_KEY)
+            at = m if m > 0 else 1  # no message: first, after the brace
+            if src.find(_ID_KEY, 0, at) < 0:
+                member = _ID_KEY + _esc(event_id(events[i], lines[i])) + ","
+                src = src[:at] + member + src[at:]
+                at += len(member)
+            if account_member and src.find(_ACCOUNT_KEY, 0, at) < 0:
+                group = src.find(_GROUP_KEY, 0, at)
+                at = group if group > 0 else 1
+                src = src[:at] + account_member + src[at:]
             sources[i] = src
         return cls(sources)
 

@@ -44,27 +44,35 @@ def test_a_document_without_event_id_gets_it_back() -> None:
     lines = ['{"create":{"_id":"g-7"}}\n{"@timestamp":"t","message":"a \\"event.id\\":"}\n',
              '{"create":{"_id":"g-h99"}}\n{"@timestamp":"t","message":"b"}\n']
     d = Documents.from_bulk(lines, [{"id": "7"}, {"message": "b"}])
-    assert d.sources == ['{"event.id":"7","@timestamp":"t","message":"a \\"event.id\\":"}\n',
-                         '{"event.id":"g-h99","@timestamp":"t","message":"b"}\n']
+    assert d.sources == ['{"@timestamp":"t","event.id":"7","message":"a \\"event.id\\":"}\n',
+                         '{"@timestamp":"t","event.id":"g-h99","message":"b"}\n']
 
 
 def test_the_other_destinations_get_the_account_the_domain_documents_leave_out() -> None:
     # Two accounts' stacks may name the same log groups and send to one receiver.
-    lines = ['{"create":{"_id":"g-7"}}\n{"@timestamp":"t","message":"m"}\n',
-             '{"create":{"_id":"g-8"}}\n{"cloud.account.id":"1","event.id":"8","message":"n"}\n']
-    d = Documents.from_bulk(lines, [{"id": "7"}, {"id": "8"}], "123456789012")
+    # Both where the forwarder used to write them: the syslog shipper's fast road reads
+    # that layout.
+    lines = ['{"create":{"_id":"g-7"}}\n{"cloud.region":"r","log.group":"g","@timestamp":"t",'
+             '"message":"m"}\n',
+             '{"create":{"_id":"g-8"}}\n{"cloud.account.id":"1","event.id":"8","message":"n"}\n',
+             '{"create":{"_id":"g-9"}}\n{"tags":["x"]}\n']
+    d = Documents.from_bulk(lines, [{"id": "7"}, {"id": "8"}, {"id": "9"}], "123456789012")
     assert d.sources == [
-        '{"cloud.account.id":"123456789012","event.id":"7","@timestamp":"t","message":"m"}\n',
-        '{"cloud.account.id":"1","event.id":"8","message":"n"}\n']
+        '{"cloud.region":"r","cloud.account.id":"123456789012","log.group":"g",'
+        '"@timestamp":"t","event.id":"7","message":"m"}\n',
+        '{"cloud.account.id":"1","event.id":"8","message":"n"}\n',
+        '{"cloud.account.id":"123456789012","event.id":"9","tags":["x"]}\n']
 
 
 def test_a_batch_s_documents_reach_the_others_with_account_and_event_id() -> None:
     evs = payloads.realistic_events(3, seed=4)
     _, batch = prepare(payloads.encode(payloads.payload(evs)), "eu-west-1", "le", 0)
-    docs = [json.loads(src) for src in Documents.from_bulk(batch.lines, batch.events,
-                                                            batch.account).sources]
+    sources = Documents.from_bulk(batch.lines, batch.events, batch.account).sources
+    docs = [json.loads(src) for src in sources]
     assert [(d["cloud.account.id"], d["event.id"]) for d in docs] == [
         ("123456789012", e["id"]) for e in evs]
+    # In the layout the syslog shipper reads without parsing each document.
+    assert _frames_fast(sources) is not None
 
 
 def test_syslog_message_is_rfc5424_with_structured_data() -> None:

@@ -154,39 +154,44 @@ def render(m: dict[str, Any]) -> str:
         "",
         "- kept: every field `scripts/search` queries or sorts on, and every keyword, date and "
         "number Dashboards filters or charts on;",
-        "- `cloud.provider` and `cloud.account.id`, the same on every document of a stack, stay "
-        "in `_source` and are not mapped;",
-        "- `event.id` and `event.ingested` keep doc values only (`index: false`): the search "
-        "sorts on them and never looks them up by term. The search's last sort key cannot be "
-        "`_id` itself: sorting on `_id` loads every id of a segment into the heap (OpenSearch "
-        "2.19 warns that this is deprecated and says to map the id as a keyword with doc "
-        "values, which is what `event.id` is);",
+        "- left out of the documents: `cloud.provider` and `cloud.account.id` (the same on "
+        "every document of a stack; the other destinations get the account back) and "
+        "`event.id` (CloudWatch's id is the `_id`'s second half). The search sorts on "
+        "`@timestamp` alone and pages by whole groups of one time, ordering equal times by the "
+        "`_id`'s parts (`ops/search/paging.py`): OpenSearch 2.19 has no `_shard_doc` "
+        "tiebreaker, and sorting on `_id` loads every id of a segment into the heap. The "
+        "copy of the id alone was ~12 bytes of doc values and ~10 of stored fields a document;",
+        "- `message` is `text`, analyzed without the line's header (time and request id, "
+        "which have fields of their own): half of a line's words and most of its unique ones. "
+        "`match_only_text` would save ~10 bytes more, but OpenSearch Dashboards 2.x does not "
+        "know the type (an index pattern shows it as unknown, without filters: "
+        "OpenSearch-Dashboards issue 6338, fixed in 2025 after 2.19);",
+        "- request, trace and segment ids have no doc values (searched, never charted): ~9 "
+        "bytes a document; `event.ingested` has doc values only (`index: false`);",
         "- `@timestamp` and `event.ingested` are parsed with `rfc3339_lenient`, OpenSearch's "
         "hand-written RFC 3339 parser (2.12+), instead of java.time's "
         "`strict_date_optional_time`: a JFR profile of the node indexing these documents put "
         "18 % of the indexing thread's samples in date parsing, 3 % after. It accepts no other "
         "format beside it (`rfc3339_lenient||epoch_millis` refuses every value on 2.19), so "
         "the documents' dates must be ISO times, which the forwarder always writes;",
-        "- stored fields use `best_compression` (DEFLATE instead of LZ4): most of the bytes "
-        "saved, at a CPU cost in the flushes and merges, which compete with indexing on a "
-        "small node. Runs of the same bench with only the codec changed: indexing 0.71 of the "
-        "old mapping's time with the default codec but merged bytes 0.96; with "
-        "`best_compression` 0.83-0.89 and 0.72. Issue 21's two targets (<= 0.75 and <= 0.8) "
-        "therefore do not hold together with either codec this node offers. Disk decides the "
-        "node count from 10 GB/day up (see the model), so the codec stays;",
-        "- tried and dropped, on exploratory runs of the same bench: `match_only_text` for "
-        "`message` (slower to index here in every run, and only ~5 % smaller; probably because "
-        "a field without norms gets a `_field_names` entry per document); `norms: false` on "
-        "`message` (no gain measured, the same `_field_names` cost); `constant_keyword` for "
+        "- stored fields use the default codec (LZ4). `best_compression` (DEFLATE) saved a "
+        "third of the stored bytes but cost 0.10-0.15 of the old mapping's indexing time in "
+        "every run (with the previous, fuller documents: 0.83-0.89 and bytes 0.72, against "
+        "0.71 and 0.96 with LZ4); the leaner documents and index save the bytes instead;",
+        "- tried and dropped, on exploratory runs of the same bench: DEFLATE with the lean "
+        "documents (indexing 0.77, bytes 0.56); index sorting on `@timestamp` or on "
+        "(`log.stream`, `@timestamp`) (2 % more bytes, no faster); short random `_id`s (17 % "
+        "more bytes: random ids share no prefix); `_source.excludes` for `event.id` (indexing "
+        "1.25: the node re-serializes every source); `norms: false` on `message` (1 byte, no "
+        "faster); a `char_group` tokenizer (no faster); `constant_keyword` for "
         "`cloud.provider` (a terms aggregation on it returns the index name on 2.19, not the "
-        "value); doc values off on ids (again `_field_names` entries, no gain measured); "
-        "`strict_date_time` instead of `strict_date_optional_time` (no gain: still java.time); "
-        "`index.refresh_interval: 30s` (indexing 0.99, no gain); `index: false` (doc values "
-        "only) on the facets few people filter on (`faas.version`, `aws.lambda.line_type`, "
-        "...): a few per cent at most, and Dashboards then reports them as not searchable "
+        "value); `strict_date_time` instead of `strict_date_optional_time` (still java.time); "
+        "`index.refresh_interval: 30s` (indexing 0.99); `index: false` (doc values only) on "
+        "the facets few people filter on (`faas.version`, `aws.lambda.line_type`, ...): a "
+        "few per cent at most, and Dashboards then reports them as not searchable "
         "(`_field_caps`), so its filters on them go;",
         "- not tried: the `zstd` codec (the custom-codecs plugin, not in the local node's "
-        "distribution), which should give most of DEFLATE's bytes for less CPU.",
+        "distribution nor served here).",
         "",
         "On this shared 2-CPU machine, the indexing-time medians of the same code moved by "
         "±30 % between runs (other agents' load: the node's µs per document ranged from 30 to "

@@ -441,8 +441,8 @@ def parse_args(argv: Sequence[str] | None, now_ms: int | None = None) -> argpars
     parser.add_argument("--index-prefix", default=contract.DEFAULT_INDEX_PREFIX,
                         help="as the forwarder's")
     stack.add_redaction_flags(parser)
-    parser.add_argument("--account", help="the account id the logs belong to (documents' "
-                                          "cloud.account.id and ids); default: STS "
+    parser.add_argument("--account", help="the account id the logs belong to (in the "
+                                          "documents' ids); default: STS "
                                           "GetCallerIdentity")
     parser.add_argument("--seconds-per-batch", type=float, default=120.0,
                         help="retry budget of one batch inside the forwarder")

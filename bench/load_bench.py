@@ -3,6 +3,7 @@
 node, for minutes. Figures, not a test (it runs >= 5 minutes).
 
     python bench/load_bench.py [--minutes 5] [--events 10000] [--write-queue 8]
+    python bench/load_bench.py --write-docs    # and its lines into docs/performance.md
 
 Starts its own node (`edgelogs node`), with a small write queue
 (``thread_pool.write.queue_size``, default 32 instead of 10,000) so that this one machine's
@@ -34,6 +35,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import shlex
 import sys
 import threading
 import time
@@ -139,11 +141,7 @@ def region_process(url: str, prefix: str, region: str, region_no: int, concurren
 
 
 def main() -> None:
-    from forwarder_bench import node_cpu_reader
-
-    from components.config import DEFAULT_FORWARDER_CONCURRENCY, DEFAULT_REGIONS
-    from components.regional_forwarder import TIMEOUT_SECONDS
-    from tests.integration.node import NodeFailed, start_node, stop_node
+    from components.config import DEFAULT_FORWARDER_CONCURRENCY
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
@@ -152,7 +150,29 @@ def main() -> None:
                         help="invocations at once per region (forwarderConcurrency)")
     parser.add_argument("--write-queue", type=int, default=32,
                         help="the node's thread_pool.write.queue_size")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="also write the printed figures into docs/performance.md")
     args = parser.parse_args()
+    from bench import docs_block
+
+    with docs_block.printed() as lines:
+        exact = run(args)
+    if args.write_docs:
+        docs_block.write({"load": lines},
+                         shlex.join(["python", "bench/load_bench.py", *sys.argv[1:]]))
+        print(f"written: load in {docs_block.DOCS.relative_to(ROOT)}")
+    if not exact:
+        sys.exit(1)
+
+
+def run(args: argparse.Namespace) -> bool:
+    """The load run; True when every event sent was stored exactly once."""
+    from forwarder_bench import node_cpu_reader
+
+    from components.config import DEFAULT_REGIONS
+    from components.regional_forwarder import TIMEOUT_SECONDS
+    from tests.integration.node import NodeFailed, start_node, stop_node
+
     regions = list(DEFAULT_REGIONS)
     warm_events = len(regions) * 10  # each process's first small invocation
 
@@ -217,8 +237,7 @@ def main() -> None:
           f"concurrency={args.concurrency} events={counted} sent={sent} "
           f"events_per_s={counted / wall:.0f} node_cpus={node_cpu_s / wall:.2f} "
           f"rejections={rejected} exactly_once={counted == sent}")
-    if counted != sent:
-        sys.exit(1)
+    return counted == sent
 
 
 if __name__ == "__main__":

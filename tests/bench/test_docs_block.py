@@ -83,7 +83,7 @@ def test_printed_lines_are_kept_and_still_shown(capsys: pytest.CaptureFixture[st
 def test_the_docs_hold_the_blocks_the_benches_write() -> None:
     text = (ROOT / "docs" / "performance.md").read_text()
     names = re.findall(r"<!-- generated: (\w+) -->", text)
-    assert sorted(names) == ["concurrency", "deploy", "forwarder", "mapping"]
+    assert sorted(names) == ["concurrency", "deploy", "forwarder", "load", "mapping"]
     assert sorted(re.findall(r"<!-- end generated: (\w+) -->", text)) == sorted(names)
     forwarder = (ROOT / "bench" / "forwarder_bench.py").read_text()
     deploy = (ROOT / "bench" / "deploy_bench.py").read_text()
@@ -91,3 +91,5 @@ def test_the_docs_hold_the_blocks_the_benches_write() -> None:
     assert 'blocks["forwarder"]' in forwarder and 'blocks["concurrency"]' in forwarder
     assert 'docs_block.write({"deploy": lines}' in deploy
     assert 'docs_block.write({"mapping": lines}' in mapping
+    load = (ROOT / "bench" / "load_bench.py").read_text()
+    assert 'docs_block.write({"load": lines}' in load

@@ -46,26 +46,38 @@ class Documents:
         21: each member costs the node on every document); a receiver has neither, so
         every document gets back its event's id (when it has no ``event.id`` before its
         message) and, given the ``account``, ``cloud.account.id``: two accounts' stacks
-        may name the same log groups and send to one receiver.
+        may name the same log groups and send to one receiver. Both go where
+        documents.build used to write them (account before log.group, event.id between
+        @timestamp and message): the syslog shipper's fast road reads that layout. A key's
+        text cannot occur inside an escaped JSON string, so the first one found before the
+        message is the member.
         """
-        account_member = "" if account is None else _ACCOUNT_KEY + _esc(account) + ","
-        sources = [line[line.index("\n") + 1:] for line in lines]
-        for i, src in enumerate(sources):
-            # Where documents.build used to write them (account before log.group, event.id
-            # between @timestamp and message): the syslog shipper's fast road reads that
-            # layout. A key's text cannot occur inside an escaped JSON string, so the first
-            # find before the message is the member.
-            m = src.find(_MESSAGE_KEY)
-            at = m if m > 0 else 1  # no message: first, after the brace
-            if src.find(_ID_KEY, 0, at) < 0:
-                member = _ID_KEY + _esc(event_id(events[i], lines[i])) + ","
-                src = src[:at] + member + src[at:]
-                at += len(member)
-            if account_member and src.find(_ACCOUNT_KEY, 0, at) < 0:
-                group = src.find(_GROUP_KEY, 0, at)
-                at = group if group > 0 else 1
-                src = src[:at] + account_member + src[at:]
-            sources[i] = src
+        acc = "" if account is None else _ACCOUNT_KEY + _esc(account) + ","
+        sources: list[str] = []
+        add = sources.append
+        # Where the last source had its message and log.group: a batch's documents share
+        # their head (documents.build), so one find serves them all, checked per document.
+        m = g = -1
+        for line, event in zip(lines, events, strict=True):
+            s = line.index("\n") + 1
+            at = s + m
+            if m < 0 or not line.startswith(_MESSAGE_KEY, at):
+                at = line.find(_MESSAGE_KEY, s)
+                at = at if at > s else s + 1  # no message: first, after the brace
+                m = at - s
+            id_member = ("" if line.find(_ID_KEY, s, at) >= 0
+                         else _ID_KEY + _esc(event_id(event, line)) + ",")
+            if acc and line.find(_ACCOUNT_KEY, s, at) < 0:
+                gat = s + g
+                if g < 0 or not line.startswith(_GROUP_KEY, gat):
+                    gat = line.find(_GROUP_KEY, s, at)
+                    gat = gat if gat > s else s + 1
+                    g = gat - s
+                add(f"{line[s:gat]}{acc}{line[gat:at]}{id_member}{line[at:]}")
+            elif id_member:
+                add(f"{line[s:at]}{id_member}{line[at:]}")
+            else:
+                add(line[s:])
         return cls(sources)
 
 

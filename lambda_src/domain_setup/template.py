@@ -16,7 +16,7 @@ from typing import Any
 import contract
 
 TEMPLATE_VERSION = 4  # 2: the lean log mapping of issue 21, shards from the volume; 3: fast
-# dates; 4: match_only_text, no event.id, ids without doc values, the default codec
+# dates; 4: the message without its header, no event.id, ids without doc values, LZ4
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date", "format": "strict_date_optional_time||epoch_millis"}
@@ -35,7 +35,8 @@ _LOG_DATE = {"type": "date", "format": "rfc3339_lenient"}
 # bench/mapping_bench.py measures this mapping against the one before issue 21 (what was
 # tried and dropped is in docs/capacity.md). Not in the documents at all: `event.id` (the
 # CloudWatch event id is the second half of `_id`; search orders equal times by it, from
-# `_id`) and `cloud.provider` (always "aws").
+# `_id`), `cloud.provider` (always "aws") and `cloud.account.id` (the stack's own account:
+# a forwarder only receives its own account's log groups).
 # Ids nobody charts: searchable (term queries, Dashboards filters), no doc values; a
 # unique value a document is most of what doc values cost (bench/mapping_bench.py).
 _ID_KEYWORD = {**_KEYWORD, "doc_values": False}
@@ -46,8 +47,6 @@ LOG_FIELDS: dict[str, dict[str, Any]] = {
     # Analyzed without the line's header: see MESSAGE_ANALYSIS.
     "message": {"type": "text", "analyzer": "edgelogs_message"},
     "tags": _KEYWORD,
-    # cloud.account.id (the stack's own account: a forwarder only receives its own
-    # account's log groups) is the same on every document: kept in _source, not mapped.
     "cloud.region": _KEYWORD,
     "log.group": _KEYWORD,
     "log.stream": _KEYWORD,

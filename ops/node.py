@@ -113,6 +113,13 @@ def _mvn_copy(artifact: str, out: Path, what: str) -> None:
         raise NodeError(f"could not fetch {what} with Maven (see {report})")
 
 
+def make_readable(*roots: Path, tree: Path | None = None) -> None:
+    """The node's unprivileged user may read `roots` and everything under `tree`."""
+    for path in [*roots, *([tree, *tree.rglob("*")] if tree else [])]:
+        mode = path.stat().st_mode
+        path.chmod(mode | (0o055 if path.is_dir() else 0o044))
+
+
 def add_modules(home: Path, version: str) -> None:
     """Install MODULES into the unpacked distribution at `home` (idempotent): the module's
     jar from Maven (its dependencies are the core's own) and its descriptor."""
@@ -131,8 +138,7 @@ def add_modules(home: Path, version: str) -> None:
             f"description={description}\nversion={version}\nname={name}\n"
             f"classname={classname}\njava.version=11\nopensearch.version={version}\n"
             "extended.plugins=\nhas.native.controller=false\n")
-        for path in [module, *module.iterdir()]:
-            path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
+        make_readable(tree=module)
 
 
 def distribution(version: str) -> Path:
@@ -154,8 +160,7 @@ def distribution(version: str) -> Path:
     unpacked.rename(home)
     shutil.rmtree(tmp, ignore_errors=True)
     # Readable by the unprivileged user that runs the node.
-    for path in [CACHE.parent, CACHE, home, *home.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o055 if path.is_dir() else path.stat().st_mode | 0o044)
+    make_readable(CACHE.parent, CACHE, tree=home)
     return home
 
 

@@ -110,13 +110,6 @@ def _java_home() -> str:
     return str(Path(java).resolve().parent.parent)
 
 
-def _readable(root: Path) -> None:
-    """The node's unprivileged user (edgelogs node (ops/node.py)) reads everything here."""
-    for path in [root, *root.rglob("*")]:
-        mode = path.stat().st_mode
-        path.chmod(mode | (0o055 if path.is_dir() else 0o044))
-
-
 def _install(home: Path, downloads: Path) -> None:
     env = {**os.environ, "JAVA_HOME": _java_home(), "OPENSEARCH_PATH_CONF": str(home / "config")}
     zip_path = downloads / f"opensearch-security-{VERSION}.0.zip"
@@ -232,7 +225,7 @@ def prepare() -> Path:
         (sec / name).write_text(text)
     home.rename(HOME)
     shutil.rmtree(tmp, ignore_errors=True)
-    _readable(CACHE)
+    node.make_readable(tree=CACHE)
     READY_MARK.write_text("ok\n")
     return HOME
 
@@ -253,12 +246,12 @@ def _script(*args: str) -> str:
 def start(name: str) -> str:
     """Start a fresh secured node (empty data: the security YAML loads) and return its URL."""
     prepare()
-    node = CACHE / "opensearch" / "nodes" / name
+    node_dir = CACHE / "opensearch" / "nodes" / name
     _script("stop", "--name", name)
-    shutil.rmtree(node / "data", ignore_errors=True)
+    shutil.rmtree(node_dir / "data", ignore_errors=True)
     repo = CACHE / "snapshots"
     repo.mkdir(parents=True, exist_ok=True)
-    _readable(repo)
+    node.make_readable(tree=repo)
     if os.geteuid() == 0:
         import pwd
 
